@@ -1,0 +1,161 @@
+"""Kobling settings. Every environment variable is read here, once; .env.example documents them.
+
+KOBLING_ENV picks the defaults:
+- ``demo`` (the default): SQLite under var/, Celery runs tasks eagerly in-process, DEBUG on.
+- ``test``: like demo, but CI=true demands PostgreSQL and Redis (see tests/conftest.py).
+- ``production``: SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS must be given; DEBUG is off.
+"""
+
+import logging
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+_parse = environ.Env()
+log = logging.getLogger("kobling.config")
+
+KOBLING_ENV = env.choice("KOBLING_ENV", "demo", ("demo", "test", "production"))
+IS_PRODUCTION = KOBLING_ENV == "production"
+CI = env.boolean("CI", False)
+
+DEBUG = env.boolean("DEBUG", default=KOBLING_ENV == "demo")
+SECRET_KEY = env.raw("SECRET_KEY")
+if SECRET_KEY is None:
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when KOBLING_ENV=production.")
+    SECRET_KEY = "kobling-insecure-demo-key-never-use-in-production"  # noqa: S105
+ALLOWED_HOSTS = env.word_list("ALLOWED_HOSTS", [] if IS_PRODUCTION else ["127.0.0.1", "localhost"])
+if IS_PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when KOBLING_ENV=production.")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "programmes",
+    "volunteers",
+    "matching",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "config" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: SQLite under var/ unless DATABASE_URL names a real server -------------------
+DATABASE_URL = env.url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
+if DATABASE_URL is None:
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured("DATABASE_URL must be set when KOBLING_ENV=production.")
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'kobling.sqlite3'}"
+DATABASES = {"default": _parse.db_url_config(DATABASE_URL)}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache: local memory unless CACHE_URL names Redis ----------------------------------------
+CACHE_URL = env.url("CACHE_URL", ("redis", "rediss", "locmem"))
+CACHES = {
+    "default": _parse.cache_url_config(CACHE_URL)
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# --- Celery: eager in-process unless CELERY_BROKER_URL names a broker -----------------------
+CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", ("redis", "rediss", "amqp", "amqps"))
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env.url("CELERY_RESULT_BACKEND", ("redis", "rediss", "rpc"))
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "Europe/Oslo"
+CELERY_MODE_DESCRIPTION = (
+    "eager: no broker configured, tasks run in-process in the web server"
+    if CELERY_TASK_ALWAYS_EAGER
+    else f"broker at {CELERY_BROKER_URL.split('@')[-1]}"
+)
+
+# --- Auth ---------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Language and time: bokmål first, English second -----------------------------------------
+LANGUAGE_CODE = "nb"
+LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Oslo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# --- Security -------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = IS_PRODUCTION
+CSRF_COOKIE_SECURE = IS_PRODUCTION
+SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SECURE_HSTS_SECONDS = 31536000 if IS_PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
+SECURE_HSTS_PRELOAD = IS_PRODUCTION
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if IS_PRODUCTION else None
+X_FRAME_OPTIONS = "DENY"
+
+# --- Email: console in demo/test -------------------------------------------------------------
+EMAIL_URL = env.url("EMAIL_URL", ("smtp", "smtps", "consolemail"))
+if EMAIL_URL:
+    vars().update(_parse.email_url_config(EMAIL_URL))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.raw("DEFAULT_FROM_EMAIL") or "kobling@localhost"
+
+LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"kobling": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
+}

@@ -1,0 +1,397 @@
+"""The programmes' world: where people live (municipalities, postal codes), who runs what
+(organisations, crisis centres, programmes and the sites that offer them) and who is referred.
+
+Locations are coarse on purpose: a postal code or municipality point, never an address.
+"""
+
+import re
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from programmes.validators import (
+    validate_children_birth_years,
+    validate_language_codes,
+    validate_not_future,
+    validate_weekly_availability,
+)
+
+
+class County(models.Model):
+    """Fylke. Numbers follow the structure in force since 1 January 2024."""
+
+    number = models.CharField(_("county number"), max_length=2, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("county")
+        verbose_name_plural = _("counties")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.number})"
+
+
+class Municipality(models.Model):
+    """Kommune, with a representative point (its administrative centre where known)."""
+
+    number = models.CharField(
+        _("municipality number"),
+        max_length=4,
+        unique=True,
+        validators=[RegexValidator(r"^\d{4}$", _("A municipality number has four digits."))],
+    )
+    name = models.CharField(_("name"), max_length=100)
+    name_official = models.CharField(_("official name"), max_length=150)
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="municipalities")
+    admin_centre = models.CharField(_("administrative centre"), max_length=100, blank=True)
+    population = models.PositiveIntegerField(_("population"))
+    area_km2 = models.DecimalField(_("area (km²)"), max_digits=9, decimal_places=2)
+    language_form = models.CharField(_("official written form"), max_length=20)
+    sami_language_area = models.BooleanField(_("in the Sami language area"), default=False)
+    lat = models.FloatField(_("latitude"))
+    lon = models.FloatField(_("longitude"))
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.number})"
+
+
+class PostalCode(models.Model):
+    """Postnummer, with a coarse point (the named locality, or the municipality's point)."""
+
+    code = models.CharField(
+        _("postal code"),
+        max_length=4,
+        unique=True,
+        validators=[RegexValidator(r"^\d{4}$", _("A postal code has four digits."))],
+    )
+    place = models.CharField(_("place"), max_length=100)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="postal_codes"
+    )
+    lat = models.FloatField(_("latitude"))
+    lon = models.FloatField(_("longitude"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("postal code")
+        verbose_name_plural = _("postal codes")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.place}"
+
+
+class Organisation(models.Model):
+    """A local body that runs a programme: a Sanitetsforening branch, a Redd Barna office."""
+
+    class Kind(models.TextChoices):
+        SANITETSFORENING = "sanitetsforening", _("Norske Kvinners Sanitetsforening branch")
+        REDD_BARNA = "redd_barna", _("Redd Barna office")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="organisations"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CrisisCentre(models.Model):
+    """Krisesenter. Its street address is secret and is never stored here; only the host
+    municipality and the municipalities it serves (often a dozen)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    host_municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="hosted_crisis_centres"
+    )
+    municipalities_served = models.ManyToManyField(
+        Municipality, related_name="crisis_centres_serving", verbose_name=_("municipalities served")
+    )
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="crisis_centres",
+        blank=True,
+        verbose_name=_("staff"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("crisis centre")
+        verbose_name_plural = _("crisis centres")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VettingKind(models.TextChoices):
+    """What a volunteer must have in order before meeting a participant."""
+
+    POLITIATTEST = "politiattest", _("Police certificate (politiattest)")
+    TRAINING = "training", _("Volunteer training")
+    FIRST_AID = "first_aid", _("First-aid course")
+    CONFIDENTIALITY = "confidentiality", _("Signed confidentiality declaration")
+    ETHICS = "ethics", _("Ethics guidelines and training")
+
+
+class PolitiattestType(models.TextChoices):
+    ORDINARY = "ordinary", _("Ordinary police certificate")
+    CHILDREN = "children", _("Police certificate for work with children (barneomsorgsattest)")
+
+
+class Programme(models.Model):
+    """A befriending programme, with its rules as data.
+
+    Ressursvenn (Norske Kvinners Sanitetsforening): one volunteer supports one woman in the
+    re-establishment phase after a crisis-centre stay. Fritidsvenn (Redd Barna): two volunteers
+    per family help a parent get the children into ordinary leisure activities.
+    """
+
+    slug = models.SlugField(_("slug"), unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    volunteers_per_referral = models.PositiveSmallIntegerField(
+        _("volunteers per referral"), validators=[MinValueValidator(1), MaxValueValidator(2)]
+    )
+    min_commitment_months = models.PositiveSmallIntegerField(_("minimum commitment (months)"))
+    required_vetting = models.JSONField(
+        _("required vetting"), default=list, help_text=_("Vetting kinds a volunteer must hold.")
+    )
+    required_politiattest_type = models.CharField(
+        _("required politiattest type"),
+        max_length=20,
+        choices=PolitiattestType.choices,
+        default=PolitiattestType.ORDINARY,
+        help_text=_("A certificate for work with children also satisfies the ordinary kind."),
+    )
+    default_max_distance_km = models.PositiveSmallIntegerField(
+        _("default maximum travel distance (km)"),
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+    )
+    requires_children = models.BooleanField(
+        _("referrals must include children"),
+        default=False,
+        help_text=_("Fritidsvenn is for families with children."),
+    )
+    who_may_be_referred = models.TextField(_("who may be referred"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        unknown = set(self.required_vetting) - set(VettingKind.values)
+        if unknown:
+            raise ValidationError(
+                {"required_vetting": _("Unknown vetting kinds: %s") % ", ".join(sorted(unknown))}
+            )
+
+
+class ProgrammeSite(models.Model):
+    """A programme offered at a crisis centre by a local organisation, with its coordinators."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="sites")
+    crisis_centre = models.ForeignKey(
+        CrisisCentre, on_delete=models.PROTECT, related_name="programme_sites"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="programme_sites"
+    )
+    coordinators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="coordinated_sites",
+        blank=True,
+        verbose_name=_("coordinators"),
+    )
+
+    class Meta:
+        ordering = ["programme__name", "crisis_centre__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "crisis_centre"], name="one_site_per_programme_and_centre"
+            )
+        ]
+        verbose_name = _("programme site")
+        verbose_name_plural = _("programme sites")
+
+    def __str__(self) -> str:
+        return f"{self.programme} – {self.crisis_centre}"
+
+
+ALIAS_FORBIDDEN = re.compile(r"\d{6,}|@")
+
+
+def validate_alias(value: str) -> None:
+    """An alias must not carry a national ID number, phone number or email address."""
+    if ALIAS_FORBIDDEN.search(value.replace(" ", "")):
+        raise ValidationError(
+            _("Use an alias without long digit sequences or e-mail addresses, never an ID number.")
+        )
+
+
+def new_alias() -> str:
+    return "P-" + secrets.token_hex(3).upper()
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+
+
+class Referral(models.Model):
+    """A participant referred by a crisis centre to a programme.
+
+    Holds no name, national ID number or address: the crisis centre keeps the link between the
+    alias and the person in its own records.
+    """
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        WAITING = "waiting", _("Waiting for a volunteer")
+        PROPOSED = "proposed", _("Match proposed")
+        MATCHED = "matched", _("Matched")
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class ClosureReason(models.TextChoices):
+        COMPLETED = "completed", _("Agreement period completed")
+        PARTICIPANT_ENDED = "participant_ended", _("Participant ended it")
+        VOLUNTEER_ENDED = "volunteer_ended", _("Volunteer ended it")
+        MOVED = "moved", _("Participant moved")
+        SAFETY = "safety", _("Ended for safety reasons")
+        OTHER = "other", _("Other")
+
+    site = models.ForeignKey(
+        ProgrammeSite, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("site")
+    )
+    alias = models.CharField(
+        _("participant alias"),
+        max_length=30,
+        unique=True,
+        default=new_alias,
+        validators=[validate_alias],
+        help_text=_("Never a name or ID number."),
+    )
+    adults = models.PositiveSmallIntegerField(
+        _("adults in household"), default=1, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    children_birth_years = models.JSONField(
+        _("children's birth years"),
+        default=list,
+        blank=True,
+        validators=[validate_children_birth_years],
+    )
+    postal_code = models.ForeignKey(
+        PostalCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("postal code of the new home"),
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        verbose_name=_("municipality of the new home"),
+    )
+    languages = models.JSONField(
+        _("languages"), validators=[validate_language_codes], help_text=_("ISO 639 codes.")
+    )
+    availability = models.JSONField(
+        _("weekly availability"), default=list, validators=[validate_weekly_availability]
+    )
+    volunteer_gender = models.CharField(
+        _("preferred volunteer gender"), max_length=10, choices=Gender.choices, blank=True
+    )
+    max_distance_km = models.PositiveSmallIntegerField(
+        _("maximum travel distance (km)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+        help_text=_("Leave empty to use the programme's default."),
+    )
+    avoid_municipalities = models.ManyToManyField(
+        Municipality,
+        related_name="+",
+        blank=True,
+        verbose_name=_("municipalities to avoid for safety"),
+        help_text=_("For example where the abuser lives. No volunteer from these is proposed."),
+    )
+    consent_given_on = models.DateField(_("consent given on"), validators=[validate_not_future])
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("consent recorded by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED
+    )
+    closure_reason = models.CharField(
+        _("closure reason"), max_length=30, choices=ClosureReason.choices, blank=True
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), auto_now_add=True)
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | ~models.Q(closure_reason=""),
+                name="closed_referral_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.alias
+
+    @property
+    def programme(self) -> Programme:
+        return self.site.programme
+
+    @property
+    def point(self) -> tuple[float, float]:
+        """(lat, lon) of the new home: the postal code's point, else the municipality's."""
+        place = self.postal_code or self.municipality
+        return place.lat, place.lon
+
+    def clean(self) -> None:
+        errors = {}
+        if self.postal_code_id and self.municipality_id:
+            if self.postal_code.municipality_id != self.municipality_id:
+                errors["postal_code"] = _("Postal code %(code)s is not in %(municipality)s.") % {
+                    "code": self.postal_code.code,
+                    "municipality": self.municipality,
+                }
+        if self.site_id and self.site.programme.requires_children and not self.children_birth_years:
+            errors["children_birth_years"] = _(
+                "%(programme)s is for families: give the children's birth years."
+            ) % {"programme": self.site.programme}
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,138 @@
+"""Volunteers and their vetting: who may meet a participant, where, when and in which language."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from programmes.models import (
+    Gender,
+    Municipality,
+    Organisation,
+    PolitiattestType,
+    PostalCode,
+    Programme,
+    VettingKind,
+)
+from programmes.validators import validate_languages_with_level, validate_weekly_availability
+
+
+class Volunteer(models.Model):
+    """A volunteer (ressursvenn or fritidsvenn), linked to a user who keeps it up to date."""
+
+    class Status(models.TextChoices):
+        APPLICANT = "applicant", _("Applicant")
+        VETTED = "vetted", _("Vetted")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        RETIRED = "retired", _("Retired")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="volunteer"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="volunteers",
+        verbose_name=_("organisation"),
+    )
+    programmes = models.ManyToManyField(
+        Programme, related_name="volunteers", verbose_name=_("programmes")
+    )
+    home_postal_code = models.ForeignKey(
+        PostalCode, on_delete=models.PROTECT, related_name="+", verbose_name=_("home postal code")
+    )
+    languages = models.JSONField(
+        _("languages"),
+        validators=[validate_languages_with_level],
+        help_text=_('ISO 639 codes with a level, e.g. [{"code": "ar", "level": "native"}].'),
+    )
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
+    availability = models.JSONField(
+        _("weekly availability"), default=list, blank=True, validators=[validate_weekly_availability]
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("participants at once"), default=1, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    avoid_municipalities = models.ManyToManyField(
+        Municipality,
+        related_name="+",
+        blank=True,
+        verbose_name=_("municipalities I prefer not to serve"),
+        help_text=_('Small places where "everyone knows everyone".'),
+    )
+    interests = models.CharField(
+        _("interests and activities"), max_length=300, blank=True, help_text=_("Comma-separated.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.APPLICANT
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), auto_now_add=True)
+    joined_on = models.DateField(_("joined on"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        verbose_name = _("volunteer")
+        verbose_name_plural = _("volunteers")
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.username
+
+    @property
+    def municipality(self) -> Municipality:
+        return self.home_postal_code.municipality
+
+    @property
+    def point(self) -> tuple[float, float]:
+        return self.home_postal_code.lat, self.home_postal_code.lon
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [entry["code"] for entry in self.languages]
+
+
+class VettingRecord(models.Model):
+    """One piece of vetting a volunteer holds: a politiattest (police certificate), training,
+    a first-aid course, a signed confidentiality declaration or the ethics guidelines."""
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="vetting")
+    kind = models.CharField(_("kind"), max_length=20, choices=VettingKind.choices)
+    politiattest_type = models.CharField(
+        _("politiattest type"), max_length=20, choices=PolitiattestType.choices, blank=True
+    )
+    issued_on = models.DateField(_("issued on"))
+    expires_on = models.DateField(
+        _("expires on"), null=True, blank=True, help_text=_("Empty when it does not expire.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["volunteer", "kind", "-issued_on"]
+        verbose_name = _("vetting record")
+        verbose_name_plural = _("vetting records")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.issued_on})"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.expires_on and self.expires_on <= self.issued_on:
+            errors["expires_on"] = _("The expiry date must be after the issue date.")
+        if self.kind == VettingKind.POLITIATTEST and not self.politiattest_type:
+            errors["politiattest_type"] = _("Say which kind of police certificate this is.")
+        if self.kind != VettingKind.POLITIATTEST and self.politiattest_type:
+            errors["politiattest_type"] = _("Only a politiattest has a type.")
+        if errors:
+            raise ValidationError(errors)
+
+    def is_valid_on(self, day) -> bool:
+        return self.issued_on <= day and (self.expires_on is None or day <= self.expires_on)

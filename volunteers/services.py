@@ -1,0 +1,65 @@
+"""Writes for the volunteers app: status changes and vetting.
+
+Volunteer lifecycle::
+
+    applicant → vetted → active ⇄ paused
+    any status but retired → retired
+
+Becoming vetted needs the vetting every one of the volunteer's programmes requires.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from volunteers.models import VettingRecord, Volunteer
+from volunteers.selectors import vetting_missing
+
+Status = Volunteer.Status
+
+VOLUNTEER_TRANSITIONS: dict[str, set[str]] = {
+    Status.APPLICANT: {Status.VETTED, Status.RETIRED},
+    Status.VETTED: {Status.ACTIVE, Status.RETIRED},
+    Status.ACTIVE: {Status.PAUSED, Status.RETIRED},
+    Status.PAUSED: {Status.ACTIVE, Status.RETIRED},
+    Status.RETIRED: set(),
+}
+
+
+def volunteer_transition(volunteer: Volunteer, to: str) -> Volunteer:
+    with transaction.atomic():
+        locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+        if to not in VOLUNTEER_TRANSITIONS[locked.status]:
+            raise ValidationError(
+                {"status": _("A volunteer cannot go from %(from)s to %(to)s.") % {
+                    "from": locked.status, "to": to
+                }}
+            )
+        if to == Status.VETTED:
+            _require_complete_vetting(locked)
+        locked.status = to
+        locked.status_changed_at = timezone.now()
+        locked.save(update_fields=["status", "status_changed_at"])
+    return locked
+
+
+def _require_complete_vetting(volunteer: Volunteer) -> None:
+    today = timezone.localdate()
+    gaps = {
+        programme.name: vetting_missing(volunteer, programme, today)
+        for programme in volunteer.programmes.all()
+    }
+    gaps = {name: kinds for name, kinds in gaps.items() if kinds}
+    if not volunteer.programmes.exists():
+        raise ValidationError({"programmes": _("Enrol the volunteer in a programme first.")})
+    if gaps:
+        summary = "; ".join(f"{name}: {', '.join(kinds)}" for name, kinds in sorted(gaps.items()))
+        raise ValidationError({"status": _("Vetting is not complete (%s).") % summary})
+
+
+def vetting_record_add(volunteer: Volunteer, *, recorded_by, **fields) -> VettingRecord:
+    record = VettingRecord(volunteer=volunteer, recorded_by=recorded_by, **fields)
+    record.full_clean()
+    record.save()
+    return record
