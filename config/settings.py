@@ -7,6 +7,7 @@ KOBLING_ENV picks the defaults:
 """
 
 import logging
+import sys
 from pathlib import Path
 
 import environ
@@ -19,7 +20,9 @@ VAR_DIR = BASE_DIR / "var"
 _parse = environ.Env()
 log = logging.getLogger("kobling.config")
 
-KOBLING_ENV = env.choice("KOBLING_ENV", "demo", ("demo", "test", "production"))
+# Under pytest the default is "test", so a bare `pytest` behaves like the README's test command.
+_DEFAULT_ENV = "test" if "pytest" in sys.modules else "demo"
+KOBLING_ENV = env.choice("KOBLING_ENV", _DEFAULT_ENV, ("demo", "test", "production"))
 IS_PRODUCTION = KOBLING_ENV == "production"
 CI = env.boolean("CI", False)
 
@@ -28,7 +31,7 @@ SECRET_KEY = env.raw("SECRET_KEY")
 if SECRET_KEY is None:
     if IS_PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when KOBLING_ENV=production.")
-    SECRET_KEY = "kobling-insecure-demo-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = "kobling-insecure-demo-key-never-use-in-production"
 ALLOWED_HOSTS = env.word_list("ALLOWED_HOSTS", [] if IS_PRODUCTION else ["127.0.0.1", "localhost"])
 if IS_PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when KOBLING_ENV=production.")
@@ -116,6 +119,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if KOBLING_ENV == "test":
+    # Fast hashing keeps the suite quick; real hashing is exercised outside tests.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -249,8 +249,13 @@ def validate_alias(value: str) -> None:
         )
 
 
+ALIAS_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+
+
 def new_alias() -> str:
-    return "P-" + secrets.token_hex(3).upper()
+    """Like ``P-KRT482``: letters and digits that never form a long digit sequence."""
+    letters = "".join(secrets.choice(ALIAS_LETTERS) for _ in range(3))
+    return f"P-{letters}{secrets.randbelow(1000):03d}"
 
 
 class Gender(models.TextChoices):
@@ -383,12 +388,15 @@ class Referral(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        if self.postal_code_id and self.municipality_id:
-            if self.postal_code.municipality_id != self.municipality_id:
-                errors["postal_code"] = _("Postal code %(code)s is not in %(municipality)s.") % {
-                    "code": self.postal_code.code,
-                    "municipality": self.municipality,
-                }
+        if (
+            self.postal_code_id
+            and self.municipality_id
+            and self.postal_code.municipality_id != self.municipality_id
+        ):
+            errors["postal_code"] = _("Postal code %(code)s is not in %(municipality)s.") % {
+                "code": self.postal_code.code,
+                "municipality": self.municipality,
+            }
         if self.site_id and self.site.programme.requires_children and not self.children_birth_years:
             errors["children_birth_years"] = _(
                 "%(programme)s is for families: give the children's birth years."

@@ -52,9 +52,9 @@ def referral_submit(*, site: ProgrammeSite, data: ReferralInput, submitted_by) -
     """Record a referral from crisis-centre staff of the site's centre. Nothing is saved unless
     every field is valid."""
     if not site.crisis_centre.staff.filter(pk=submitted_by.pk).exists():
-        raise PermissionDenied(_("Only staff of %(centre)s can refer to this site.") % {
-            "centre": site.crisis_centre
-        })
+        raise PermissionDenied(
+            _("Only staff of %(centre)s can refer to this site.") % {"centre": site.crisis_centre}
+        )
     postal_code, municipality = _resolve_home(data.postal_code, data.municipality)
     avoid = _resolve_municipalities(data.avoid_municipalities, "avoid_municipalities")
     referral = Referral(
@@ -86,8 +86,10 @@ def _resolve_home(code: str, number: str) -> tuple[PostalCode | None, Municipali
             raise ValidationError({"postal_code": _("Unknown postal code %r.") % code})
         if number and postal_code.municipality.number != number:
             raise ValidationError(
-                {"postal_code": _("Postal code %(code)s is not in municipality %(number)s.")
-                 % {"code": code, "number": number}}
+                {
+                    "postal_code": _("Postal code %(code)s is not in municipality %(number)s.")
+                    % {"code": code, "number": number}
+                }
             )
         return postal_code, postal_code.municipality
     if not number:
@@ -100,9 +102,12 @@ def _resolve_municipalities(numbers: list[str], field_name: str) -> list[Municip
     for index, number in enumerate(numbers):
         if number not in found:
             where = field_name if field_name == "municipality" else f"{field_name}[{index}]"
-            raise ValidationError({field_name: _("%(where)s: unknown municipality %(number)r.") % {
-                "where": where, "number": number
-            }})
+            raise ValidationError(
+                {
+                    field_name: _("%(where)s: unknown municipality %(number)r.")
+                    % {"where": where, "number": number}
+                }
+            )
     return [found[number] for number in numbers]
 
 
@@ -115,9 +120,10 @@ def referral_transition(referral: Referral, to: str, *, closure_reason: str = ""
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
         if to not in REFERRAL_TRANSITIONS[locked.status]:
             raise ValidationError(
-                {"status": _("A referral cannot go from %(from)s to %(to)s.") % {
-                    "from": locked.status, "to": to
-                }}
+                {
+                    "status": _("A referral cannot go from %(from)s to %(to)s.")
+                    % {"from": locked.status, "to": to}
+                }
             )
         now = timezone.now()
         locked.status = to

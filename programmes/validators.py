@@ -3,6 +3,7 @@ children's birth years. Each error names the item it is about (``languages[1]``)
 API can point at it."""
 
 import datetime
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -112,7 +113,7 @@ def _validate_slot(index: int, slot: object) -> None:
 
 def _refuse_overlaps(slots: list[dict]) -> None:
     ordered = sorted(enumerate(slots), key=lambda item: (item[1]["day"], item[1]["start"]))
-    for (_i, earlier), (later_index, later) in zip(ordered, ordered[1:], strict=False):
+    for (_i, earlier), (later_index, later) in itertools.pairwise(ordered):
         if earlier["day"] == later["day"] and minutes_of(later["start"]) < minutes_of(
             earlier["end"]
         ):
@@ -139,7 +140,7 @@ def validate_children_birth_years(years: object) -> None:
             )
         if year < EARLIEST_CHILD_BIRTH_YEAR:
             raise ValidationError(
-                _("children_birth_years[%(i)s]: %(year)s is too early for a child in the programme."),
+                _("children_birth_years[%(i)s]: %(year)s is too early for a child."),
                 params={"i": index, "year": year},
             )
 

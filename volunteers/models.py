@@ -50,10 +50,15 @@ class Volunteer(models.Model):
     )
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
     availability = models.JSONField(
-        _("weekly availability"), default=list, blank=True, validators=[validate_weekly_availability]
+        _("weekly availability"),
+        default=list,
+        blank=True,
+        validators=[validate_weekly_availability],
     )
     capacity = models.PositiveSmallIntegerField(
-        _("participants at once"), default=1, validators=[MinValueValidator(1), MaxValueValidator(3)]
+        _("participants at once"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(3)],
     )
     avoid_municipalities = models.ManyToManyField(
         Municipality,

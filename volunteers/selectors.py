@@ -41,7 +41,7 @@ def accepted_politiattest_types(programme: Programme) -> list[str]:
 
 
 def volunteers_eligible_for(programme: Programme, on: datetime.date) -> QuerySet[Volunteer]:
-    """Active volunteers of the programme holding every vetting item it requires, valid on ``on``."""
+    """Active volunteers of the programme holding every vetting item it requires on ``on``."""
     volunteers = Volunteer.objects.filter(programmes=programme, status=Volunteer.Status.ACTIVE)
     for kind in programme.required_vetting:
         types = accepted_politiattest_types(programme) if kind == VettingKind.POLITIATTEST else None
@@ -70,4 +70,6 @@ def vetting_missing(volunteer: Volunteer, programme: Programme, on: datetime.dat
 def vetting_expiring(volunteer: Volunteer, within_days: int, on: datetime.date):
     """Vetting records valid today that expire within ``within_days``."""
     until = on + datetime.timedelta(days=within_days)
-    return volunteer.vetting.filter(expires_on__gte=on, expires_on__lte=until).order_by("expires_on")
+    return volunteer.vetting.filter(expires_on__gte=on, expires_on__lte=until).order_by(
+        "expires_on"
+    )

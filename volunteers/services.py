@@ -32,9 +32,10 @@ def volunteer_transition(volunteer: Volunteer, to: str) -> Volunteer:
         locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
         if to not in VOLUNTEER_TRANSITIONS[locked.status]:
             raise ValidationError(
-                {"status": _("A volunteer cannot go from %(from)s to %(to)s.") % {
-                    "from": locked.status, "to": to
-                }}
+                {
+                    "status": _("A volunteer cannot go from %(from)s to %(to)s.")
+                    % {"from": locked.status, "to": to}
+                }
             )
         if to == Status.VETTED:
             _require_complete_vetting(locked)

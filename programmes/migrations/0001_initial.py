@@ -2,14 +2,14 @@
 
 import django.core.validators
 import django.db.models.deletion
-import programmes.models
-import programmes.validators
 from django.conf import settings
 from django.db import migrations, models
 
+import programmes.models
+import programmes.validators
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,156 +18,530 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='County',
+            name="County",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=2, unique=True, verbose_name='county number')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(max_length=2, unique=True, verbose_name="county number"),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'county',
-                'verbose_name_plural': 'counties',
-                'ordering': ['number'],
+                "verbose_name": "county",
+                "verbose_name_plural": "counties",
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='Programme',
+            name="Programme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True, verbose_name='slug')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('volunteers_per_referral', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2)], verbose_name='volunteers per referral')),
-                ('min_commitment_months', models.PositiveSmallIntegerField(verbose_name='minimum commitment (months)')),
-                ('required_vetting', models.JSONField(default=list, help_text='Vetting kinds a volunteer must hold.', verbose_name='required vetting')),
-                ('required_politiattest_type', models.CharField(choices=[('ordinary', 'Ordinary police certificate'), ('children', 'Police certificate for work with children (barneomsorgsattest)')], default='ordinary', help_text='A certificate for work with children also satisfies the ordinary kind.', max_length=20, verbose_name='required politiattest type')),
-                ('default_max_distance_km', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(500)], verbose_name='default maximum travel distance (km)')),
-                ('requires_children', models.BooleanField(default=False, help_text='Fritidsvenn is for families with children.', verbose_name='referrals must include children')),
-                ('who_may_be_referred', models.TextField(verbose_name='who may be referred')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True, verbose_name="slug")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "volunteers_per_referral",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(2),
+                        ],
+                        verbose_name="volunteers per referral",
+                    ),
+                ),
+                (
+                    "min_commitment_months",
+                    models.PositiveSmallIntegerField(verbose_name="minimum commitment (months)"),
+                ),
+                (
+                    "required_vetting",
+                    models.JSONField(
+                        default=list,
+                        help_text="Vetting kinds a volunteer must hold.",
+                        verbose_name="required vetting",
+                    ),
+                ),
+                (
+                    "required_politiattest_type",
+                    models.CharField(
+                        choices=[
+                            ("ordinary", "Ordinary police certificate"),
+                            (
+                                "children",
+                                "Police certificate for work with children (barneomsorgsattest)",
+                            ),
+                        ],
+                        default="ordinary",
+                        help_text="A certificate for work with children also satisfies the ordinary kind.",
+                        max_length=20,
+                        verbose_name="required politiattest type",
+                    ),
+                ),
+                (
+                    "default_max_distance_km",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(500),
+                        ],
+                        verbose_name="default maximum travel distance (km)",
+                    ),
+                ),
+                (
+                    "requires_children",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Fritidsvenn is for families with children.",
+                        verbose_name="referrals must include children",
+                    ),
+                ),
+                ("who_may_be_referred", models.TextField(verbose_name="who may be referred")),
             ],
             options={
-                'verbose_name': 'programme',
-                'verbose_name_plural': 'programmes',
-                'ordering': ['name'],
+                "verbose_name": "programme",
+                "verbose_name_plural": "programmes",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Municipality',
+            name="Municipality",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=4, unique=True, validators=[django.core.validators.RegexValidator('^\\d{4}$', 'A municipality number has four digits.')], verbose_name='municipality number')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_official', models.CharField(max_length=150, verbose_name='official name')),
-                ('admin_centre', models.CharField(blank=True, max_length=100, verbose_name='administrative centre')),
-                ('population', models.PositiveIntegerField(verbose_name='population')),
-                ('area_km2', models.DecimalField(decimal_places=2, max_digits=9, verbose_name='area (km²)')),
-                ('language_form', models.CharField(max_length=20, verbose_name='official written form')),
-                ('sami_language_area', models.BooleanField(default=False, verbose_name='in the Sami language area')),
-                ('lat', models.FloatField(verbose_name='latitude')),
-                ('lon', models.FloatField(verbose_name='longitude')),
-                ('county', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='municipalities', to='programmes.county')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        max_length=4,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{4}$", "A municipality number has four digits."
+                            )
+                        ],
+                        verbose_name="municipality number",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("name_official", models.CharField(max_length=150, verbose_name="official name")),
+                (
+                    "admin_centre",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="administrative centre"
+                    ),
+                ),
+                ("population", models.PositiveIntegerField(verbose_name="population")),
+                (
+                    "area_km2",
+                    models.DecimalField(decimal_places=2, max_digits=9, verbose_name="area (km²)"),
+                ),
+                (
+                    "language_form",
+                    models.CharField(max_length=20, verbose_name="official written form"),
+                ),
+                (
+                    "sami_language_area",
+                    models.BooleanField(default=False, verbose_name="in the Sami language area"),
+                ),
+                ("lat", models.FloatField(verbose_name="latitude")),
+                ("lon", models.FloatField(verbose_name="longitude")),
+                (
+                    "county",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="municipalities",
+                        to="programmes.county",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'municipality',
-                'verbose_name_plural': 'municipalities',
-                'ordering': ['number'],
+                "verbose_name": "municipality",
+                "verbose_name_plural": "municipalities",
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='CrisisCentre',
+            name="CrisisCentre",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('staff', models.ManyToManyField(blank=True, related_name='crisis_centres', to=settings.AUTH_USER_MODEL, verbose_name='staff')),
-                ('host_municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='hosted_crisis_centres', to='programmes.municipality')),
-                ('municipalities_served', models.ManyToManyField(related_name='crisis_centres_serving', to='programmes.municipality', verbose_name='municipalities served')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                (
+                    "staff",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="crisis_centres",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="staff",
+                    ),
+                ),
+                (
+                    "host_municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="hosted_crisis_centres",
+                        to="programmes.municipality",
+                    ),
+                ),
+                (
+                    "municipalities_served",
+                    models.ManyToManyField(
+                        related_name="crisis_centres_serving",
+                        to="programmes.municipality",
+                        verbose_name="municipalities served",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'crisis centre',
-                'verbose_name_plural': 'crisis centres',
-                'ordering': ['name'],
+                "verbose_name": "crisis centre",
+                "verbose_name_plural": "crisis centres",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('kind', models.CharField(choices=[('sanitetsforening', 'Norske Kvinners Sanitetsforening branch'), ('redd_barna', 'Redd Barna office'), ('other', 'Other')], max_length=30, verbose_name='kind')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='organisations', to='programmes.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sanitetsforening", "Norske Kvinners Sanitetsforening branch"),
+                            ("redd_barna", "Redd Barna office"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="organisations",
+                        to="programmes.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation',
-                'verbose_name_plural': 'organisations',
-                'ordering': ['name'],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PostalCode',
+            name="PostalCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=4, unique=True, validators=[django.core.validators.RegexValidator('^\\d{4}$', 'A postal code has four digits.')], verbose_name='postal code')),
-                ('place', models.CharField(max_length=100, verbose_name='place')),
-                ('lat', models.FloatField(verbose_name='latitude')),
-                ('lon', models.FloatField(verbose_name='longitude')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='postal_codes', to='programmes.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=4,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{4}$", "A postal code has four digits."
+                            )
+                        ],
+                        verbose_name="postal code",
+                    ),
+                ),
+                ("place", models.CharField(max_length=100, verbose_name="place")),
+                ("lat", models.FloatField(verbose_name="latitude")),
+                ("lon", models.FloatField(verbose_name="longitude")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="postal_codes",
+                        to="programmes.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'postal code',
-                'verbose_name_plural': 'postal codes',
-                'ordering': ['code'],
+                "verbose_name": "postal code",
+                "verbose_name_plural": "postal codes",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='ProgrammeSite',
+            name="ProgrammeSite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('coordinators', models.ManyToManyField(blank=True, related_name='coordinated_sites', to=settings.AUTH_USER_MODEL, verbose_name='coordinators')),
-                ('crisis_centre', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='programme_sites', to='programmes.crisiscentre')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='programme_sites', to='programmes.organisation')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sites', to='programmes.programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "coordinators",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="coordinated_sites",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="coordinators",
+                    ),
+                ),
+                (
+                    "crisis_centre",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programme_sites",
+                        to="programmes.crisiscentre",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programme_sites",
+                        to="programmes.organisation",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sites",
+                        to="programmes.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'programme site',
-                'verbose_name_plural': 'programme sites',
-                'ordering': ['programme__name', 'crisis_centre__name'],
+                "verbose_name": "programme site",
+                "verbose_name_plural": "programme sites",
+                "ordering": ["programme__name", "crisis_centre__name"],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('alias', models.CharField(default=programmes.models.new_alias, help_text='Never a name or ID number.', max_length=30, unique=True, validators=[programmes.models.validate_alias], verbose_name='participant alias')),
-                ('adults', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(4)], verbose_name='adults in household')),
-                ('children_birth_years', models.JSONField(blank=True, default=list, validators=[programmes.validators.validate_children_birth_years], verbose_name="children's birth years")),
-                ('languages', models.JSONField(help_text='ISO 639 codes.', validators=[programmes.validators.validate_language_codes], verbose_name='languages')),
-                ('availability', models.JSONField(default=list, validators=[programmes.validators.validate_weekly_availability], verbose_name='weekly availability')),
-                ('volunteer_gender', models.CharField(blank=True, choices=[('female', 'Female'), ('male', 'Male'), ('other', 'Other')], max_length=10, verbose_name='preferred volunteer gender')),
-                ('max_distance_km', models.PositiveSmallIntegerField(blank=True, help_text="Leave empty to use the programme's default.", null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(500)], verbose_name='maximum travel distance (km)')),
-                ('consent_given_on', models.DateField(validators=[programmes.validators.validate_not_future], verbose_name='consent given on')),
-                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('waiting', 'Waiting for a volunteer'), ('proposed', 'Match proposed'), ('matched', 'Matched'), ('active', 'Active'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn')], default='submitted', max_length=20, verbose_name='status')),
-                ('closure_reason', models.CharField(blank=True, choices=[('completed', 'Agreement period completed'), ('participant_ended', 'Participant ended it'), ('volunteer_ended', 'Volunteer ended it'), ('moved', 'Participant moved'), ('safety', 'Ended for safety reasons'), ('other', 'Other')], max_length=30, verbose_name='closure reason')),
-                ('submitted_at', models.DateTimeField(auto_now_add=True, verbose_name='submitted at')),
-                ('status_changed_at', models.DateTimeField(auto_now_add=True, verbose_name='status changed at')),
-                ('waiting_since', models.DateTimeField(blank=True, null=True, verbose_name='waiting since')),
-                ('avoid_municipalities', models.ManyToManyField(blank=True, help_text='For example where the abuser lives. No volunteer from these is proposed.', related_name='+', to='programmes.municipality', verbose_name='municipalities to avoid for safety')),
-                ('consent_recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='consent recorded by')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='programmes.municipality', verbose_name='municipality of the new home')),
-                ('postal_code', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programmes.postalcode', verbose_name='postal code of the new home')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='programmes.programmesite', verbose_name='site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "alias",
+                    models.CharField(
+                        default=programmes.models.new_alias,
+                        help_text="Never a name or ID number.",
+                        max_length=30,
+                        unique=True,
+                        validators=[programmes.models.validate_alias],
+                        verbose_name="participant alias",
+                    ),
+                ),
+                (
+                    "adults",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(4),
+                        ],
+                        verbose_name="adults in household",
+                    ),
+                ),
+                (
+                    "children_birth_years",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        validators=[programmes.validators.validate_children_birth_years],
+                        verbose_name="children's birth years",
+                    ),
+                ),
+                (
+                    "languages",
+                    models.JSONField(
+                        help_text="ISO 639 codes.",
+                        validators=[programmes.validators.validate_language_codes],
+                        verbose_name="languages",
+                    ),
+                ),
+                (
+                    "availability",
+                    models.JSONField(
+                        default=list,
+                        validators=[programmes.validators.validate_weekly_availability],
+                        verbose_name="weekly availability",
+                    ),
+                ),
+                (
+                    "volunteer_gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[("female", "Female"), ("male", "Male"), ("other", "Other")],
+                        max_length=10,
+                        verbose_name="preferred volunteer gender",
+                    ),
+                ),
+                (
+                    "max_distance_km",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Leave empty to use the programme's default.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(500),
+                        ],
+                        verbose_name="maximum travel distance (km)",
+                    ),
+                ),
+                (
+                    "consent_given_on",
+                    models.DateField(
+                        validators=[programmes.validators.validate_not_future],
+                        verbose_name="consent given on",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("waiting", "Waiting for a volunteer"),
+                            ("proposed", "Match proposed"),
+                            ("matched", "Matched"),
+                            ("active", "Active"),
+                            ("closed", "Closed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="submitted",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "closure_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("completed", "Agreement period completed"),
+                            ("participant_ended", "Participant ended it"),
+                            ("volunteer_ended", "Volunteer ended it"),
+                            ("moved", "Participant moved"),
+                            ("safety", "Ended for safety reasons"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="closure reason",
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="submitted at"),
+                ),
+                (
+                    "status_changed_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="status changed at"),
+                ),
+                (
+                    "waiting_since",
+                    models.DateTimeField(blank=True, null=True, verbose_name="waiting since"),
+                ),
+                (
+                    "avoid_municipalities",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="For example where the abuser lives. No volunteer from these is proposed.",
+                        related_name="+",
+                        to="programmes.municipality",
+                        verbose_name="municipalities to avoid for safety",
+                    ),
+                ),
+                (
+                    "consent_recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="consent recorded by",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="programmes.municipality",
+                        verbose_name="municipality of the new home",
+                    ),
+                ),
+                (
+                    "postal_code",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programmes.postalcode",
+                        verbose_name="postal code of the new home",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="programmes.programmesite",
+                        verbose_name="site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'referral',
-                'verbose_name_plural': 'referrals',
-                'ordering': ['-submitted_at'],
+                "verbose_name": "referral",
+                "verbose_name_plural": "referrals",
+                "ordering": ["-submitted_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='programmesite',
-            constraint=models.UniqueConstraint(fields=('programme', 'crisis_centre'), name='one_site_per_programme_and_centre'),
+            model_name="programmesite",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "crisis_centre"), name="one_site_per_programme_and_centre"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='referral',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'closed'), _negated=True), models.Q(('closure_reason', ''), _negated=True), _connector='OR'), name='closed_referral_has_reason'),
+            model_name="referral",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "closed"), _negated=True),
+                    models.Q(("closure_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="closed_referral_has_reason",
+            ),
         ),
     ]

@@ -2,61 +2,222 @@
 
 import django.core.validators
 import django.db.models.deletion
-import programmes.validators
 from django.conf import settings
 from django.db import migrations, models
 
+import programmes.validators
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('programmes', '0001_initial'),
+        ("programmes", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Volunteer',
+            name="Volunteer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('languages', models.JSONField(help_text='ISO 639 codes with a level, e.g. [{"code": "ar", "level": "native"}].', validators=[programmes.validators.validate_languages_with_level], verbose_name='languages')),
-                ('gender', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('other', 'Other')], max_length=10, verbose_name='gender')),
-                ('availability', models.JSONField(blank=True, default=list, validators=[programmes.validators.validate_weekly_availability], verbose_name='weekly availability')),
-                ('capacity', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(3)], verbose_name='participants at once')),
-                ('interests', models.CharField(blank=True, help_text='Comma-separated.', max_length=300, verbose_name='interests and activities')),
-                ('status', models.CharField(choices=[('applicant', 'Applicant'), ('vetted', 'Vetted'), ('active', 'Active'), ('paused', 'Paused'), ('retired', 'Retired')], default='applicant', max_length=20, verbose_name='status')),
-                ('status_changed_at', models.DateTimeField(auto_now_add=True, verbose_name='status changed at')),
-                ('joined_on', models.DateField(auto_now_add=True, verbose_name='joined on')),
-                ('avoid_municipalities', models.ManyToManyField(blank=True, help_text='Small places where "everyone knows everyone".', related_name='+', to='programmes.municipality', verbose_name='municipalities I prefer not to serve')),
-                ('home_postal_code', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programmes.postalcode', verbose_name='home postal code')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteers', to='programmes.organisation', verbose_name='organisation')),
-                ('programmes', models.ManyToManyField(related_name='volunteers', to='programmes.programme', verbose_name='programmes')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='volunteer', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "languages",
+                    models.JSONField(
+                        help_text='ISO 639 codes with a level, e.g. [{"code": "ar", "level": "native"}].',
+                        validators=[programmes.validators.validate_languages_with_level],
+                        verbose_name="languages",
+                    ),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[("female", "Female"), ("male", "Male"), ("other", "Other")],
+                        max_length=10,
+                        verbose_name="gender",
+                    ),
+                ),
+                (
+                    "availability",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        validators=[programmes.validators.validate_weekly_availability],
+                        verbose_name="weekly availability",
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="participants at once",
+                    ),
+                ),
+                (
+                    "interests",
+                    models.CharField(
+                        blank=True,
+                        help_text="Comma-separated.",
+                        max_length=300,
+                        verbose_name="interests and activities",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("applicant", "Applicant"),
+                            ("vetted", "Vetted"),
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("retired", "Retired"),
+                        ],
+                        default="applicant",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_changed_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="status changed at"),
+                ),
+                ("joined_on", models.DateField(auto_now_add=True, verbose_name="joined on")),
+                (
+                    "avoid_municipalities",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text='Small places where "everyone knows everyone".',
+                        related_name="+",
+                        to="programmes.municipality",
+                        verbose_name="municipalities I prefer not to serve",
+                    ),
+                ),
+                (
+                    "home_postal_code",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programmes.postalcode",
+                        verbose_name="home postal code",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="volunteers",
+                        to="programmes.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "programmes",
+                    models.ManyToManyField(
+                        related_name="volunteers",
+                        to="programmes.programme",
+                        verbose_name="programmes",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="volunteer",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'volunteer',
-                'verbose_name_plural': 'volunteers',
-                'ordering': ['user__username'],
+                "verbose_name": "volunteer",
+                "verbose_name_plural": "volunteers",
+                "ordering": ["user__username"],
             },
         ),
         migrations.CreateModel(
-            name='VettingRecord',
+            name="VettingRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('politiattest', 'Police certificate (politiattest)'), ('training', 'Volunteer training'), ('first_aid', 'First-aid course'), ('confidentiality', 'Signed confidentiality declaration'), ('ethics', 'Ethics guidelines and training')], max_length=20, verbose_name='kind')),
-                ('politiattest_type', models.CharField(blank=True, choices=[('ordinary', 'Ordinary police certificate'), ('children', 'Police certificate for work with children (barneomsorgsattest)')], max_length=20, verbose_name='politiattest type')),
-                ('issued_on', models.DateField(verbose_name='issued on')),
-                ('expires_on', models.DateField(blank=True, help_text='Empty when it does not expire.', null=True, verbose_name='expires on')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded at')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
-                ('volunteer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vetting', to='volunteers.volunteer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("politiattest", "Police certificate (politiattest)"),
+                            ("training", "Volunteer training"),
+                            ("first_aid", "First-aid course"),
+                            ("confidentiality", "Signed confidentiality declaration"),
+                            ("ethics", "Ethics guidelines and training"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "politiattest_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("ordinary", "Ordinary police certificate"),
+                            (
+                                "children",
+                                "Police certificate for work with children (barneomsorgsattest)",
+                            ),
+                        ],
+                        max_length=20,
+                        verbose_name="politiattest type",
+                    ),
+                ),
+                ("issued_on", models.DateField(verbose_name="issued on")),
+                (
+                    "expires_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="Empty when it does not expire.",
+                        null=True,
+                        verbose_name="expires on",
+                    ),
+                ),
+                (
+                    "recorded_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="recorded at"),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+                (
+                    "volunteer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="vetting",
+                        to="volunteers.volunteer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'vetting record',
-                'verbose_name_plural': 'vetting records',
-                'ordering': ['volunteer', 'kind', '-issued_on'],
+                "verbose_name": "vetting record",
+                "verbose_name_plural": "vetting records",
+                "ordering": ["volunteer", "kind", "-issued_on"],
             },
         ),
     ]

@@ -1,0 +1,31 @@
+"""With CI=true the suite must never fall back to SQLite or eager Celery: it stops instead."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+
+def test_ci_run_stops_loudly_when_postgres_and_redis_are_missing():
+    env = {
+        **os.environ,
+        "CI": "true",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/postgres",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+        "CACHE_URL": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/config/test_settings.py", "-p", "no:cacheprovider"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output
+    assert "CI=true but required services are missing" in output
+    assert "PostgreSQL at 127.0.0.1:1" in output
+    assert "Redis at redis://127.0.0.1:1/0" in output
+    assert "CACHE_URL must point at Redis" in output

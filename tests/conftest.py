@@ -1,0 +1,48 @@
+"""Test set-up shared by every app.
+
+With CI=true the suite must run on the real PostgreSQL and Redis: if either is missing the run
+stops at once with the reason, it never falls back. Without CI it runs on SQLite and skips, with
+the reason shown, only the tests marked ``postgres`` or ``broker``.
+"""
+
+import io
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from tests import services_check
+
+
+def pytest_sessionstart(session):
+    problems = services_check.problems_for_ci() if settings.CI else []
+    if problems:
+        pytest.exit("CI=true but required services are missing:\n  " + "\n  ".join(problems), 3)
+
+
+def pytest_collection_modifyitems(config, items):
+    skips = {
+        "postgres": None
+        if settings.DATABASE_IS_POSTGRES
+        else "needs PostgreSQL: set DATABASE_URL=postgres://… (CI=true does)",
+        "broker": None
+        if settings.CELERY_BROKER_URL
+        else "needs a Celery broker: set CELERY_BROKER_URL=redis://… (CI=true does)",
+    }
+    for item in items:
+        for marker, reason in skips.items():
+            if reason and marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the bundled geodata once; tests read it and roll back around it."""
+    with django_db_blocker.unblock():
+        call_command("load_geodata", stdout=io.StringIO())
+
+
+@pytest.fixture
+def geodata(transactional_db):
+    """For transactional tests, whose flush empties every table between tests."""
+    call_command("load_geodata", stdout=io.StringIO())
