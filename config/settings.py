@@ -151,7 +151,7 @@ X_FRAME_OPTIONS = "DENY"
 # --- Email: console in demo/test -------------------------------------------------------------
 EMAIL_URL = env.url("EMAIL_URL", ("smtp", "smtps", "consolemail"))
 if EMAIL_URL:
-    vars().update(_parse.email_url_config(EMAIL_URL))
+    globals().update(_parse.email_url_config(EMAIL_URL))  # EMAIL_HOST, EMAIL_PORT, …
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.raw("DEFAULT_FROM_EMAIL") or "kobling@localhost"
