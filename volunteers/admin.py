@@ -10,7 +10,7 @@ class VettingRecordInline(admin.TabularInline):
     model = VettingRecord
     extra = 0
     fields = ["kind", "politiattest_type", "issued_on", "expires_on", "recorded_by"]
-    autocomplete_fields = ["recorded_by"]
+    readonly_fields = ["recorded_by"]
 
 
 class VettingExpiryFilter(admin.SimpleListFilter):
@@ -40,9 +40,23 @@ class VolunteerAdmin(admin.ModelAdmin):
         "home_postal_code__code",
         "home_postal_code__municipality__name",
     ]
-    autocomplete_fields = ["user", "home_postal_code", "avoid_municipalities", "organisation"]
+    autocomplete_fields = ["home_postal_code", "avoid_municipalities", "organisation"]
     readonly_fields = ["status", "status_changed_at", "joined_on"]
     inlines = [VettingRecordInline]
 
     def get_queryset(self, request):
         return volunteers_visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The user account is chosen once, by an admin; coordinators never browse all accounts.
+        if request.user.is_superuser and obj is None:
+            return self.readonly_fields
+        return [*self.readonly_fields, "user"]
+
+    def save_formset(self, request, form, formset, change):
+        records = formset.save(commit=False)
+        for record in records:
+            record.recorded_by = record.recorded_by or request.user
+            record.save()
+        for record in formset.deleted_objects:
+            record.delete()

@@ -1,0 +1,71 @@
+"""Build a synthetic, nationwide demo dataset (see programmes/demo.py for what it holds)."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from programmes import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo crisis centres, programme sites, volunteers and referrals for both "
+        "programmes. Does nothing if demo data exists, unless --reset is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1, help="Same seed, same rows.")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=(
+                "Delete the demo data and everything built on it (referrals and volunteers of the "
+                "demo centres, their match runs and matches), then rebuild."
+            ),
+        )
+
+    def handle(self, *args, seed: int, reset: bool, **options):
+        if demo.demo_exists() and not reset:
+            self.stdout.write("Demo data already exists; nothing changed. Use --reset to rebuild.")
+            return
+        summary = self.rebuild(seed)
+        self.report(summary, seed)
+
+    # One transaction: a rebuild that fails leaves the previous demo data in place.
+    @transaction.atomic
+    def rebuild(self, seed: int) -> demo.DemoSummary:
+        if demo.demo_exists():
+            self.delete_demo()
+        try:
+            return demo.demo_build(seed)
+        except demo.GeodataMissing as error:
+            raise CommandError(
+                "Geodata is not loaded: run `python manage.py load_geodata` first."
+            ) from error
+        except LookupError as error:
+            raise CommandError(str(error)) from error
+
+    def delete_demo(self) -> None:
+        try:
+            demo.demo_delete()
+        except ProtectedError as error:
+            raise CommandError(
+                f"Cannot delete the demo data: other rows still refer to it ({error.args[0]})"
+            ) from error
+        self.stdout.write("Deleted the previous demo data.")
+
+    def report(self, summary: demo.DemoSummary, seed: int) -> None:
+        referrals = ", ".join(f"{n} {status}" for status, n in summary.referrals_by_status.items())
+        self.stdout.write(
+            f"Created {summary.centres} crisis centres, {summary.sites} programme sites, "
+            f"{summary.volunteers} volunteers ({summary.active_volunteers} active), "
+            f"{sum(summary.referrals_by_status.values())} referrals ({referrals}), "
+            f"{summary.users} users (seed {seed})."
+        )
+        self.stdout.write(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
+        for role, username, note in summary.logins:
+            self.stdout.write(f"  {role:<16} {username:<24} ({note})")
+        self.stdout.write(
+            "  Every centre has its own: koordinator-<town> and krisesenter-<town>, "
+            "e.g. koordinator-tromso."
+        )
