@@ -7,7 +7,6 @@ from django.http import JsonResponse
 from kombu import Connection
 
 
-
 def _database() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config import env
@@ -106,6 +107,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/Oslo"
+CELERY_BEAT_SCHEDULE = {
+    name: {"task": f"matching.{name}", "schedule": crontab(hour=hour, minute=0)}
+    for name, hour in (
+        ("agreements_close_ended", 2),
+        ("vetting_warn_expiring", 6),
+        ("check_ins_flag_overdue", 7),
+        ("referrals_flag_long_waits", 7),
+    )
+}
 CELERY_MODE_DESCRIPTION = (
     "eager: no broker configured, tasks run in-process in the web server"
     if CELERY_TASK_ALWAYS_EAGER
@@ -149,7 +159,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if IS_PRODUCTION e
 X_FRAME_OPTIONS = "DENY"
 
 # --- Email: console in demo/test -------------------------------------------------------------
-EMAIL_URL = env.url("EMAIL_URL", ("smtp", "smtps", "consolemail"))
+EMAIL_URL = env.url("EMAIL_URL", ("smtp", "smtps", "consolemail", "filemail"))
 if EMAIL_URL:
     globals().update(_parse.email_url_config(EMAIL_URL))  # EMAIL_HOST, EMAIL_PORT, …
 else:

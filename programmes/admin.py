@@ -1,7 +1,7 @@
 """The back office. Non-admin staff see only what the role-scoped selectors give them."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from programmes.models import (
@@ -15,6 +15,7 @@ from programmes.models import (
     Referral,
 )
 from programmes.selectors import crisis_centres_visible_to, referrals_visible_to, sites_visible_to
+from programmes.notifications import notify_coordinators_of_new_referral
 from programmes.services import referral_accept, referral_withdraw
 
 
@@ -99,6 +100,23 @@ class ProgrammeSiteAdmin(ScopedAdmin):
     list_filter = ["programme"]
     search_fields = ["crisis_centre__name", "organisation__name"]
     filter_horizontal = ["coordinators"]
+    actions = ["start_match_run"]
+
+    @admin.action(description=_("Start a match run for the selected sites"))
+    def start_match_run(self, request, queryset):
+        from matching.services import match_run_start
+
+        for site in queryset:
+            try:
+                run = match_run_start(
+                    programme=site.programme, started_by=request.user, scope="site", site=site
+                )
+            except (PermissionDenied, ValidationError) as error:
+                self.message_user(request, f"{site}: {error}", messages.ERROR)
+                continue
+            self.message_user(request, _("%(site)s: run %(run)s started.") % {
+                "site": site, "run": run.pk
+            })
 
 
 @admin.register(Referral)
@@ -111,6 +129,7 @@ class ReferralAdmin(ScopedAdmin):
     autocomplete_fields = ["postal_code", "municipality", "avoid_municipalities"]
     # Status moves only along the lifecycle, through the actions below, never by free edit.
     readonly_fields = [
+        "consent_recorded_by",
         "status",
         "closure_reason",
         "submitted_at",
@@ -124,6 +143,16 @@ class ReferralAdmin(ScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     actions = ["accept_into_queue", "withdraw"]
+
+    def save_model(self, request, obj, form, change):
+        # Whoever registers the referral here is the one who recorded the consent.
+        if not change:
+            if not sites_visible_to(request.user).filter(pk=obj.site_id).exists():
+                raise PermissionDenied
+            obj.consent_recorded_by = request.user
+        super().save_model(request, obj, form, change)
+        if not change:
+            notify_coordinators_of_new_referral(obj)
 
     @admin.action(description=_("Accept into the queue of referrals waiting for a volunteer"))
     def accept_into_queue(self, request, queryset):

@@ -47,9 +47,41 @@ FRITIDSVENN = {
     "default_max_distance_km": 40,
     "requires_children": True,
     "who_may_be_referred": (
-        "Parents with children under 18 who have stayed at or been followed up by a crisis "
-        "centre."
+        "Parents with children under 18 who have stayed at or been followed up by a crisis centre."
     ),
 }
 
 PROGRAMMES = (RESSURSVENN, FRITIDSVENN)
+
+# The first version of each programme's agreement; later versions are published in the admin.
+INITIAL_TERMS = {
+    "ressursvenn": {
+        "text": (
+            "Ressursvennen og deltakeren møtes jevnlig, vanligvis annenhver uke, i minst seks "
+            "måneder. Ressursvennen gir praktisk og sosial støtte i reetableringen etter "
+            "krisesenteret, og er ikke behandler, advokat eller saksbehandler."
+        ),
+        "contact_rules": (
+            "Kontakt skjer på avtalte tider og steder. Ressursvennen oppsøker aldri deltakerens "
+            "bolig uten avtale og deler aldri deltakerens adresse eller telefonnummer."
+        ),
+        "confidentiality": (
+            "Ressursvennen har taushetsplikt om alt hun får vite om deltakeren, også etter at "
+            "avtalen er slutt. Bekymring for vold meldes til koordinatoren eller politiet."
+        ),
+    },
+    "fritidsvenn": {
+        "text": (
+            "To fritidsvenner hjelper familien i minst tolv måneder med å finne og delta i "
+            "vanlige fritidsaktiviteter for barna, og følger forelderen og barna i starten."
+        ),
+        "contact_rules": (
+            "Fritidsvennene møter familien sammen eller etter avtale med koordinatoren. "
+            "Ingen deler familiens adresse, skole eller aktiviteter med andre."
+        ),
+        "confidentiality": (
+            "Fritidsvennene har taushetsplikt om familien, også etter at avtalen er slutt. "
+            "Bekymring for barnas omsorg meldes til koordinatoren, og ved fare til politiet."
+        ),
+    },
+}

@@ -170,12 +170,17 @@ COORDINATOR_PERMISSIONS = {
         "view_volunteer", "add_volunteer", "change_volunteer",
         "view_vettingrecord", "add_vettingrecord", "change_vettingrecord",
     ),
+    "matching": (
+        "view_matchrun", "view_proposal", "view_unmatchedreferral", "view_match",
+        "view_agreement",
+    ),
 }  # fmt: skip
 CRISIS_CENTRE_STAFF_PERMISSIONS = {
     "programmes": (
         "view_referral", "add_referral", "change_referral", "view_municipality",
         "view_postalcode", "view_programmesite", "view_crisiscentre",
     ),
+    "matching": ("view_match", "view_agreement"),
 }  # fmt: skip
 
 
@@ -386,10 +391,15 @@ class DemoBuilder:
         }
 
     def ensure_programmes(self) -> dict[str, Programme]:
-        return {
+        from matching.agreements import terms_publish_initial
+
+        programmes = {
             rules["slug"]: Programme.objects.get_or_create(slug=rules["slug"], defaults=rules)[0]
             for rules in catalogue.PROGRAMMES
         }
+        for programme in programmes.values():
+            terms_publish_initial(programme)
+        return programmes
 
     def ensure_groups(self) -> dict[str, Group]:
         wanted = {

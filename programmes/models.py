@@ -361,6 +361,7 @@ class Referral(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
     status_changed_at = models.DateTimeField(_("status changed at"), auto_now_add=True)
     waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    long_wait_flagged_on = models.DateField(_("flagged for a long wait on"), null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at"]

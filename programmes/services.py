@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from programmes.models import Municipality, PostalCode, ProgrammeSite, Referral
+from programmes.notifications import notify_coordinators_of_new_referral
 
 Status = Referral.Status
 
@@ -76,6 +77,7 @@ def referral_submit(*, site: ProgrammeSite, data: ReferralInput, submitted_by) -
     with transaction.atomic():
         referral.save()
         referral.avoid_municipalities.set(avoid)
+        notify_coordinators_of_new_referral(referral)
     return referral
 
 
@@ -144,3 +146,17 @@ def referral_accept(referral: Referral) -> Referral:
 
 def referral_withdraw(referral: Referral) -> Referral:
     return referral_transition(referral, Status.WITHDRAWN)
+
+
+def referrals_mark_proposed(referral_ids: list[int]) -> set[int]:
+    """Move the referrals that are still waiting to proposed, in one locked update; returns the
+    ids that moved (a referral withdrawn meanwhile is left alone)."""
+    assert Status.PROPOSED in REFERRAL_TRANSITIONS[Status.WAITING]
+    waiting = Referral.objects.select_for_update().filter(
+        pk__in=referral_ids, status=Status.WAITING
+    )
+    moved = set(waiting.values_list("pk", flat=True))
+    Referral.objects.filter(pk__in=moved).update(
+        status=Status.PROPOSED, status_changed_at=timezone.now()
+    )
+    return moved

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from programmes.selectors import referral_waiting_by_site, referrals_visible_to, user_roles
+from matching.selectors import agreements_awaiting
 from volunteers.selectors import vetting_missing, volunteers_visible_to
 
 RECENT_REFERRALS = 50
@@ -21,6 +22,7 @@ def home(request):
         "volunteer": getattr(user, "volunteer", None),
         "volunteer_gaps": _own_vetting_gaps(user),
         "volunteer_count": volunteers_visible_to(user).count(),
+        "agreements_awaiting": agreements_awaiting(user),
     }
     return render(request, "programmes/home.html", context)
 

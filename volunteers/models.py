@@ -67,6 +67,12 @@ class Volunteer(models.Model):
         verbose_name=_("municipalities I prefer not to serve"),
         help_text=_('Small places where "everyone knows everyone".'),
     )
+    commitments = models.PositiveSmallIntegerField(
+        _("open matches"),
+        default=0,
+        editable=False,
+        help_text=_("Matches approved and not yet ended; never more than the capacity."),
+    )
     interests = models.CharField(
         _("interests and activities"), max_length=300, blank=True, help_text=_("Comma-separated.")
     )
@@ -78,6 +84,13 @@ class Volunteer(models.Model):
 
     class Meta:
         ordering = ["user__username"]
+        constraints = [
+            # With the row lock taken on approval, this makes over-commitment impossible.
+            models.CheckConstraint(
+                name="commitments_within_capacity",
+                condition=models.Q(commitments__lte=models.F("capacity")),
+            )
+        ]
         verbose_name = _("volunteer")
         verbose_name_plural = _("volunteers")
 
@@ -119,6 +132,7 @@ class VettingRecord(models.Model):
         verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    expiry_warned_on = models.DateField(_("expiry warning sent on"), null=True, blank=True)
 
     class Meta:
         ordering = ["volunteer", "kind", "-issued_on"]

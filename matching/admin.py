@@ -1,0 +1,136 @@
+"""Back office for match runs and their review. Coordinators see their own sites' work only."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from matching.models import (
+    Agreement,
+    AgreementTerms,
+    Match,
+    MatchRun,
+    Proposal,
+    ProposalPair,
+    UnmatchedReferral,
+)
+from matching.selectors import match_runs_visible_to, matches_visible_to, proposals_visible_to
+from matching.services import MatchConflict, proposal_approve, proposal_reject
+from programmes.admin import ScopedAdmin
+
+
+class ReadOnlyAdmin(ScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class UnmatchedInline(admin.TabularInline):
+    model = UnmatchedReferral
+    fields = ["referral", "reason", "detail"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(MatchRun)
+class MatchRunAdmin(ReadOnlyAdmin):
+    visible_to = match_runs_visible_to
+    list_display = ["pk", "programme", "scope", "site", "status", "phase", "progress",
+                    "proposals_made", "unmatched_count", "created_at"]
+    list_filter = ["status", "programme", "scope"]
+    inlines = [UnmatchedInline]
+
+
+class PairInline(admin.TabularInline):
+    model = ProposalPair
+    fields = ["volunteer", "distance_km", "overlap_hours", "shared_languages", "cost"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Why are these proposals rejected?"), max_length=300)
+
+
+@admin.register(Proposal)
+class ProposalAdmin(ReadOnlyAdmin):
+    visible_to = proposals_visible_to
+    list_display = ["referral", "run", "status", "explanation", "cost"]
+    list_filter = ["status", "run__programme"]
+    search_fields = ["referral__alias"]
+    inlines = [PairInline]
+    actions = ["approve", "reject"]
+
+    @admin.display(description=_("explanation"))
+    def explanation(self, proposal):
+        return "; ".join(
+            f"{pair.volunteer}: {pair.distance_km:.1f} km, {pair.overlap_hours:g} h/week, "
+            f"{', '.join(pair.shared_languages)}"
+            for pair in proposal.pairs.all()
+        )
+
+    @admin.action(description=_("Approve the selected proposals"))
+    def approve(self, request, queryset):
+        for proposal in queryset:
+            self._review(request, proposal, lambda p: proposal_approve(p, by=request.user))
+
+    @admin.action(description=_("Reject the selected proposals (asks for a reason)"))
+    def reject(self, request, queryset):
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        if not form.is_valid():
+            return render(request, "admin/matching/reject.html", {
+                "form": form, "proposals": queryset, "opts": self.model._meta,
+            })
+        reason = form.cleaned_data["reason"]
+        for proposal in queryset:
+            self._review(request, proposal, lambda p: proposal_reject(p, by=request.user, reason=reason))
+        return None
+
+    def _review(self, request, proposal, action):
+        try:
+            action(proposal)
+            self.message_user(request, f"{proposal.referral}: {_('done')}", messages.SUCCESS)
+        except (MatchConflict, ValidationError, PermissionDenied) as error:
+            text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+            self.message_user(request, f"{proposal.referral}: {text}", messages.ERROR)
+
+
+@admin.register(UnmatchedReferral)
+class UnmatchedReferralAdmin(ReadOnlyAdmin):
+    list_display = ["referral", "reason", "detail", "run"]
+    list_filter = ["reason", "run__programme"]
+
+    @staticmethod
+    def visible_to(user):
+        runs = match_runs_visible_to(user)
+        return UnmatchedReferral.objects.filter(run__in=runs).select_related("referral", "run")
+
+
+@admin.register(Match)
+class MatchAdmin(ReadOnlyAdmin):
+    visible_to = matches_visible_to
+    list_display = ["referral", "status", "created_at", "ended_at"]
+    list_filter = ["status"]
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ReadOnlyAdmin):
+    list_display = ["match", "terms", "starts_on", "ends_on", "activated_at"]
+
+    @staticmethod
+    def visible_to(user):
+        return Agreement.objects.filter(match__in=matches_visible_to(user)).select_related("terms")
+
+
+@admin.register(AgreementTerms)
+class AgreementTermsAdmin(admin.ModelAdmin):
+    list_display = ["programme", "version", "period_months", "published_on"]
+    list_filter = ["programme"]

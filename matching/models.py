@@ -1,0 +1,302 @@
+"""Match runs, the proposals they make, the matches coordinators approve, and the agreements
+that make a match active.
+
+1. A coordinator starts a MatchRun; the engine proposes (Proposal, one ProposalPair per
+   volunteer) and explains every referral it leaves unmatched (UnmatchedReferral).
+2. A coordinator approves a proposal (it becomes a Match with its MatchVolunteers) or rejects it
+   (every pair in it becomes a RejectedPair and is never proposed again).
+3. The Match's Agreement becomes active when each volunteer has accepted, crisis-centre staff
+   have recorded the participant's consent and the coordinator has countersigned.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from programmes.models import CrisisCentre, Programme, ProgrammeSite, Referral
+from volunteers.models import Volunteer
+
+
+class MatchRun(models.Model):
+    class Scope(models.TextChoices):
+        SITE = "site", _("One programme site")
+        CRISIS_CENTRE = "crisis_centre", _("One crisis centre's catchment")
+        PROGRAMME = "programme", _("The whole programme")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Phase(models.TextChoices):
+        WAITING = "waiting", _("Waiting for a worker")
+        GATHERING = "gathering", _("Gathering referrals and volunteers")
+        SOLVING = "solving", _("Solving")
+        SAVING = "saving", _("Saving proposals")
+        DONE = "done", _("Done")
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="match_runs")
+    scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices)
+    site = models.ForeignKey(
+        ProgrammeSite, on_delete=models.PROTECT, null=True, blank=True, related_name="match_runs"
+    )
+    crisis_centre = models.ForeignKey(
+        CrisisCentre, on_delete=models.PROTECT, null=True, blank=True, related_name="match_runs"
+    )
+    on_date = models.DateField(_("eligibility evaluated on"))
+    rules = models.JSONField(_("rules used"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="match_runs"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices, default="waiting")
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    timings = models.JSONField(_("seconds per phase"), default=dict, blank=True)
+    referrals_considered = models.PositiveIntegerField(default=0)
+    volunteers_considered = models.PositiveIntegerField(default=0)
+    proposals_made = models.PositiveIntegerField(default=0)
+    unmatched_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(_("why it failed"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("match run")
+        verbose_name_plural = _("match runs")
+        constraints = [
+            models.CheckConstraint(
+                name="match_run_scope_has_its_target",
+                condition=(
+                    models.Q(scope="site", site__isnull=False)
+                    | models.Q(scope="crisis_centre", crisis_centre__isnull=False)
+                    | models.Q(scope="programme")
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} run {self.pk} ({self.get_status_display()})"
+
+
+class Proposal(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="proposals")
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="proposals")
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    cost = models.FloatField(_("cost"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    rejection_reason = models.CharField(_("why rejected"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["run", "referral__alias"]
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        constraints = [
+            # A run delivered twice cannot propose the same referral twice.
+            models.UniqueConstraint(fields=["run", "referral"], name="one_proposal_per_run"),
+            models.CheckConstraint(
+                name="rejected_proposal_has_reason",
+                condition=~models.Q(status="rejected") | ~models.Q(rejection_reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral} ({self.get_status_display()})"
+
+
+class ProposalPair(models.Model):
+    """One volunteer of a proposal, with the engine's explanation."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="pairs")
+    volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.PROTECT, related_name="proposal_pairs"
+    )
+    distance_km = models.FloatField(_("distance (km)"))
+    overlap_hours = models.FloatField(_("weekly overlap (hours)"))
+    shared_languages = models.JSONField(_("shared languages"))
+    cost = models.FloatField(_("cost"))
+
+    class Meta:
+        ordering = ["proposal", "volunteer_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "volunteer"], name="volunteer_once")
+        ]
+
+
+class UnmatchedReferral(models.Model):
+    """Why the run could not propose anyone for a referral."""
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="unmatched")
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=40)
+    detail = models.TextField(_("what would have helped"))
+
+    class Meta:
+        ordering = ["run", "reason", "referral__alias"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "referral"], name="one_reason_per_run")
+        ]
+
+
+class RejectedPair(models.Model):
+    """A referral and volunteer a coordinator said no to: never proposed together again."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="+")
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "volunteer"], name="pair_rejected_once")
+        ]
+
+
+class Match(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_AGREEMENT = "awaiting_agreement", _("Awaiting agreement")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        CLOSED = "closed", _("Closed")
+
+    OPEN_STATUSES = (Status.AWAITING_AGREEMENT, Status.ACTIVE)
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="matches")
+    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="match")
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.AWAITING_AGREEMENT
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(_("why it ended"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral"],
+                condition=models.Q(status__in=["awaiting_agreement", "active"]),
+                name="one_open_match_per_referral",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral} ({self.get_status_display()})"
+
+
+class MatchVolunteer(models.Model):
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="volunteers")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="matches")
+    accepted_at = models.DateTimeField(_("accepted the agreement at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["match", "volunteer"], name="match_volunteer_once")
+        ]
+
+
+class AgreementTerms(models.Model):
+    """A programme's agreement text, versioned: an agreement keeps the version it was made on."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="terms")
+    version = models.PositiveSmallIntegerField(_("version"))
+    period_months = models.PositiveSmallIntegerField(_("agreement period (months)"))
+    text = models.TextField(_("terms"))
+    contact_rules = models.TextField(_("contact rules"))
+    confidentiality = models.TextField(_("confidentiality"))
+    published_on = models.DateField(_("published on"))
+
+    class Meta:
+        ordering = ["programme", "-version"]
+        verbose_name = _("agreement terms")
+        verbose_name_plural = _("agreement terms")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "version"], name="terms_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} v{self.version}"
+
+
+class Agreement(models.Model):
+    """Active once every volunteer has accepted, the crisis centre has recorded the participant's
+    consent and the coordinator has countersigned."""
+
+    match = models.OneToOneField(Match, on_delete=models.CASCADE, related_name="agreement")
+    terms = models.ForeignKey(AgreementTerms, on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    countersigned_at = models.DateTimeField(null=True, blank=True)
+    countersigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        constraints = [
+            models.CheckConstraint(
+                name="agreement_ends_after_it_starts",
+                condition=models.Q(ends_on__gt=models.F("starts_on")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Agreement')} {self.match.referral}"
+
+
+class CheckIn(models.Model):
+    """Follow-up of an active match at 1, 3 and 6 months: the volunteer answers a short form;
+    one left unanswered past its due date surfaces to the coordinator."""
+
+    class Wellbeing(models.TextChoices):
+        GOOD = "good", _("It is going well")
+        MIXED = "mixed", _("Some difficulties")
+        POOR = "poor", _("It is not working")
+
+    MONTHS = (1, 3, 6)
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="check_ins")
+    months_after_start = models.PositiveSmallIntegerField(_("months after start"))
+    due_on = models.DateField(_("due on"))
+    answered_at = models.DateTimeField(null=True, blank=True)
+    meetings_held = models.PositiveSmallIntegerField(_("meetings since last check-in"), null=True)
+    wellbeing = models.CharField(max_length=10, choices=Wellbeing.choices, blank=True)
+    wants_contact = models.BooleanField(_("wants the coordinator to get in touch"), default=False)
+    overdue_notified_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["match", "months_after_start"], name="one_check_in_per_milestone"
+            )
+        ]

@@ -1,0 +1,176 @@
+"""Reads for matching: gathering a run's inputs into the engine's plain records, and the
+role-scoped views of runs, proposals and matches."""
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Q, QuerySet
+
+from matching import engine
+from matching.models import Match, MatchRun, Proposal, RejectedPair
+from programmes.models import Referral
+from programmes.selectors import User, is_admin
+from volunteers.models import Volunteer
+from volunteers.selectors import volunteers_eligible_for
+
+DEFAULT_RULES = {
+    "min_overlap_hours": 1.0,
+    "overlap_target_hours": 4.0,
+    "km_per_overlap_hour": 2.5,
+}
+
+
+def rules_for(programme) -> dict[str, float]:
+    return {"max_distance_km": float(programme.default_max_distance_km), **DEFAULT_RULES}
+
+
+def referrals_for_run(run: MatchRun) -> QuerySet[Referral]:
+    """Waiting referrals in the run's scope."""
+    referrals = Referral.objects.filter(
+        site__programme=run.programme, status=Referral.Status.WAITING
+    )
+    if run.scope == MatchRun.Scope.SITE:
+        referrals = referrals.filter(site=run.site)
+    elif run.scope == MatchRun.Scope.CRISIS_CENTRE:
+        referrals = referrals.filter(site__crisis_centre=run.crisis_centre)
+    return referrals.select_related("postal_code", "municipality").prefetch_related(
+        "avoid_municipalities"
+    )
+
+
+def volunteers_for_run(run: MatchRun) -> QuerySet[Volunteer]:
+    """Volunteers eligible on the run's date and still a month later (a politiattest that expires
+    within an agreement's first month does not count), annotated with their free capacity."""
+    month_later = run.on_date + relativedelta(months=1)
+    still_eligible = volunteers_eligible_for(run.programme, month_later).values("pk")
+    awaiting_review = Q(proposal_pairs__proposal__status=Proposal.Status.PENDING)
+    return (
+        volunteers_eligible_for(run.programme, run.on_date)
+        .filter(pk__in=still_eligible)
+        .annotate(pending=Count("proposal_pairs", filter=awaiting_review))
+        .select_related("home_postal_code__municipality")
+        .prefetch_related("avoid_municipalities")
+    )
+
+
+def engine_instance_for(run: MatchRun) -> engine.Instance:
+    referrals = list(referrals_for_run(run))
+    volunteers = [v for v in volunteers_for_run(run) if _free_capacity(v) > 0]
+    rejected = RejectedPair.objects.filter(referral__in=[r.pk for r in referrals])
+    return engine.Instance(
+        rules=engine.Rules(**run.rules),
+        volunteers=tuple(_engine_volunteer(v) for v in volunteers),
+        referrals=tuple(_engine_referral(r, run) for r in referrals),
+        forbidden_pairs=tuple(
+            (referral_key(pk), volunteer_key(vk))
+            for pk, vk in rejected.values_list("referral_id", "volunteer_id")
+        ),
+    )
+
+
+def referral_key(pk: int) -> str:
+    return f"r{pk}"
+
+
+def volunteer_key(pk: int) -> str:
+    return f"v{pk}"
+
+
+def _free_capacity(volunteer: Volunteer) -> int:
+    return volunteer.capacity - volunteer.commitments - volunteer.pending
+
+
+def _slots(availability: list[dict]) -> tuple[engine.Slot, ...]:
+    def minutes(clock: str) -> int:
+        hours, mins = clock.split(":")
+        return int(hours) * 60 + int(mins)
+
+    return tuple(
+        engine.Slot(day=slot["day"], start=minutes(slot["start"]), end=minutes(slot["end"]))
+        for slot in availability
+    )
+
+
+def _engine_volunteer(volunteer: Volunteer) -> engine.Volunteer:
+    lat, lon = volunteer.point
+    return engine.Volunteer(
+        id=volunteer_key(volunteer.pk),
+        lat=lat,
+        lon=lon,
+        municipality=volunteer.home_postal_code.municipality.number,
+        languages=tuple(volunteer.language_codes),
+        availability=_slots(volunteer.availability),
+        gender=volunteer.gender,
+        capacity=_free_capacity(volunteer),
+        excluded_municipalities=tuple(m.number for m in volunteer.avoid_municipalities.all()),
+    )
+
+
+def _engine_referral(referral: Referral, run: MatchRun) -> engine.Referral:
+    lat, lon = referral.point
+    waited_since = (referral.waiting_since or referral.submitted_at).date()
+    return engine.Referral(
+        id=referral_key(referral.pk),
+        lat=lat,
+        lon=lon,
+        municipality=referral.municipality.number,
+        languages=tuple(referral.languages),
+        availability=_slots(referral.availability),
+        volunteers_needed=run.programme.volunteers_per_referral,
+        volunteer_gender=referral.volunteer_gender or None,
+        excluded_municipalities=tuple(m.number for m in referral.avoid_municipalities.all()),
+        max_distance_km=float(referral.max_distance_km) if referral.max_distance_km else None,
+        waiting_days=max(0, (run.on_date - waited_since).days),
+    )
+
+
+def match_runs_visible_to(user: User) -> QuerySet[MatchRun]:
+    runs = MatchRun.objects.select_related("programme", "site", "crisis_centre", "started_by")
+    if is_admin(user):
+        return runs
+    if not user.is_authenticated:
+        return runs.none()
+    return runs.filter(
+        Q(started_by=user) | Q(site__coordinators=user) | Q(programme__sites__coordinators=user)
+    ).distinct()
+
+
+def proposals_visible_to(user: User) -> QuerySet[Proposal]:
+    """Coordinators review the proposals for referrals of their own sites."""
+    proposals = Proposal.objects.select_related("referral__site", "run").prefetch_related(
+        "pairs__volunteer__user"
+    )
+    if is_admin(user):
+        return proposals
+    if not user.is_authenticated:
+        return proposals.none()
+    return proposals.filter(referral__site__coordinators=user).distinct()
+
+
+def matches_visible_to(user: User) -> QuerySet[Match]:
+    matches = Match.objects.select_related("referral__site", "agreement")
+    if is_admin(user):
+        return matches
+    if not user.is_authenticated:
+        return matches.none()
+    return matches.filter(
+        Q(referral__site__coordinators=user)
+        | Q(referral__site__crisis_centre__staff=user)
+        | Q(volunteers__volunteer__user=user)
+    ).distinct()
+
+
+def agreements_visible_to(user: User) -> QuerySet:
+    from matching.models import Agreement
+
+    return Agreement.objects.filter(match__in=matches_visible_to(user)).select_related(
+        "terms", "match__referral__site__programme", "match__referral__municipality"
+    )
+
+
+def agreements_awaiting(user: User) -> QuerySet:
+    """Agreements still waiting for something this user signs."""
+    waiting = agreements_visible_to(user).filter(match__status=Match.Status.AWAITING_AGREEMENT)
+    return waiting.filter(
+        Q(match__volunteers__volunteer__user=user, match__volunteers__accepted_at__isnull=True)
+        | Q(match__referral__site__crisis_centre__staff=user, consent_recorded_at__isnull=True)
+        | Q(match__referral__site__coordinators=user, countersigned_at__isnull=True)
+    ).distinct()
