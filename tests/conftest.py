@@ -46,3 +46,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def geodata(transactional_db):
     """For transactional tests, whose flush empties every table between tests."""
     call_command("load_geodata", stdout=io.StringIO())
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in-process even where a broker is configured. For tests of what a task does;
+    tests/matching/test_worker.py proves the path through the real broker and worker."""
+    from config.celery_app import app
+
+    was = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = was

@@ -1,12 +1,10 @@
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
 from django.conf import settings
 
 from config.celery_app import ping
+from tests.worker import celery_worker
 
 
 @pytest.mark.django_db
@@ -31,30 +29,10 @@ def test_unreachable_broker_makes_health_fail(client, settings):
 
 @pytest.fixture
 def celery_worker_queue():
-    """A real Celery worker process on a queue of its own, stopped after the test."""
+    """A real worker on a queue of its own, so nothing else it might find there interferes."""
     queue = f"kobling-test-{uuid.uuid4().hex[:8]}"
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "--pool",
-        "solo",
-        "--queues",
-        queue,
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel",
-        "WARNING",
-    ]
-    worker = subprocess.Popen(command, env=os.environ.copy(), cwd=settings.BASE_DIR)
-    try:
+    with celery_worker(queues=queue):
         yield queue
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
 
 
 @pytest.mark.broker

@@ -26,7 +26,7 @@ from tests.matching.factories import ready_volunteer, site_with_people, waiting_
 from tests.matching.test_review import pending_proposal
 from volunteers.models import Volunteer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 TODAY = timezone.localdate()
 
 
