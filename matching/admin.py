@@ -42,8 +42,18 @@ class UnmatchedInline(admin.TabularInline):
 @admin.register(MatchRun)
 class MatchRunAdmin(ReadOnlyAdmin):
     visible_to = match_runs_visible_to
-    list_display = ["pk", "programme", "scope", "site", "status", "phase", "progress",
-                    "proposals_made", "unmatched_count", "created_at"]
+    list_display = [
+        "pk",
+        "programme",
+        "scope",
+        "site",
+        "status",
+        "phase",
+        "progress",
+        "proposals_made",
+        "unmatched_count",
+        "created_at",
+    ]
     list_filter = ["status", "programme", "scope"]
     inlines = [UnmatchedInline]
 
@@ -86,12 +96,20 @@ class ProposalAdmin(ReadOnlyAdmin):
     def reject(self, request, queryset):
         form = RejectForm(request.POST if "reason" in request.POST else None)
         if not form.is_valid():
-            return render(request, "admin/matching/reject.html", {
-                "form": form, "proposals": queryset, "opts": self.model._meta,
-            })
+            return render(
+                request,
+                "admin/matching/reject.html",
+                {
+                    "form": form,
+                    "proposals": queryset,
+                    "opts": self.model._meta,
+                },
+            )
         reason = form.cleaned_data["reason"]
         for proposal in queryset:
-            self._review(request, proposal, lambda p: proposal_reject(p, by=request.user, reason=reason))
+            self._review(
+                request, proposal, lambda p: proposal_reject(p, by=request.user, reason=reason)
+            )
         return None
 
     def _review(self, request, proposal, action):

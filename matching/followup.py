@@ -20,7 +20,7 @@ LONG_WAIT_DAYS = 30
 
 
 def notify_match_approved(match: Match) -> None:
-    """The volunteers get an agreement to accept; the crisis centre hears its referral is matched."""
+    """Volunteers get an agreement to accept; the crisis centre hears its referral is matched."""
     referral = match.referral
     volunteers = [
         place.volunteer.user for place in match.volunteers.select_related("volunteer__user")

@@ -137,6 +137,9 @@ class ProposalPair(models.Model):
             models.UniqueConstraint(fields=["proposal", "volunteer"], name="volunteer_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.volunteer} ({self.distance_km:.1f} km)"
+
 
 class UnmatchedReferral(models.Model):
     """Why the run could not propose anyone for a referral."""
@@ -151,6 +154,9 @@ class UnmatchedReferral(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "referral"], name="one_reason_per_run")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.referral}: {self.reason}"
 
 
 class RejectedPair(models.Model):
@@ -168,6 +174,9 @@ class RejectedPair(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["referral", "volunteer"], name="pair_rejected_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.referral} × {self.volunteer}"
 
 
 class Match(models.Model):
@@ -216,6 +225,9 @@ class MatchVolunteer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["match", "volunteer"], name="match_volunteer_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer} in {self.match}"
 
 
 class AgreementTerms(models.Model):
@@ -300,3 +312,6 @@ class CheckIn(models.Model):
                 fields=["match", "months_after_start"], name="one_check_in_per_milestone"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.match} after {self.months_after_start} months"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from matching import engine
+from matching.followup import notify_match_approved
 from matching.models import (
     Match,
     MatchRun,
@@ -24,7 +25,6 @@ from matching.models import (
     RejectedPair,
     UnmatchedReferral,
 )
-from matching.followup import notify_match_approved
 from matching.selectors import engine_instance_for, rules_for
 from programmes.models import ProgrammeSite, Referral
 from programmes.services import referral_transition, referrals_mark_proposed

@@ -37,7 +37,9 @@ def agreement_sign(request, pk, step):
     agreement = get_object_or_404(agreements_visible_to(request.user), pk=pk)
     try:
         if step == "decline":
-            agreements.agreement_decline(agreement, by=request.user, reason=request.POST.get("reason", ""))
+            agreements.agreement_decline(
+                agreement, by=request.user, reason=request.POST.get("reason", "")
+            )
         else:
             SIGNATURES[step](agreement, by=request.user)
     except (PermissionDenied, ValidationError) as error:

@@ -14,8 +14,8 @@ from programmes.models import (
     ProgrammeSite,
     Referral,
 )
-from programmes.selectors import crisis_centres_visible_to, referrals_visible_to, sites_visible_to
 from programmes.notifications import notify_coordinators_of_new_referral
+from programmes.selectors import crisis_centres_visible_to, referrals_visible_to, sites_visible_to
 from programmes.services import referral_accept, referral_withdraw
 
 
@@ -114,9 +114,9 @@ class ProgrammeSiteAdmin(ScopedAdmin):
             except (PermissionDenied, ValidationError) as error:
                 self.message_user(request, f"{site}: {error}", messages.ERROR)
                 continue
-            self.message_user(request, _("%(site)s: run %(run)s started.") % {
-                "site": site, "run": run.pk
-            })
+            self.message_user(
+                request, _("%(site)s: run %(run)s started.") % {"site": site, "run": run.pk}
+            )
 
 
 @admin.register(Referral)

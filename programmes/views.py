@@ -4,8 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
-from programmes.selectors import referral_waiting_by_site, referrals_visible_to, user_roles
 from matching.selectors import agreements_awaiting
+from programmes.selectors import referral_waiting_by_site, referrals_visible_to, user_roles
 from volunteers.selectors import vetting_missing, volunteers_visible_to
 
 RECENT_REFERRALS = 50

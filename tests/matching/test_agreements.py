@@ -69,7 +69,7 @@ def test_declining_frees_capacity_and_returns_the_referral_to_the_queue():
 
 
 def test_only_the_right_people_can_sign():
-    match, staff, coordinator, (volunteer,) = approved_match()
+    match, staff, coordinator, _volunteers = approved_match()
     stranger = ready_volunteer(code="0160")
     with pytest.raises(PermissionDenied):
         agreement_accept(match.agreement, by=stranger.user)

@@ -138,7 +138,7 @@ def test_volunteer_is_warned_once_thirty_days_before_vetting_expires(
 
 
 def test_referral_waiting_over_thirty_days_is_flagged_once():
-    site, _staff, coordinator = site_with_people()
+    site, _staff, _coordinator = site_with_people()
     old = waiting_referral(site, waiting_since=timezone.now() - datetime.timedelta(days=31))
     waiting_referral(site, waiting_since=timezone.now() - datetime.timedelta(days=5))
 
