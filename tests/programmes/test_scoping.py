@@ -85,3 +85,10 @@ def test_anonymous_visitor_is_sent_to_log_in(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
+
+
+def test_portal_speaks_bokmal_first_and_english_on_request(client, world):
+    client.force_login(world["a"]["staff"])
+    assert "Oversikt" in client.get("/").content.decode()
+    english = client.get("/", headers={"accept-language": "en"}).content.decode()
+    assert "Overview" in english
