@@ -9,6 +9,7 @@ KOBLING_ENV picks the defaults:
 import logging
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -160,7 +161,11 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Email: console in demo/test -------------------------------------------------------------
 EMAIL_URL = env.url("EMAIL_URL", ("smtp", "smtps", "consolemail", "filemail"))
-if EMAIL_URL:
+if EMAIL_URL and EMAIL_URL.startswith("filemail://"):
+    # filemail:///var/mail/kobling writes each message to a file there (tests read them).
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = urlsplit(EMAIL_URL).path
+elif EMAIL_URL:
     globals().update(_parse.email_url_config(EMAIL_URL))  # EMAIL_HOST, EMAIL_PORT, …
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -10,6 +10,7 @@ import io
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from tests import services_check
 
@@ -58,3 +59,11 @@ def eager_celery():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = was
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Assertions read English; the portal's bokmål is tested through requests, whose
+    LocaleMiddleware chooses the language itself."""
+    with translation.override("en"):
+        yield

@@ -1,0 +1,294 @@
+"""Spatial index over volunteers and the five feasibility rules, vectorised over pairs."""
+
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from .availability import WeeklyOverlap
+from .geo import chord_for_km, haversine_km, km_for_chord
+from .instance import Rules
+from .tables import NO_GENDER, FloatArray, IntArray, ReferralTable, VolunteerTable
+
+BoolArray = NDArray[np.bool_]
+PAIRS_PER_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PairChecks:
+    """Each rule evaluated independently for rows of (referral, volunteer) pairs."""
+
+    referral: IntArray
+    volunteer: IntArray
+    distance_km: FloatArray
+    overlap_minutes: IntArray
+    within_distance: BoolArray
+    shared_language: BoolArray
+    overlapping: BoolArray
+    gender_ok: BoolArray
+    safe: BoolArray
+    not_rejected: BoolArray
+
+    @property
+    def feasible(self) -> BoolArray:
+        return (
+            self.within_distance
+            & self.shared_language
+            & self.overlapping
+            & self.gender_ok
+            & self.safe
+            & self.not_rejected
+        )
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Feasible pairs with their rule distance, overlap and cost."""
+
+    referral: IntArray
+    volunteer: IntArray
+    distance_km: FloatArray
+    overlap_minutes: IntArray
+    cost: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.referral.shape[0])
+
+
+class CandidateIndex:
+    """Answers 'which volunteers may serve this referral' without a dense matrix."""
+
+    def __init__(
+        self,
+        referrals: ReferralTable,
+        volunteers: VolunteerTable,
+        rules: Rules,
+        n_municipalities: int,
+        forbidden_keys: IntArray | None = None,
+    ) -> None:
+        self.referrals = referrals
+        self.volunteers = volunteers
+        self.rules = rules
+        self.tree = cKDTree(volunteers.xyz) if len(volunteers) else None
+        self.key_width = n_municipalities
+        self._speakers: dict[int, Speakers] = {}
+        self._forbidden = _no_pairs() if forbidden_keys is None else forbidden_keys
+        self._referral_bars = _Exclusions(referrals.excluded_keys, n_municipalities, len(referrals))
+        self._volunteer_bars = _Exclusions(
+            volunteers.excluded_keys, n_municipalities, len(volunteers)
+        )
+        self.overlap = WeeklyOverlap(
+            (referrals.slot_starts, referrals.slot_ends),
+            (volunteers.slot_starts, volunteers.slot_ends),
+        )
+        available_hours = np.sum(referrals.slot_ends - referrals.slot_starts, axis=1) / 60.0
+        self.referral_bonus_km = rules.km_per_overlap_hour * np.minimum(
+            available_hours, rules.overlap_target_hours
+        )
+
+    def distances(self, referral: IntArray, volunteer: IntArray) -> FloatArray:
+        ref, vol = self.referrals, self.volunteers
+        return haversine_km(
+            ref.lat[referral], ref.lon[referral], vol.lat[volunteer], vol.lon[volunteer]
+        )
+
+    def check_pairs(
+        self, referral: IntArray, volunteer: IntArray, distance: FloatArray | None = None
+    ) -> PairChecks:
+        r, v, ref, vol = referral, volunteer, self.referrals, self.volunteers
+        distance = self.distances(r, v) if distance is None else distance
+        overlap = self.overlap.minutes(r, v)
+        return PairChecks(
+            referral=r,
+            volunteer=v,
+            distance_km=distance,
+            overlap_minutes=overlap,
+            within_distance=distance <= ref.limit_km[r],
+            shared_language=np.any(ref.language_words[r] & vol.language_words[v], axis=1),
+            overlapping=overlap >= self.rules.min_overlap_hours * 60.0 - 1e-9,
+            gender_ok=(ref.wanted_gender[r] == NO_GENDER) | (ref.wanted_gender[r] == vol.gender[v]),
+            safe=self._safe(r, v),
+            not_rejected=self._not_rejected(r, v),
+        )
+
+    def feasible_edges(
+        self, referral: IntArray, volunteer: IntArray, distance: FloatArray | None = None
+    ) -> Edges:
+        """The feasible pairs among the given ones, in blocks to bound memory."""
+        distance = self.distances(referral, volunteer) if distance is None else distance
+        blocks = []
+        for start in range(0, referral.size, PAIRS_PER_BLOCK):
+            part = slice(start, start + PAIRS_PER_BLOCK)
+            blocks.append(self._feasible_block(referral[part], volunteer[part], distance[part]))
+        return _concatenate_edges(blocks)
+
+    def _feasible_block(self, r: IntArray, v: IntArray, distance: FloatArray) -> Edges:
+        ref, vol = self.referrals, self.volunteers
+        cheap = (
+            (distance <= ref.limit_km[r])
+            & np.any(ref.language_words[r] & vol.language_words[v], axis=1)
+            & ((ref.wanted_gender[r] == NO_GENDER) | (ref.wanted_gender[r] == vol.gender[v]))
+            & self._safe(r, v)
+            & self._not_rejected(r, v)
+        )
+        r, v, distance = r[cheap], v[cheap], distance[cheap]
+        overlap = self.overlap.minutes(r, v)
+        keep = overlap >= self.rules.min_overlap_hours * 60.0 - 1e-9
+        return Edges(
+            referral=r[keep],
+            volunteer=v[keep],
+            distance_km=distance[keep],
+            overlap_minutes=overlap[keep],
+            cost=self.pair_cost(distance[keep], overlap[keep]),
+        )
+
+    def pair_cost(self, distance_km: FloatArray, overlap: IntArray) -> FloatArray:
+        hours = np.minimum(overlap / 60.0, self.rules.overlap_target_hours)
+        return np.asarray(distance_km - self.rules.km_per_overlap_hour * hours)
+
+    def nearest(self, rows: IntArray, k: int) -> tuple[IntArray, IntArray, FloatArray]:
+        """Pairs of each row with its k nearest speakers of each of its languages (within its
+        limit), and the radius inside which every volunteer it could be paired with is known.
+
+        Only speakers can pass the language rule, so searching per language is exact and
+        keeps referrals with a rare language from scanning a whole city.
+        """
+        radius = self.referrals.limit_km[rows].copy()
+        pairs: list[tuple[IntArray, IntArray]] = []
+        for bit, speaking in self._rows_by_language(rows):
+            speakers = self.speakers(bit)
+            found_rows, found, reach = speakers.nearest(
+                self.referrals.xyz[rows[speaking]], k, self.referrals.limit_km[rows[speaking]]
+            )
+            pairs.append((rows[speaking][found_rows], found))
+            radius[speaking] = np.minimum(radius[speaking], reach)
+        return *_concatenate_pairs(pairs), radius
+
+    def within(self, rows: IntArray, radius_km: FloatArray) -> tuple[IntArray, IntArray]:
+        """Pairs of rows with every speaker of their languages within the given radius."""
+        pairs: list[tuple[IntArray, IntArray]] = []
+        for bit, speaking in self._rows_by_language(rows):
+            found_rows, found = self.speakers(bit).within(
+                self.referrals.xyz[rows[speaking]], radius_km[speaking]
+            )
+            pairs.append((rows[speaking][found_rows], found))
+        return _concatenate_pairs(pairs)
+
+    def within_any_language(self, row: int) -> IntArray:
+        """Every volunteer within the row's distance limit, whatever they speak."""
+        if self.tree is None:
+            return _no_pairs()
+        chord = float(chord_for_km(self.referrals.limit_km[row]))
+        hits = self.tree.query_ball_point(self.referrals.xyz[row], r=chord, return_sorted=True)
+        return np.asarray(hits, dtype=np.int64)
+
+    def speakers(self, bit: int) -> "Speakers":
+        if bit not in self._speakers:
+            words = self.volunteers.language_words[:, bit // 64]
+            members = np.flatnonzero(words & (np.uint64(1) << np.uint64(bit % 64)))
+            self._speakers[bit] = Speakers(self.volunteers.xyz, members.astype(np.int64))
+        return self._speakers[bit]
+
+    def _rows_by_language(self, rows: IntArray) -> list[tuple[int, BoolArray]]:
+        words = self.referrals.language_words[rows]
+        groups = []
+        for bit in range(words.shape[1] * 64):
+            speaking = (words[:, bit // 64] & (np.uint64(1) << np.uint64(bit % 64))) != 0
+            if speaking.any():
+                groups.append((bit, speaking))
+        return groups
+
+    def _safe(self, referral: IntArray, volunteer: IntArray) -> BoolArray:
+        ref, vol = self.referrals, self.volunteers
+        barred = self._referral_bars(referral, vol.municipality[volunteer])
+        barred |= self._volunteer_bars(volunteer, ref.municipality[referral])
+        return ~barred
+
+    def _not_rejected(self, referral: IntArray, volunteer: IntArray) -> BoolArray:
+        keys = referral * len(self.volunteers) + volunteer
+        return ~_contains(self._forbidden, keys)
+
+
+class _Exclusions:
+    """Who excludes which municipality; only people with exclusions are looked up."""
+
+    def __init__(self, excluded_keys: IntArray, width: int, n_people: int) -> None:
+        self.keys = excluded_keys
+        self.width = width
+        self.has_any = np.zeros(n_people, dtype=np.bool_)
+        self.has_any[excluded_keys // width] = True
+
+    def __call__(self, person: IntArray, other_place: IntArray) -> BoolArray:
+        barred = np.zeros(person.shape, dtype=np.bool_)
+        if self.keys.size == 0:
+            return barred
+        look = self.has_any[person]
+        barred[look] = _contains(self.keys, person[look] * self.width + other_place[look])
+        return barred
+
+
+class Speakers:
+    """A KD-tree over the volunteers who speak one language."""
+
+    def __init__(self, xyz: FloatArray, members: IntArray) -> None:
+        self.members = members
+        self.tree = cKDTree(xyz[members]) if members.size else None
+
+    def nearest(
+        self, points: FloatArray, k: int, limit_km: FloatArray
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """(point index, volunteer) pairs for each point's k nearest members within its limit,
+        and the radius within which all members are among them."""
+        if self.tree is None:
+            return _no_pairs(), _no_pairs(), limit_km.copy()
+        k = min(k, self.members.size)
+        chords, found = self.tree.query(
+            points, k=k, distance_upper_bound=float(chord_for_km(limit_km.max()))
+        )
+        chords, found = chords.reshape(-1, k), found.reshape(-1, k)
+        present = found < self.members.size
+        complete = ~present[:, -1] | (k == self.members.size)
+        last = km_for_chord(np.where(complete, 0.0, chords[:, -1])) * (1.0 - 1e-9)
+        radius = np.where(complete, limit_km, np.minimum(last, limit_km))
+        point = np.repeat(np.arange(points.shape[0]), k).reshape(-1, k)[present]
+        return point, self.members[found[present]], radius
+
+    def within(self, points: FloatArray, radius_km: FloatArray) -> tuple[IntArray, IntArray]:
+        if self.tree is None:
+            return _no_pairs(), _no_pairs()
+        hits = self.tree.query_ball_point(points, r=chord_for_km(radius_km), return_sorted=False)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        flat = np.fromiter(chain.from_iterable(hits), dtype=np.int64, count=int(counts.sum()))
+        return np.repeat(np.arange(points.shape[0]), counts), self.members[flat]
+
+
+def _concatenate_edges(blocks: list[Edges]) -> Edges:
+    if not blocks:
+        empty = _no_pairs()
+        return Edges(empty, empty, np.zeros(0), empty, np.zeros(0))
+    return Edges(
+        referral=np.concatenate([b.referral for b in blocks]),
+        volunteer=np.concatenate([b.volunteer for b in blocks]),
+        distance_km=np.concatenate([b.distance_km for b in blocks]),
+        overlap_minutes=np.concatenate([b.overlap_minutes for b in blocks]),
+        cost=np.concatenate([b.cost for b in blocks]),
+    )
+
+
+def _concatenate_pairs(pairs: list[tuple[IntArray, IntArray]]) -> tuple[IntArray, IntArray]:
+    if not pairs:
+        return _no_pairs(), _no_pairs()
+    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+
+
+def _contains(sorted_keys: IntArray, queries: IntArray) -> BoolArray:
+    if sorted_keys.size == 0:
+        return np.zeros(queries.shape, dtype=np.bool_)
+    position = np.minimum(np.searchsorted(sorted_keys, queries), sorted_keys.size - 1)
+    return np.asarray(sorted_keys[position] == queries)
+
+
+def _no_pairs() -> IntArray:
+    return np.zeros(0, dtype=np.int64)

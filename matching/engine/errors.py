@@ -1,0 +1,10 @@
+"""The engine's own exception type."""
+
+
+class MatchingInputError(ValueError):
+    """An instance that cannot be solved, with the path of the offending field."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.message = message

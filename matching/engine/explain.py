@@ -1,0 +1,166 @@
+"""Why a referral was left unmatched: the five rules applied cumulatively to all volunteers.
+
+Only volunteers inside the referral's distance limit can pass rule 1, so everything is
+evaluated on a KD-tree ball, never on a scan of all volunteers.
+"""
+
+import numpy as np
+
+from .candidates import CandidateIndex, PairChecks
+from .geo import haversine_km
+from .instance import Referral, Volunteer
+from .result import Unmatched
+from .tables import Codebook, IntArray
+
+NO_VOLUNTEER_WITHIN_DISTANCE = "no_volunteer_within_distance"
+NO_SHARED_LANGUAGE = "no_shared_language"
+NO_AVAILABILITY_OVERLAP = "no_availability_overlap"
+GENDER_PREFERENCE = "gender_preference"
+SAFETY_EXCLUSION = "safety_exclusion"
+REJECTED_BEFORE = "rejected_before"
+NOT_ENOUGH_VOLUNTEERS = "not_enough_volunteers"
+CAPACITY_TAKEN = "capacity_taken"
+
+
+class Explainer:
+    def __init__(
+        self,
+        index: CandidateIndex,
+        people: tuple[tuple[Referral, ...], tuple[Volunteer, ...]],
+        codes: Codebook,
+        load: IntArray,
+    ) -> None:
+        self.index = index
+        self.referrals, self.volunteers = people
+        self.load = load
+        self._languages = codes.languages
+
+    def explain(self, row: int) -> Unmatched:
+        referral = self.referrals[row]
+        checks = self._checks_within_limit(row)
+        reason, detail = self._first_failing_rule(row, checks)
+        return Unmatched(referral=referral.id, reason=reason, detail=detail)
+
+    def _checks_within_limit(self, row: int) -> PairChecks:
+        volunteers = self.index.within_any_language(row)
+        return self.index.check_pairs(np.full(volunteers.size, row, dtype=np.int64), volunteers)
+
+    def _first_failing_rule(self, row: int, checks: PairChecks) -> tuple[str, str]:
+        passing = checks.within_distance
+        if not passing.any():
+            return NO_VOLUNTEER_WITHIN_DISTANCE, self._nearest_volunteer(row)
+        steps = (
+            (NO_SHARED_LANGUAGE, checks.shared_language, self._language_miss),
+            (NO_AVAILABILITY_OVERLAP, checks.overlapping, self._best_overlap),
+            (GENDER_PREFERENCE, checks.gender_ok, self._gender_miss),
+            (SAFETY_EXCLUSION, checks.safe, self._safety_miss),
+            (REJECTED_BEFORE, checks.not_rejected, self._rejection_miss),
+        )
+        for reason, rule, describe in steps:
+            if not (passing & rule).any():
+                return reason, describe(row, checks, passing)
+            passing = passing & rule
+        return self._shortage(row, checks, passing)
+
+    def _nearest_volunteer(self, row: int) -> str:
+        limit = self.index.referrals.limit_km[row]
+        tree = self.index.tree
+        if tree is None:
+            return "there are no volunteers"
+        _, nearest = tree.query(self.index.referrals.xyz[row])
+        distance, municipality = self._distance_to(row, int(nearest))
+        return (
+            f"nearest volunteer is {distance:.0f} km away (municipality {municipality}); "
+            f"limit {limit:g} km"
+        )
+
+    def _language_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
+        referral = self.referrals[row]
+        nearby = int(passing.sum())
+        wanted = "/".join(sorted(set(referral.languages)))
+        closest = self._nearest_speaker(row)
+        tail = "; no volunteer anywhere speaks it"
+        if closest is not None:
+            distance, municipality, language = closest
+            tail = (
+                f"; nearest '{language}' speaker is {distance:.0f} km away "
+                f"(municipality {municipality})"
+            )
+        return f"{nearby} volunteer(s) within {self._limit(row)} km, none speaks {wanted}{tail}"
+
+    def _best_overlap(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
+        overlap = np.where(passing, checks.overlap_minutes, -1)
+        best = int(np.argmax(overlap))
+        volunteer = self.index.volunteers.ids[int(checks.volunteer[best])]
+        need = self.index.rules.min_overlap_hours
+        return (
+            f"best weekly overlap among {int(passing.sum())} nearby speaker(s) is "
+            f"{overlap[best] / 60:.2f} h (volunteer {volunteer}); need {need:g} h"
+        )
+
+    def _gender_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
+        wanted = self.referrals[row].volunteer_gender
+        genders = sorted({str(self.volunteers[int(v)].gender) for v in checks.volunteer[passing]})
+        return (
+            f"{int(passing.sum())} candidate(s) pass distance, language and time "
+            f"({', '.join(genders)}); none is {wanted}"
+        )
+
+    def _safety_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
+        referral = self.referrals[row]
+        volunteers = checks.volunteer[passing]
+        codes = sorted({self._municipality_of(int(v)) for v in volunteers})
+        return (
+            f"{volunteers.size} candidate(s) remain, but all are barred by a safety exclusion "
+            f"(volunteers from {', '.join(codes)}; participant in {referral.municipality})"
+        )
+
+    def _rejection_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
+        ids = sorted(self.index.volunteers.ids[int(v)] for v in checks.volunteer[passing])
+        return (
+            f"{len(ids)} candidate(s) remain, but a coordinator rejected each of them for this "
+            f"referral before ({', '.join(ids)})"
+        )
+
+    def _shortage(self, row: int, checks: PairChecks, passing: np.ndarray) -> tuple[str, str]:
+        needed = self.referrals[row].volunteers_needed
+        eligible = np.flatnonzero(passing)
+        eligible = eligible[np.argsort(checks.distance_km[eligible], kind="stable")]
+        volunteers = checks.volunteer[eligible]
+        nearest = self.index.volunteers.ids[int(volunteers[0])]
+        nearest_km = float(checks.distance_km[eligible[0]])
+        if eligible.size < needed:
+            return NOT_ENOUGH_VOLUNTEERS, (
+                f"needs {needed} volunteers; only {eligible.size} eligible "
+                f"(nearest {nearest}, {nearest_km:.1f} km)"
+            )
+        free = int(np.sum(self.load[volunteers] < self.index.volunteers.capacity[volunteers]))
+        return CAPACITY_TAKEN, (
+            f"{eligible.size} eligible volunteer(s) (nearest {nearest}, {nearest_km:.1f} km), "
+            f"{free} of them with capacity left, {needed} needed; the others are assigned where "
+            f"they give more matches, longer-waiting matches or a lower total cost"
+        )
+
+    def _nearest_speaker(self, row: int) -> tuple[float, str, str] | None:
+        best: tuple[float, str, str] | None = None
+        for language in sorted(set(self.referrals[row].languages)):
+            bit = self._languages.get(language)
+            speakers = None if bit is None else self.index.speakers(bit)
+            if speakers is None or speakers.tree is None:
+                continue
+            _, position = speakers.tree.query(self.index.referrals.xyz[row])
+            distance, municipality = self._distance_to(row, int(speakers.members[int(position)]))
+            if best is None or distance < best[0]:
+                best = (distance, municipality, language)
+        return best
+
+    def _distance_to(self, row: int, volunteer: int) -> tuple[float, str]:
+        ref, vol = self.index.referrals, self.index.volunteers
+        distance = haversine_km(ref.lat[row], ref.lon[row], vol.lat[volunteer], vol.lon[volunteer])
+        return float(distance), self._municipality_of(volunteer)
+
+    def _municipality_of(self, volunteer: int) -> str:
+        return self.volunteers[volunteer].municipality
+
+    def _limit(self, row: int) -> str:
+        return f"{self.index.referrals.limit_km[row]:g}"

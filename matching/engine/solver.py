@@ -1,0 +1,248 @@
+"""Exact lexicographic matching by column generation over a spatially explored edge pool.
+
+Stages, each optimal over ALL feasible edges before the next starts:
+  1. most referrals matched, 2. largest waiting-day sum, 3. least total cost.
+Each stage holds the earlier optima as constraints on y (see lp.py for the model).
+
+Why the answer is optimal. For each referral the pool knows every feasible edge closer
+than `explored_km`; the restricted model has some of those edges as columns plus one
+phantom per referral not yet fully explored, which stands for all its unexplored edges at
+a lower bound of their objective: `explored_km - best overlap bonus` in stage 3, and in
+stages 1-2 (where edges cost 0) a small delta whose total stays below 1/2, less than one
+unit of the integer objective. So the model with all known edges is a relaxation of the
+full graph. The LP is re-solved, warm-started, while a known edge prices in (negative
+reduced cost) or a phantom is used (its referral is then explored further); at that point
+its value bounds the full graph. If the LP optimum is integral and uses no phantom, it is
+feasible for the full graph, hence optimal. Otherwise the MILP is solved over the columns;
+known edges whose reduced cost is below the gap between MILP value and LP bound are the
+only ones that could improve on it, so they are added and the MILP solved again; if that
+optimum uses a phantom, exploration continues, else it is optimal for the full graph.
+"""
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+import numpy as np
+
+from . import highs_lp
+from .candidates import CandidateIndex
+from .lp import Fixing, Objective, RebuildingLp, Solution, solve_milp
+from .pool import EdgePool
+from .tables import FloatArray, IntArray
+
+REDUCED_COST_TOLERANCE = 1e-7
+ENTERING_PER_REFERRAL = 8
+PHANTOM_USE_TOLERANCE = 1e-6
+INITIAL_NEIGHBOURS = 16
+SPARE_CANDIDATES = 4
+INITIAL_COLUMN_SPARE = 2
+
+
+class Stage(Enum):
+    COUNT = "count"
+    WAITING = "waiting"
+    COST = "cost"
+
+
+@dataclass
+class SolveStats:
+    lp_solves: int = 0
+    milp_solves: int = 0
+    explorations: int = 0
+    columns: int = 0
+    known_edges: int = 0
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Chosen edges (indices into the pool) and the pool they index."""
+
+    pool: EdgePool
+    chosen: IntArray
+    stats: SolveStats
+
+
+def select_matches(index: CandidateIndex) -> Selection:
+    pool = EdgePool(index)
+    stats = SolveStats()
+    if len(index.referrals) == 0 or len(index.volunteers) == 0:
+        return Selection(pool, np.zeros(0, dtype=np.int64), stats)
+    _explore_initially(pool)
+    _start_with_cheapest_columns(pool)
+    lp: RestrictedLp = highs_lp.IncrementalLp(pool) if highs_lp.available() else RebuildingLp()
+    fixings: list[Fixing] = []
+    solution: Solution | None = None
+    for stage in (Stage.COUNT, Stage.WAITING, Stage.COST):
+        if stage is Stage.WAITING and _waiting_is_implied(index, fixings):
+            continue
+        solution = _solve_stage(pool, stage, fixings, stats, lp)
+        if stage is not Stage.COST:
+            fixings.append(Fixing(_referral_weight(index, stage), round(-solution.value)))
+    assert solution is not None
+    stats.columns, stats.known_edges = solution.columns.size, int(pool.referral.size)
+    return Selection(pool, solution.chosen, stats)
+
+
+def _explore_initially(pool: EdgePool) -> None:
+    """Enough nearby candidates that few referrals need exploring again."""
+    needed = pool.index.referrals.needed
+    rows = np.arange(needed.size, dtype=np.int64)
+    k = INITIAL_NEIGHBOURS
+    while rows.size:
+        pool.explore_nearest(rows, k + int(needed[rows].max()))
+        short = pool.edges_per_referral()[rows] < needed[rows] + SPARE_CANDIDATES
+        rows = rows[short & ~pool.fully_explored[rows]]
+        k *= 4
+
+
+def _start_with_cheapest_columns(pool: EdgePool) -> None:
+    """A few cheap edges per referral start in the model; pricing brings in the rest."""
+    limit = pool.index.referrals.needed[pool.referral] + INITIAL_COLUMN_SPARE
+    order = np.lexsort((pool.cost, pool.referral))
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = _rank_in_group(pool.referral[order])
+    pool.is_column[:] = rank < limit
+
+
+def _rank_in_group(sorted_groups: IntArray) -> IntArray:
+    start = np.searchsorted(sorted_groups, sorted_groups, side="left")
+    return np.arange(sorted_groups.size) - start
+
+
+def _waiting_is_implied(index: CandidateIndex, fixings: list[Fixing]) -> bool:
+    """All equal waiting days, or nobody left unmatched, make stage 2 a no-op."""
+    waiting = index.referrals.waiting_days
+    return bool(np.all(waiting == waiting[0]) or fixings[0].value >= waiting.size)
+
+
+def _referral_weight(index: CandidateIndex, stage: Stage) -> FloatArray:
+    if stage is Stage.COUNT:
+        return np.ones(len(index.referrals))
+    return index.referrals.waiting_days.astype(np.float64)
+
+
+class RestrictedLp(Protocol):
+    def solve(
+        self, pool: EdgePool, objective: Objective, fixings: list[Fixing], y_upper: FloatArray
+    ) -> Solution: ...
+
+
+def _solve_stage(
+    pool: EdgePool, stage: Stage, fixings: list[Fixing], stats: SolveStats, lp: RestrictedLp
+) -> Solution:
+    while True:
+        relaxed = _solve_relaxation(pool, stage, fixings, stats, lp)
+        if relaxed.integral:
+            return relaxed
+        exact = _solve_integer(pool, stage, fixings, stats, relaxed)
+        used = np.flatnonzero(exact.phantom_use > 0.5)
+        if used.size == 0:
+            return exact
+        _explore_further(pool, stage, used, relaxed)
+        stats.explorations += 1
+
+
+def _solve_integer(
+    pool: EdgePool, stage: Stage, fixings: list[Fixing], stats: SolveStats, relaxed: Solution
+) -> Solution:
+    """MILP optimum over every known edge and the phantoms.
+
+    Known edges that are not columns can only appear in a solution at least as good as
+    the MILP's if their reduced cost (against the LP optimum's duals) is below the gap
+    between the MILP value and the LP bound; those are added and the MILP solved again.
+    """
+    exact = solve_milp(pool, _objective(pool, stage), fixings, _y_upper(pool))
+    stats.milp_solves += 1
+    # A strictly better solution gains at least 1 in the integer stages.
+    gain = 0.0 if stage is Stage.COST else 1.0
+    gap = exact.value - gain - relaxed.value + REDUCED_COST_TOLERANCE
+    if gap < 0 or _price_known_edges(pool, stage, relaxed, gap, per_referral=None) == 0:
+        return exact
+    stats.milp_solves += 1
+    return solve_milp(pool, _objective(pool, stage), fixings, _y_upper(pool))
+
+
+def _solve_relaxation(
+    pool: EdgePool, stage: Stage, fixings: list[Fixing], stats: SolveStats, lp: RestrictedLp
+) -> Solution:
+    while True:
+        relaxed = lp.solve(pool, _objective(pool, stage), fixings, _y_upper(pool))
+        stats.lp_solves += 1
+        used = np.flatnonzero(relaxed.phantom_use > PHANTOM_USE_TOLERANCE)
+        if used.size:
+            _explore_further(pool, stage, used, relaxed)
+            stats.explorations += 1
+        entered = _price_known_edges(
+            pool, stage, relaxed, -REDUCED_COST_TOLERANCE, ENTERING_PER_REFERRAL
+        )
+        if entered == 0 and used.size == 0:
+            return relaxed
+
+
+def _objective(pool: EdgePool, stage: Stage) -> Objective:
+    """Stage objective; phantoms get a lower bound on what an unexplored edge costs.
+
+    In stage 3 that is `explored_km - best overlap bonus`. In stages 1-2 edges cost 0;
+    the phantom costs delta instead, so that it is used only when needed, with
+    delta * (total phantom capacity) < 1/2: a solution free of phantoms that is optimal
+    with delta then loses less than 1/2 against any full-graph solution, hence nothing,
+    the stage objective being an integer.
+    """
+    n_ref = len(pool.index.referrals)
+    if stage is Stage.COST:
+        phantom = pool.explored_km - pool.index.referral_bonus_km
+        return Objective(edge=pool.cost, phantom=phantom, referral=np.zeros(n_ref))
+    open_capacity = float(pool.index.referrals.needed[~pool.fully_explored].sum())
+    return Objective(
+        edge=np.zeros(pool.cost.size),
+        phantom=np.full(n_ref, 0.4 / (open_capacity + 1.0)),
+        referral=-_referral_weight(pool.index, stage),
+    )
+
+
+def _price_known_edges(
+    pool: EdgePool,
+    stage: Stage,
+    lp: Solution,
+    below: float,
+    per_referral: int | None,
+) -> int:
+    """Make known edges with reduced cost below `below` columns (at most `per_referral` of
+    each referral's cheapest, if given); return how many were added."""
+    edge_objective = pool.cost if stage is Stage.COST else np.zeros(pool.cost.size)
+    reduced = edge_objective - lp.referral_duals[pool.referral]
+    reduced -= lp.volunteer_duals[pool.volunteer]
+    entering = np.flatnonzero(~pool.is_column & (reduced < below))
+    if per_referral is not None:
+        entering = entering[
+            _best_per_group(pool.referral[entering], reduced[entering], per_referral)
+        ]
+    pool.is_column[entering] = True
+    return int(entering.size)
+
+
+def _best_per_group(groups: IntArray, values: FloatArray, limit: int) -> IntArray:
+    """Positions of the `limit` smallest values in each group (partial pricing)."""
+    order = np.lexsort((values, groups))
+    return order[_rank_in_group(groups[order]) < limit]
+
+
+def _explore_further(pool: EdgePool, stage: Stage, rows: IntArray, lp: Solution) -> None:
+    """Widen the explored radius of referrals that lean on their phantom; new edges join."""
+    limit = pool.index.referrals.limit_km[rows]
+    if stage is Stage.COST:
+        explored = pool.explored_km[rows]
+        # An unexplored edge prices in only if it is closer than dual + best bonus.
+        worthwhile = lp.referral_duals[rows] + pool.index.referral_bonus_km[rows] + 0.5
+        radius = np.maximum(2.0 * explored + 1.0, worthwhile)
+    else:
+        radius = limit
+    pool.explore_within(rows, np.minimum(radius, limit))
+
+
+def _y_upper(pool: EdgePool) -> FloatArray:
+    """Referrals that can never be served (explored fully, too few edges) are fixed unmatched."""
+    needed = pool.index.referrals.needed
+    hopeless = pool.fully_explored & (pool.edges_per_referral() < needed)
+    return np.where(hopeless, 0.0, 1.0)

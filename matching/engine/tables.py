@@ -1,0 +1,152 @@
+"""Column-oriented numpy views of the people in an instance, with shared code books."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypedDict
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .availability import padded_intervals
+from .geo import unit_vectors
+from .instance import Instance, Referral, Volunteer
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+WordArray = NDArray[np.uint64]
+NO_GENDER = -1
+
+
+@dataclass(frozen=True)
+class Codebook:
+    languages: dict[str, int]
+    municipalities: dict[str, int]
+    genders: dict[str, int]
+
+
+@dataclass(frozen=True)
+class People:
+    ids: tuple[str, ...]
+    lat: FloatArray
+    lon: FloatArray
+    xyz: FloatArray
+    language_words: WordArray
+    municipality: IntArray
+    slot_starts: IntArray
+    slot_ends: IntArray
+    excluded_keys: IntArray  # sorted row * n_municipalities + municipality code
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class _PeopleColumns(TypedDict):
+    ids: tuple[str, ...]
+    lat: FloatArray
+    lon: FloatArray
+    xyz: FloatArray
+    language_words: WordArray
+    municipality: IntArray
+    slot_starts: IntArray
+    slot_ends: IntArray
+    excluded_keys: IntArray
+
+
+@dataclass(frozen=True)
+class VolunteerTable(People):
+    gender: IntArray
+    capacity: IntArray
+
+
+@dataclass(frozen=True)
+class ReferralTable(People):
+    needed: IntArray
+    waiting_days: IntArray
+    wanted_gender: IntArray
+    limit_km: FloatArray
+
+
+def build_codebook(instance: Instance) -> Codebook:
+    people: list[Volunteer | Referral] = [*instance.volunteers, *instance.referrals]
+    languages = sorted({code for person in people for code in person.languages})
+    municipalities = sorted(
+        {p.municipality for p in people} | {m for p in people for m in p.excluded_municipalities}
+    )
+    genders = sorted({v.gender for v in instance.volunteers if v.gender is not None})
+    return Codebook(
+        languages={code: bit for bit, code in enumerate(languages)},
+        municipalities={code: index for index, code in enumerate(municipalities)},
+        genders={code: index for index, code in enumerate(genders)},
+    )
+
+
+def volunteer_table(volunteers: tuple[Volunteer, ...], codes: Codebook) -> VolunteerTable:
+    return VolunteerTable(
+        **_people_columns(volunteers, codes),
+        gender=np.array([_gender_code(v.gender, codes, -2) for v in volunteers], dtype=np.int64),
+        capacity=np.array([v.capacity for v in volunteers], dtype=np.int64),
+    )
+
+
+def referral_table(
+    referrals: tuple[Referral, ...], instance: Instance, codes: Codebook
+) -> ReferralTable:
+    wanted = [_gender_code(r.volunteer_gender, codes, -3) for r in referrals]
+    return ReferralTable(
+        **_people_columns(referrals, codes),
+        needed=np.array([r.volunteers_needed for r in referrals], dtype=np.int64),
+        waiting_days=np.array([r.waiting_days for r in referrals], dtype=np.int64),
+        wanted_gender=np.array(
+            [
+                NO_GENDER if r.volunteer_gender is None else code
+                for r, code in zip(referrals, wanted, strict=True)
+            ],
+            dtype=np.int64,
+        ),
+        limit_km=np.array([instance.distance_limit_km(r) for r in referrals], dtype=np.float64),
+    )
+
+
+def _gender_code(gender: str | None, codes: Codebook, unknown: int) -> int:
+    """Unknown codes get a value that equals nothing a counterpart can carry."""
+    return codes.genders.get(gender, unknown) if gender is not None else unknown
+
+
+def _people_columns(people: Sequence[Volunteer | Referral], codes: Codebook) -> _PeopleColumns:
+    lat = np.array([p.lat for p in people], dtype=np.float64)
+    lon = np.array([p.lon for p in people], dtype=np.float64)
+    starts, ends = padded_intervals([p.availability for p in people])
+    return {
+        "ids": tuple(p.id for p in people),
+        "lat": lat,
+        "lon": lon,
+        "xyz": unit_vectors(lat, lon).reshape(-1, 3),
+        "language_words": _language_words(people, codes),
+        "municipality": np.array(
+            [codes.municipalities[p.municipality] for p in people], dtype=np.int64
+        ),
+        "slot_starts": starts,
+        "slot_ends": ends,
+        "excluded_keys": _excluded_keys(people, codes),
+    }
+
+
+def _language_words(people: Sequence[Volunteer | Referral], codes: Codebook) -> WordArray:
+    n_words = max(1, (len(codes.languages) + 63) // 64)
+    masks = [sum(1 << codes.languages[code] for code in set(p.languages)) for p in people]
+    word_mask = (1 << 64) - 1
+    columns = [
+        np.array([(mask >> (64 * word)) & word_mask for mask in masks], dtype=np.uint64)
+        for word in range(n_words)
+    ]
+    return np.column_stack(columns).reshape(len(people), n_words)
+
+
+def _excluded_keys(people: Sequence[Volunteer | Referral], codes: Codebook) -> IntArray:
+    width = len(codes.municipalities)
+    keys = [
+        row * width + codes.municipalities[code]
+        for row, person in enumerate(people)
+        for code in person.excluded_municipalities
+    ]
+    return np.unique(np.array(keys, dtype=np.int64))

@@ -1,0 +1,261 @@
+"""Turn decoded JSON into an `Instance`, naming the path of the first bad field."""
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import TypedDict, TypeVar
+
+from .errors import MatchingInputError
+from .instance import MINUTES_PER_DAY, Instance, Referral, Rules, Slot, Volunteer
+
+T = TypeVar("T")
+
+MAX_WAITING_DAYS = 100_000
+_TIME = re.compile(r"^(\d{2}):(\d{2})$")
+_RULE_FIELDS = (
+    "max_distance_km",
+    "min_overlap_hours",
+    "overlap_target_hours",
+    "km_per_overlap_hour",
+)
+_VOLUNTEER_FIELDS = {
+    "id", "lat", "lon", "municipality", "languages", "gender", "availability",
+    "capacity", "excluded_municipalities",
+}  # fmt: skip
+_REFERRAL_FIELDS = {
+    "id", "lat", "lon", "municipality", "languages", "volunteers_needed", "availability",
+    "volunteer_gender", "excluded_municipalities", "max_distance_km", "waiting_days",
+}  # fmt: skip
+
+
+class _PersonFields(TypedDict):
+    id: str
+    lat: float
+    lon: float
+    municipality: str
+    languages: tuple[str, ...]
+    availability: tuple[Slot, ...]
+
+
+def parse_instance(data: object) -> Instance:
+    """Validate decoded JSON and build the instance; raise `MatchingInputError` if malformed."""
+    top = _mapping(data, "", {"rules", "volunteers", "referrals", "forbidden_pairs"})
+    instance = Instance(
+        rules=_rules(_required(top, "rules", "")),
+        volunteers=tuple(_items(top, "volunteers", _volunteer)),
+        referrals=tuple(_items(top, "referrals", _referral)),
+    )
+    _reject_duplicate_ids("volunteers", [v.id for v in instance.volunteers])
+    _reject_duplicate_ids("referrals", [r.id for r in instance.referrals])
+    forbidden = (
+        tuple(_items(top, "forbidden_pairs", _forbidden_pair)) if "forbidden_pairs" in top else ()
+    )
+    _reject_unknown_people(instance, forbidden)
+    return Instance(instance.rules, instance.volunteers, instance.referrals, forbidden)
+
+
+def _forbidden_pair(data: object, path: str) -> tuple[str, str]:
+    pair = _mapping(data, path, {"referral", "volunteer"})
+    return (
+        _text(_required(pair, "referral", path), f"{path}.referral"),
+        _text(_required(pair, "volunteer", path), f"{path}.volunteer"),
+    )
+
+
+def _reject_unknown_people(instance: Instance, pairs: tuple[tuple[str, str], ...]) -> None:
+    referrals = {r.id for r in instance.referrals}
+    volunteers = {v.id for v in instance.volunteers}
+    for index, (referral, volunteer) in enumerate(pairs):
+        if referral not in referrals:
+            raise MatchingInputError(
+                f"forbidden_pairs[{index}].referral", f"unknown id {referral!r}"
+            )
+        if volunteer not in volunteers:
+            raise MatchingInputError(
+                f"forbidden_pairs[{index}].volunteer", f"unknown id {volunteer!r}"
+            )
+
+
+def _rules(data: object) -> Rules:
+    rules = _mapping(data, "rules", set(_RULE_FIELDS))
+    values = {
+        name: _number(_required(rules, name, "rules"), f"rules.{name}") for name in _RULE_FIELDS
+    }
+    if values["max_distance_km"] <= 0:
+        raise MatchingInputError("rules.max_distance_km", "must be positive")
+    for name in _RULE_FIELDS[1:]:
+        if values[name] < 0:
+            raise MatchingInputError(f"rules.{name}", "must not be negative")
+    return Rules(**values)
+
+
+def _volunteer(data: object, path: str) -> Volunteer:
+    fields = _mapping(data, path, _VOLUNTEER_FIELDS)
+    return Volunteer(
+        **_person_fields(fields, path),
+        gender=_optional_text(fields.get("gender"), f"{path}.gender"),
+        capacity=_positive_int(fields.get("capacity", 1), f"{path}.capacity"),
+        excluded_municipalities=_texts(
+            fields.get("excluded_municipalities", []), path, "excluded_municipalities"
+        ),
+    )
+
+
+def _referral(data: object, path: str) -> Referral:
+    fields = _mapping(data, path, _REFERRAL_FIELDS)
+    return Referral(
+        **_person_fields(fields, path),
+        volunteers_needed=_positive_int(
+            fields.get("volunteers_needed", 1), f"{path}.volunteers_needed"
+        ),
+        volunteer_gender=_optional_text(fields.get("volunteer_gender"), f"{path}.volunteer_gender"),
+        excluded_municipalities=_texts(
+            fields.get("excluded_municipalities", []), path, "excluded_municipalities"
+        ),
+        max_distance_km=_optional_distance(
+            fields.get("max_distance_km"), f"{path}.max_distance_km"
+        ),
+        waiting_days=_waiting_days(fields.get("waiting_days", 0), f"{path}.waiting_days"),
+    )
+
+
+def _person_fields(fields: Mapping[str, object], path: str) -> _PersonFields:
+    languages = _texts(_required(fields, "languages", path), path, "languages")
+    if not languages:
+        raise MatchingInputError(f"{path}.languages", "must name at least one language")
+    return {
+        "id": _text(_required(fields, "id", path), f"{path}.id"),
+        "lat": _coordinate(_required(fields, "lat", path), f"{path}.lat", 90.0),
+        "lon": _coordinate(_required(fields, "lon", path), f"{path}.lon", 180.0),
+        "municipality": _text(_required(fields, "municipality", path), f"{path}.municipality"),
+        "languages": languages,
+        "availability": tuple(_items(fields, "availability", _slot, path)),
+    }
+
+
+def _slot(data: object, path: str) -> Slot:
+    fields = _mapping(data, path, {"day", "start", "end"})
+    day = _int(_required(fields, "day", path), f"{path}.day")
+    if not 0 <= day <= 6:
+        raise MatchingInputError(f"{path}.day", f"{day} is not a weekday 0..6 (0 is Monday)")
+    start_text = _text(_required(fields, "start", path), f"{path}.start")
+    end_text = _text(_required(fields, "end", path), f"{path}.end")
+    start = _minutes(start_text, f"{path}.start", allow_midnight_end=False)
+    end = _minutes(end_text, f"{path}.end", allow_midnight_end=True)
+    if end <= start:
+        relation = "equals" if end == start else "is before"
+        raise MatchingInputError(path, f"end {end_text} {relation} start {start_text}")
+    return Slot(day=day, start=start, end=end)
+
+
+def _minutes(text: str, path: str, allow_midnight_end: bool) -> int:
+    match = _TIME.match(text)
+    if match is None:
+        raise MatchingInputError(path, f"{text!r} is not a time HH:MM")
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if allow_midnight_end and (hours, minutes) == (24, 0):
+        return MINUTES_PER_DAY
+    if hours > 23 or minutes > 59:
+        raise MatchingInputError(path, f"{text!r} is not a time of day")
+    return hours * 60 + minutes
+
+
+def _items(
+    fields: Mapping[str, object], name: str, parse: Callable[[object, str], T], parent: str = ""
+) -> list[T]:
+    path = f"{parent}.{name}" if parent else name
+    value = _required(fields, name, parent)
+    if not isinstance(value, list):
+        raise MatchingInputError(path, "must be a list")
+    return [parse(item, f"{path}[{index}]") for index, item in enumerate(value)]
+
+
+def _mapping(data: object, path: str, allowed: set[str]) -> Mapping[str, object]:
+    if not isinstance(data, dict):
+        raise MatchingInputError(path or "instance", "must be an object")
+    unknown = sorted(str(key) for key in data if key not in allowed)
+    if unknown:
+        raise MatchingInputError(f"{path}.{unknown[0]}" if path else unknown[0], "unknown field")
+    return data
+
+
+def _required(fields: Mapping[str, object], name: str, parent: str) -> object:
+    if name not in fields:
+        raise MatchingInputError(f"{parent}.{name}" if parent else name, "is required")
+    return fields[name]
+
+
+def _text(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise MatchingInputError(path, "must be a non-empty string")
+    return value
+
+
+def _optional_text(value: object, path: str) -> str | None:
+    return None if value is None else _text(value, path)
+
+
+def _texts(value: object, parent: str, name: str) -> tuple[str, ...]:
+    path = f"{parent}.{name}"
+    if not isinstance(value, list):
+        raise MatchingInputError(path, "must be a list of strings")
+    return tuple(_text(item, f"{path}[{index}]") for index, item in enumerate(value))
+
+
+def _number(value: object, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MatchingInputError(path, "must be a number")
+    if not math.isfinite(value):
+        raise MatchingInputError(path, "must be finite")
+    return float(value)
+
+
+def _coordinate(value: object, path: str, limit: float) -> float:
+    number = _number(value, path)
+    if not -limit <= number <= limit:
+        raise MatchingInputError(path, f"{number} is outside -{limit:g}..{limit:g}")
+    return number
+
+
+def _optional_distance(value: object, path: str) -> float | None:
+    if value is None:
+        return None
+    distance = _number(value, path)
+    if distance <= 0:
+        raise MatchingInputError(path, "must be positive or null")
+    return distance
+
+
+def _int(value: object, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MatchingInputError(path, "must be an integer")
+    return value
+
+
+def _positive_int(value: object, path: str) -> int:
+    number = _int(value, path)
+    if number < 1:
+        raise MatchingInputError(path, f"{number} is less than 1")
+    return number
+
+
+def _non_negative_int(value: object, path: str) -> int:
+    number = _int(value, path)
+    if number < 0:
+        raise MatchingInputError(path, f"{number} is negative")
+    return number
+
+
+def _waiting_days(value: object, path: str) -> int:
+    days = _non_negative_int(value, path)
+    if days > MAX_WAITING_DAYS:  # keeps stage-2 objectives exact in floating point
+        raise MatchingInputError(path, f"{days} is more than {MAX_WAITING_DAYS} days")
+    return days
+
+
+def _reject_duplicate_ids(kind: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for index, person_id in enumerate(ids):
+        if person_id in seen:
+            raise MatchingInputError(f"{kind}[{index}].id", f"duplicate id {person_id!r}")
+        seen.add(person_id)
