@@ -166,6 +166,18 @@ def agreements_visible_to(user: User) -> QuerySet:
     )
 
 
+def check_ins_due_for(user: User, on) -> QuerySet:
+    """A volunteer's unanswered check-ins that are due, oldest first."""
+    from matching.models import CheckIn
+
+    return CheckIn.objects.filter(
+        match__volunteers__volunteer__user=user,
+        match__status=Match.Status.ACTIVE,
+        answered_at__isnull=True,
+        due_on__lte=on,
+    ).select_related("match__referral")
+
+
 def agreements_awaiting(user: User) -> QuerySet:
     """Agreements still waiting for something this user signs."""
     waiting = agreements_visible_to(user).filter(match__status=Match.Status.AWAITING_AGREEMENT)

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
-from matching.selectors import agreements_awaiting
+from matching.selectors import agreements_awaiting, check_ins_due_for
 from programmes.selectors import referral_waiting_by_site, referrals_visible_to, user_roles
 from volunteers.selectors import vetting_missing, volunteers_visible_to
 
@@ -23,6 +23,7 @@ def home(request):
         "volunteer_gaps": _own_vetting_gaps(user),
         "volunteer_count": volunteers_visible_to(user).count(),
         "agreements_awaiting": agreements_awaiting(user),
+        "check_ins_due": check_ins_due_for(user, timezone.localdate()),
     }
     return render(request, "programmes/home.html", context)
 
