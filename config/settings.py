@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "programmes",
     "volunteers",
     "matching",
@@ -136,6 +140,57 @@ if KOBLING_ENV == "test":
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- REST API (/api/v1/; config/api.py) ---------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The token scheme first, so an anonymous call is told how to authenticate (401).
+        "programmes.api_tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "config.api_access.RolePermission",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["config.api_access.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api_access.AnonThrottle",
+        "config.api_access.UserThrottle",
+        "config.api_access.TokenThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "600/minute", "token": "300/minute"},
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.KoblingAutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kobling API",
+    "DESCRIPTION": "Referrals, volunteers' self-service and matching for Ressursvenn and "
+    "Fritidsvenn. Portal users authenticate with their session, integrations with a token.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI from the sidecar package's static files: no external CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "programmes.models.Referral.Status",
+        "VolunteerStatusEnum": "volunteers.models.Volunteer.Status",
+        "MatchRunStatusEnum": "matching.models.MatchRun.Status",
+        "ProposalStatusEnum": "matching.models.Proposal.Status",
+        "MatchStatusEnum": "matching.models.Match.Status",
+        "GenderEnum": "programmes.models.Gender",
+        "PolitiattestTypeEnum": "programmes.models.PolitiattestType",
+    },
+}
 
 # --- Language and time: bokmål first, English second -----------------------------------------
 LANGUAGE_CODE = "nb"

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.api import api_urls
 from config.health import health
 
 urlpatterns = [
@@ -8,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    *api_urls(),
     path("", include("matching.urls")),
     path("", include("programmes.urls")),
 ]

@@ -128,8 +128,12 @@ def match_runs_visible_to(user: User) -> QuerySet[MatchRun]:
         return runs
     if not user.is_authenticated:
         return runs.none()
+    # A run's own rows are counts; its proposals and unmatched referrals are scoped again.
     return runs.filter(
-        Q(started_by=user) | Q(site__coordinators=user) | Q(programme__sites__coordinators=user)
+        Q(started_by=user)
+        | Q(scope=MatchRun.Scope.SITE, site__coordinators=user)
+        | Q(scope=MatchRun.Scope.CRISIS_CENTRE, crisis_centre__programme_sites__coordinators=user)
+        | Q(scope=MatchRun.Scope.PROGRAMME, programme__sites__coordinators=user)
     ).distinct()
 
 
@@ -186,3 +190,36 @@ def agreements_awaiting(user: User) -> QuerySet:
         | Q(match__referral__site__crisis_centre__staff=user, consent_recorded_at__isnull=True)
         | Q(match__referral__site__coordinators=user, countersigned_at__isnull=True)
     ).distinct()
+
+
+def matches_managed_by(user: User) -> QuerySet[Match]:
+    """Matches a user sees as admin, as the site's coordinator or as the referring centre's staff
+    (not those they only take part in as a volunteer)."""
+    matches = matches_visible_to(user)
+    if is_admin(user) or not user.is_authenticated:
+        return matches
+    managed = Q(referral__site__coordinators=user) | Q(referral__site__crisis_centre__staff=user)
+    return matches.filter(managed).distinct()
+
+
+def matches_taken_part_in(user: User) -> QuerySet[Match]:
+    """The matches a user is one of the volunteers of."""
+    if not user.is_authenticated:
+        return Match.objects.none()
+    return matches_visible_to(user).filter(volunteers__volunteer__user=user).distinct()
+
+
+def participant_view_for(match: Match, volunteer) -> dict:
+    """What a volunteer may know of the participant: the alias and municipality while the
+    agreement awaits signatures; also the languages they share and the weekly availability once
+    it is active; only the alias after the match has ended."""
+    referral = match.referral
+    view = {"alias": referral.alias, "municipality": None, "municipality_name": None}
+    view |= {"shared_languages": None, "availability": None}
+    if match.status in Match.OPEN_STATUSES:
+        view |= {"municipality": referral.municipality.number}
+        view |= {"municipality_name": referral.municipality.name}
+    if match.status == Match.Status.ACTIVE:
+        shared = [code for code in referral.languages if code in volunteer.language_codes]
+        view |= {"shared_languages": shared, "availability": referral.availability}
+    return view

@@ -8,7 +8,14 @@ volunteer. A person may hold more than one; what they see is the union.
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Min, Q, QuerySet
 
-from programmes.models import CrisisCentre, Municipality, PostalCode, ProgrammeSite, Referral
+from programmes.models import (
+    CrisisCentre,
+    Municipality,
+    PostalCode,
+    Programme,
+    ProgrammeSite,
+    Referral,
+)
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -30,6 +37,13 @@ def user_roles(user: User) -> set[str]:
     if hasattr(user, "volunteer"):
         roles.add("volunteer")
     return roles
+
+
+def programmes_visible_to(user: User) -> QuerySet[Programme]:
+    """The programmes and their rules are no secret to anyone signed in."""
+    if not user.is_authenticated:
+        return Programme.objects.none()
+    return Programme.objects.all()
 
 
 def sites_visible_to(user: User) -> QuerySet[ProgrammeSite]:
@@ -62,6 +76,22 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
     return referrals.filter(
         Q(site__crisis_centre__staff=user) | Q(site__coordinators=user)
     ).distinct()
+
+
+def referrals_referred_by(user: User) -> QuerySet[Referral]:
+    """The referrals a user may change as staff of the referring crisis centre."""
+    if not user.is_authenticated:
+        return Referral.objects.none()
+    return referrals_visible_to(user).filter(site__crisis_centre__staff=user).distinct()
+
+
+def referrals_coordinated_by(user: User) -> QuerySet[Referral]:
+    """The referrals a user may take into the queue: as the site's coordinator, or as admin."""
+    if is_admin(user):
+        return referrals_visible_to(user)
+    if not user.is_authenticated:
+        return Referral.objects.none()
+    return referrals_visible_to(user).filter(site__coordinators=user).distinct()
 
 
 def referral_waiting_by_site(user: User) -> QuerySet[ProgrammeSite]:

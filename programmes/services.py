@@ -81,6 +81,53 @@ def referral_submit(*, site: ProgrammeSite, data: ReferralInput, submitted_by) -
     return referral
 
 
+EDITABLE_STATUSES = (Status.SUBMITTED, Status.WAITING)
+EDITABLE_FIELDS = (
+    "languages",
+    "availability",
+    "adults",
+    "children_birth_years",
+    "volunteer_gender",
+    "max_distance_km",
+    "alias",
+)
+
+
+def referral_update(referral: Referral, *, changes: dict, updated_by) -> Referral:
+    """Crisis-centre staff correct a referral while it is submitted or waiting. ``changes`` holds
+    ReferralInput's fields; a new postal code or municipality replaces the home. Nothing is saved
+    unless every field is valid."""
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if not locked.site.crisis_centre.staff.filter(pk=updated_by.pk).exists():
+            raise PermissionDenied(_("Only staff of the referring crisis centre may change it."))
+        if locked.status not in EDITABLE_STATUSES:
+            raise ValidationError(
+                {"status": _("A %s referral can no longer be changed.") % locked.status}
+            )
+        avoid = _apply_changes(locked, changes)
+        locked.full_clean()
+        locked.save()
+        if avoid is not None:
+            locked.avoid_municipalities.set(avoid)
+    return locked
+
+
+def _apply_changes(referral: Referral, changes: dict) -> list[Municipality] | None:
+    """Set the changed fields, resolving codes; returns the new municipalities to avoid, if
+    they change."""
+    if "postal_code" in changes or "municipality" in changes:
+        referral.postal_code, referral.municipality = _resolve_home(
+            changes.get("postal_code", ""), changes.get("municipality", "")
+        )
+    for name in EDITABLE_FIELDS:
+        if name in changes:
+            setattr(referral, name, changes[name])
+    if "avoid_municipalities" not in changes:
+        return None
+    return _resolve_municipalities(changes["avoid_municipalities"], "avoid_municipalities")
+
+
 def _resolve_home(code: str, number: str) -> tuple[PostalCode | None, Municipality]:
     if code:
         postal_code = PostalCode.objects.select_related("municipality").filter(code=code).first()

@@ -27,10 +27,13 @@ VOLUNTEER_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def volunteer_transition(volunteer: Volunteer, to: str) -> Volunteer:
+def volunteer_transition(volunteer: Volunteer, to: str, *, only_from: str = "") -> Volunteer:
+    """``only_from`` narrows the step to one starting status: a volunteer may resume from a
+    pause, but only a coordinator makes a vetted volunteer active."""
     with transaction.atomic():
         locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
-        if to not in VOLUNTEER_TRANSITIONS[locked.status]:
+        allowed = not only_from or locked.status == only_from
+        if not allowed or to not in VOLUNTEER_TRANSITIONS[locked.status]:
             raise ValidationError(
                 {
                     "status": _("A volunteer cannot go from %(from)s to %(to)s.")
@@ -42,6 +45,24 @@ def volunteer_transition(volunteer: Volunteer, to: str) -> Volunteer:
         locked.status = to
         locked.status_changed_at = timezone.now()
         locked.save(update_fields=["status", "status_changed_at"])
+    return locked
+
+
+PROFILE_FIELDS = ("languages", "availability", "interests")
+
+
+def volunteer_profile_update(volunteer: Volunteer, **changes) -> Volunteer:
+    """A volunteer keeps their languages, weekly availability and interests up to date. The row
+    is locked and nothing is saved unless every field is valid."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    with transaction.atomic():
+        locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        locked.save(update_fields=list(changes))
     return locked
 
 

@@ -1,0 +1,339 @@
+"""API for the programmes app: programmes and sites, municipality and postal-code look-ups, and
+referrals (crisis-centre staff submit, change while waiting and withdraw; coordinators accept
+into the queue). Each view reads through a scoped selector and calls one service."""
+
+import django_filters
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from config.api import IF_MATCH, StrictSerializer, etag_of, require_if_match
+from config.api_access import ADMIN, AUTHENTICATED, COORDINATOR, STAFF, within_token_centre
+from programmes.models import Gender, Municipality, PostalCode, Programme, ProgrammeSite, Referral
+from programmes.selectors import (
+    programmes_visible_to,
+    referrals_coordinated_by,
+    referrals_referred_by,
+    referrals_visible_to,
+    sites_visible_to,
+)
+from programmes.services import (
+    ReferralInput,
+    referral_accept,
+    referral_submit,
+    referral_update,
+    referral_withdraw,
+)
+
+READ_ONLY = ("list", "retrieve")
+
+
+def read_roles(*roles: str) -> dict[str, set[str]]:
+    return {name: set(roles) for name in READ_ONLY}
+
+
+class SlotSerializer(StrictSerializer):
+    """One weekly slot; the weekly availability validator checks times and overlaps."""
+
+    day = serializers.IntegerField(help_text=_("0 (Monday) to 6 (Sunday)."))
+    start = serializers.CharField(max_length=5, help_text="HH:MM")
+    end = serializers.CharField(max_length=5, help_text="HH:MM, after start; 24:00 allowed.")
+
+
+class ProgrammeSerializer(serializers.ModelSerializer):
+    required_vetting = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Programme
+        fields = (
+            "slug",
+            "name",
+            "description",
+            "volunteers_per_referral",
+            "min_commitment_months",
+            "required_vetting",
+            "required_politiattest_type",
+            "default_max_distance_km",
+            "requires_children",
+            "who_may_be_referred",
+        )
+        read_only_fields = fields
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    crisis_centre_name = serializers.CharField(source="crisis_centre.name", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+
+    class Meta:
+        model = ProgrammeSite
+        fields = ("id", "programme", "crisis_centre", "crisis_centre_name", "organisation_name")
+        read_only_fields = fields
+
+
+class MunicipalitySerializer(serializers.ModelSerializer):
+    county = serializers.CharField(source="county.number", read_only=True)
+
+    class Meta:
+        model = Municipality
+        fields = ("number", "name", "county", "sami_language_area")
+        read_only_fields = fields
+
+
+class PostalCodeSerializer(serializers.ModelSerializer):
+    municipality = serializers.CharField(source="municipality.number", read_only=True)
+    municipality_name = serializers.CharField(source="municipality.name", read_only=True)
+
+    class Meta:
+        model = PostalCode
+        fields = ("code", "place", "municipality", "municipality_name")
+        read_only_fields = fields
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    """What crisis-centre staff, coordinators and admins read about a referral."""
+
+    programme = serializers.CharField(source="site.programme.slug", read_only=True)
+    postal_code = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    municipality = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    volunteer_gender = serializers.ChoiceField(
+        choices=Gender.choices, allow_blank=True, read_only=True
+    )
+    avoid_municipalities = serializers.SlugRelatedField(
+        slug_field="number", many=True, read_only=True
+    )
+    languages = serializers.ListField(child=serializers.CharField(), read_only=True)
+    availability = SlotSerializer(many=True, read_only=True)
+    children_birth_years = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = (
+            "id",
+            "alias",
+            "site",
+            "programme",
+            "status",
+            "adults",
+            "children_birth_years",
+            "postal_code",
+            "municipality",
+            "languages",
+            "availability",
+            "volunteer_gender",
+            "max_distance_km",
+            "avoid_municipalities",
+            "consent_given_on",
+            "submitted_at",
+            "status_changed_at",
+            "waiting_since",
+        )
+        read_only_fields = fields
+
+
+class ReferralChangeSerializer(StrictSerializer):
+    """The fields staff may give on a change; the service and the model's validators judge
+    the values and name the field at fault."""
+
+    languages = serializers.ListField(
+        child=serializers.CharField(max_length=10), max_length=20, help_text=_("ISO 639 codes.")
+    )
+    postal_code = serializers.CharField(max_length=10, allow_blank=True)
+    municipality = serializers.CharField(max_length=10, allow_blank=True)
+    availability = SlotSerializer(many=True, max_length=50)
+    adults = serializers.IntegerField()
+    children_birth_years = serializers.ListField(child=serializers.IntegerField(), max_length=20)
+    volunteer_gender = serializers.ChoiceField(choices=Gender.choices, allow_blank=True)
+    max_distance_km = serializers.IntegerField(allow_null=True)
+    avoid_municipalities = serializers.ListField(
+        child=serializers.CharField(max_length=10), max_length=50
+    )
+    alias = serializers.CharField(max_length=30, allow_blank=True)
+
+
+class ReferralSubmitSerializer(ReferralChangeSerializer):
+    site = serializers.IntegerField()
+    consent_given_on = serializers.DateField()
+    postal_code = serializers.CharField(max_length=10, allow_blank=True, default="")
+    municipality = serializers.CharField(max_length=10, allow_blank=True, default="")
+    availability = SlotSerializer(many=True, max_length=50, default=list)
+    adults = serializers.IntegerField(default=1)
+    children_birth_years = serializers.ListField(
+        child=serializers.IntegerField(), max_length=20, default=list
+    )
+    volunteer_gender = serializers.ChoiceField(choices=Gender.choices, allow_blank=True, default="")
+    max_distance_km = serializers.IntegerField(allow_null=True, default=None)
+    avoid_municipalities = serializers.ListField(
+        child=serializers.CharField(max_length=10), max_length=50, default=list
+    )
+    alias = serializers.CharField(max_length=30, allow_blank=True, default="")
+
+
+class ReferralFilter(django_filters.FilterSet):
+    programme = django_filters.CharFilter(field_name="site__programme__slug")
+
+    class Meta:
+        model = Referral
+        fields = ("status", "site")
+
+
+class MunicipalityFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    county = django_filters.CharFilter(field_name="county__number")
+
+    class Meta:
+        model = Municipality
+        fields = ("name", "county")
+
+
+class PostalCodeFilter(django_filters.FilterSet):
+    code = django_filters.CharFilter(field_name="code", lookup_expr="startswith")
+    municipality = django_filters.CharFilter(field_name="municipality__number")
+
+    class Meta:
+        model = PostalCode
+        fields = ("code", "municipality")
+
+
+class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
+    roles = read_roles(AUTHENTICATED)
+    serializer_class = ProgrammeSerializer
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-z0-9_]+"
+    ordering_fields = ("name", "slug")
+
+    def get_queryset(self):
+        return programmes_visible_to(self.request.user)
+
+
+class SiteViewSet(viewsets.ReadOnlyModelViewSet):
+    roles = read_roles(ADMIN, COORDINATOR, STAFF)
+    serializer_class = SiteSerializer
+    filterset_fields = ("programme", "crisis_centre")
+    ordering_fields = ("id",)
+
+    def get_queryset(self):
+        sites = sites_visible_to(self.request.user)
+        return within_token_centre(self.request, sites, "crisis_centre")
+
+
+class MunicipalityViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reference data for forms; any signed-in user may look it up."""
+
+    roles = read_roles(AUTHENTICATED)
+    serializer_class = MunicipalitySerializer
+    queryset = Municipality.objects.select_related("county")
+    lookup_field = "number"
+    lookup_value_regex = r"[0-9]{4}"
+    filterset_class = MunicipalityFilter
+    ordering_fields = ("number", "name", "population")
+
+
+class PostalCodeViewSet(viewsets.ReadOnlyModelViewSet):
+    roles = read_roles(AUTHENTICATED)
+    serializer_class = PostalCodeSerializer
+    queryset = PostalCode.objects.select_related("municipality")
+    lookup_field = "code"
+    lookup_value_regex = r"[0-9]{4}"
+    filterset_class = PostalCodeFilter
+    ordering_fields = ("code", "place")
+
+
+def referral_etag(referral: Referral) -> str:
+    return etag_of(ReferralSerializer(referral).data)
+
+
+class ReferralViewSet(viewsets.GenericViewSet):
+    roles = {
+        **read_roles(ADMIN, COORDINATOR, STAFF),
+        "create": {STAFF},
+        "partial_update": {STAFF},
+        "withdraw": {STAFF},
+        "accept": {ADMIN, COORDINATOR},
+    }
+    serializer_class = ReferralSerializer
+    filterset_class = ReferralFilter
+    ordering_fields = ("submitted_at", "status_changed_at", "waiting_since", "alias")
+    if_match_methods = ("PATCH",)
+    # Changing or withdrawing is for the referring centre's staff; accepting for coordinators.
+    selectors_by_action = {
+        "partial_update": referrals_referred_by,
+        "withdraw": referrals_referred_by,
+        "accept": referrals_coordinated_by,
+    }
+
+    def get_queryset(self):
+        selector = self.selectors_by_action.get(self.action, referrals_visible_to)
+        return within_token_centre(self.request, selector(self.request.user), "site__crisis_centre")
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(ReferralSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return self._respond(self.get_object())
+
+    @extend_schema(request=ReferralSubmitSerializer, responses={201: ReferralSerializer})
+    def create(self, request):
+        given = ReferralSubmitSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        fields = dict(given.validated_data)
+        site = self._site(fields.pop("site"))
+        referral = referral_submit(
+            site=site, data=ReferralInput(**fields), submitted_by=request.user
+        )
+        location = reverse("api:referral-detail", args=[referral.pk])
+        return self._respond(referral, status.HTTP_201_CREATED, Location=location)
+
+    @extend_schema(
+        request=ReferralChangeSerializer, responses=ReferralSerializer, parameters=[IF_MATCH]
+    )
+    def partial_update(self, request, pk=None):
+        given = ReferralChangeSerializer(data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        referral = self.get_object()
+        with transaction.atomic():
+            locked = Referral.objects.select_for_update().get(pk=referral.pk)
+            require_if_match(request, referral_etag(locked))
+            changed = referral_update(
+                locked, changes=dict(given.validated_data), updated_by=request.user
+            )
+        return self._respond(changed)
+
+    @extend_schema(request=None, responses=ReferralSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._respond(referral_withdraw(self.get_object()))
+
+    @extend_schema(request=None, responses=ReferralSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._respond(referral_accept(self.get_object()))
+
+    def _site(self, site_id: int) -> ProgrammeSite:
+        sites = within_token_centre(
+            self.request, sites_visible_to(self.request.user), "crisis_centre"
+        )
+        site = sites.filter(pk=site_id).first()
+        if site is None:
+            raise ValidationError({"site": [_("Unknown site.")]})
+        return site
+
+    def _respond(self, referral: Referral, code: int = status.HTTP_200_OK, **headers) -> Response:
+        referral = referrals_visible_to(self.request.user).get(pk=referral.pk)
+        body = ReferralSerializer(referral).data
+        return Response(body, status=code, headers={"ETag": etag_of(body), **headers})
+
+
+ROUTES = [
+    ("programmes", ProgrammeViewSet, "programme"),
+    ("sites", SiteViewSet, "site"),
+    ("municipalities", MunicipalityViewSet, "municipality"),
+    ("postal-codes", PostalCodeViewSet, "postal-code"),
+    ("referrals", ReferralViewSet, "referral"),
+]
