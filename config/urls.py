@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     *api_urls(),
     path("", include("matching.urls")),
+    path("", include("volunteers.urls")),
     path("", include("programmes.urls")),
 ]

@@ -1,14 +1,33 @@
 """Portal pages. Each view reads through the role-scoped selectors and renders; nothing else."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from matching.selectors import agreements_awaiting, check_ins_due_for
-from programmes.selectors import referral_waiting_by_site, referrals_visible_to, user_roles
+from programmes.forms import ReferralForm, municipalities_for_lookup
+from programmes.models import Referral
+from programmes.selectors import (
+    referral_waiting_by_site,
+    referrals_referred_by,
+    referrals_visible_to,
+    sites_visible_to,
+    user_roles,
+)
+from programmes.services import referral_submit, referral_withdraw
 from volunteers.selectors import vetting_missing, volunteers_visible_to
 
 RECENT_REFERRALS = 50
+WITHDRAWABLE = (
+    Referral.Status.SUBMITTED,
+    Referral.Status.WAITING,
+    Referral.Status.PROPOSED,
+    Referral.Status.MATCHED,
+)
 
 
 @login_required
@@ -38,3 +57,53 @@ def _own_vetting_gaps(user) -> dict[str, list[str]]:
 
 def about(request):
     return render(request, "programmes/about.html")
+
+
+def _sites_referred_to(user):
+    return sites_visible_to(user).filter(crisis_centre__staff=user)
+
+
+@login_required
+def referral_list(request):
+    referrals = referrals_referred_by(request.user)
+    if not referrals.exists() and not _sites_referred_to(request.user).exists():
+        raise PermissionDenied
+    context = {"referrals": referrals, "withdrawable": WITHDRAWABLE}
+    return render(request, "programmes/referral_list.html", context)
+
+
+@login_required
+def referral_new(request):
+    sites = _sites_referred_to(request.user)
+    if not sites.exists():
+        raise PermissionDenied
+    form = ReferralForm(request.POST or None, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        data = form.referral_input()
+        if not form.availability_errors:
+            try:
+                referral = referral_submit(
+                    site=form.cleaned_data["site"], data=data, submitted_by=request.user
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(
+                    request, _("Referral %(alias)s is submitted.") % {"alias": referral.alias}
+                )
+                return redirect("referral_list")
+    context = {"form": form, "municipalities": municipalities_for_lookup()}
+    return render(request, "programmes/referral_form.html", context, status=form.http_status)
+
+
+@login_required
+@require_POST
+def referral_withdraw_view(request, pk):
+    referral = get_object_or_404(referrals_referred_by(request.user), pk=pk)
+    try:
+        referral_withdraw(referral)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Referral %(alias)s is withdrawn.") % {"alias": referral.alias})
+    return redirect("referral_list")

@@ -1,11 +1,12 @@
 """Test set-up shared by every app.
 
-With CI=true the suite must run on the real PostgreSQL and Redis: if either is missing the run
-stops at once with the reason, it never falls back. Without CI it runs on SQLite and skips, with
-the reason shown, only the tests marked ``postgres`` or ``broker``.
+With CI=true the suite must run on the real PostgreSQL, Redis and Chromium: if one is missing the
+run stops at once with the reason, it never falls back. Without CI it runs on SQLite and skips,
+with the reason shown, only the tests marked ``postgres``, ``broker`` or ``browser``.
 """
 
 import io
+import os
 
 import pytest
 from django.conf import settings
@@ -29,6 +30,10 @@ def pytest_collection_modifyitems(config, items):
         "broker": None
         if settings.CELERY_BROKER_URL
         else "needs a Celery broker: set CELERY_BROKER_URL=redis://… (CI=true does)",
+        # Under CI a missing Chromium has already stopped the run in pytest_sessionstart.
+        "browser": None
+        if os.access(services_check.CHROMIUM, os.X_OK)
+        else f"needs Chromium at {services_check.CHROMIUM}: apt-get install chromium",
     }
     for item in items:
         for marker, reason in skips.items():

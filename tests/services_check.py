@@ -1,12 +1,22 @@
 """Reachability checks for the services CI must use for real."""
 
+import os
+
 import psycopg
 import redis
 from django.conf import settings
 
+CHROMIUM = "/usr/bin/chromium"
+
 
 def problems_for_ci() -> list[str]:
-    return [*_database_problems(), *_redis_problems()]
+    return [*_database_problems(), *_redis_problems(), *_chromium_problems()]
+
+
+def _chromium_problems() -> list[str]:
+    if os.access(CHROMIUM, os.X_OK):
+        return []
+    return [f"chromium is missing at {CHROMIUM} (scripts/test installs it when run as root)"]
 
 
 def _database_problems() -> list[str]:

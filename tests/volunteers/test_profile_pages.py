@@ -1,0 +1,93 @@
+"""The volunteer's own page: weekly availability, pause and resume, and vetting gaps."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from programmes.models import VettingKind
+from tests.matching.factories import ready_volunteer
+from tests.programmes.factories import UserFactory, programme
+from tests.volunteers.factories import VettingRecordFactory, VolunteerFactory
+from volunteers.models import Volunteer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_volunteer_saves_weekly_availability(client):
+    volunteer = ready_volunteer()
+    client.force_login(volunteer.user)
+    rows = {"day_0": "0", "start_0": "09:00", "end_0": "11:30", "day_1": "", "day_2": "5"}
+    rows |= {"start_2": "10:00", "end_2": "12:00"}
+
+    response = client.post("/me/", rows)
+
+    assert response.status_code == 302
+    volunteer.refresh_from_db()
+    assert volunteer.availability == [
+        {"day": 0, "start": "09:00", "end": "11:30"},
+        {"day": 5, "start": "10:00", "end": "12:00"},
+    ]
+
+
+def test_the_editor_shows_the_saved_slots(client):
+    volunteer = ready_volunteer()
+    client.force_login(volunteer.user)
+    page = client.get("/me/").content.decode()
+    assert 'value="18:00"' in page and 'value="21:00"' in page
+
+
+def test_an_invalid_slot_is_named_and_nothing_is_saved(client):
+    volunteer = ready_volunteer()
+    before = volunteer.availability
+    client.force_login(volunteer.user)
+
+    response = client.post("/me/", {"day_0": "1", "start_0": "12:00", "end_0": "10:00"})
+
+    assert response.status_code == 400
+    assert any("availability[0]" in e for e in response.context["form"].availability_errors)
+    volunteer.refresh_from_db()
+    assert volunteer.availability == before
+
+
+def test_a_time_that_is_not_a_time_is_named(client):
+    volunteer = ready_volunteer()
+    client.force_login(volunteer.user)
+    response = client.post("/me/", {"day_0": "1", "start_0": "soon", "end_0": "10:00"})
+    assert "start_0" in response.context["form"].errors
+
+
+def test_volunteer_pauses_and_resumes(client):
+    volunteer = ready_volunteer()
+    client.force_login(volunteer.user)
+
+    client.post("/me/pause/")
+    assert Volunteer.objects.get(pk=volunteer.pk).status == Volunteer.Status.PAUSED
+    client.post("/me/resume/")
+    assert Volunteer.objects.get(pk=volunteer.pk).status == Volunteer.Status.ACTIVE
+
+
+def test_an_applicant_cannot_make_themself_active(client):
+    volunteer = VolunteerFactory(programmes=[programme()])
+    client.force_login(volunteer.user)
+    client.post("/me/resume/")
+    assert Volunteer.objects.get(pk=volunteer.pk).status == Volunteer.Status.APPLICANT
+    assert client.post("/me/retire/").status_code == 404
+
+
+def test_missing_and_expiring_vetting_is_shown(client):
+    volunteer = VolunteerFactory(programmes=[programme()])
+    soon = timezone.localdate() + datetime.timedelta(days=10)
+    VettingRecordFactory(volunteer=volunteer, kind=VettingKind.TRAINING, expires_on=soon)
+    client.force_login(volunteer.user)
+
+    page = client.get("/me/").content.decode()
+
+    assert "Police certificate (politiattest)" in page or "Politiattest" in page
+    assert soon.strftime("%d.%m.%Y") in page
+
+
+def test_someone_who_is_not_a_volunteer_gets_not_found(client):
+    client.force_login(UserFactory(username="staff-only"))
+    assert client.get("/me/").status_code == 404
+    assert client.post("/me/pause/").status_code == 404
