@@ -1,15 +1,19 @@
 """Reads for matching: gathering a run's inputs into the engine's plain records, and the
 role-scoped views of runs, proposals and matches."""
 
+import datetime
+import statistics
+
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from matching import engine
 from matching.models import Match, MatchRun, Proposal, RejectedPair
-from programmes.models import Referral
-from programmes.selectors import User, is_admin
+from programmes.models import Municipality, Referral
+from programmes.selectors import User, is_admin, referrals_visible_to
 from volunteers.models import Volunteer
-from volunteers.selectors import volunteers_eligible_for
+from volunteers.selectors import volunteers_eligible_for, volunteers_visible_to
 
 DEFAULT_RULES = {
     "min_overlap_hours": 1.0,
@@ -223,3 +227,62 @@ def participant_view_for(match: Match, volunteer) -> dict:
         shared = [code for code in referral.languages if code in volunteer.language_codes]
         view |= {"shared_languages": shared, "availability": referral.availability}
     return view
+
+
+def dashboard_map_for(user: User) -> dict:
+    """For the dashboard's map: every municipality's point (the faint outline of the country),
+    and per municipality the waiting referrals and active volunteers this user may see, most
+    waiting referrals first."""
+    waiting = referrals_visible_to(user).filter(status=Referral.Status.WAITING)
+    active = volunteers_visible_to(user).filter(status=Volunteer.Status.ACTIVE)
+    referral_counts = _count_per_municipality(waiting, "municipality")
+    volunteer_counts = _count_per_municipality(active, "home_postal_code__municipality")
+    municipalities = Municipality.objects.order_by("number")
+    places = [
+        {
+            "name": m.name,
+            "lat": m.lat,
+            "lon": m.lon,
+            "waiting": referral_counts.get(m.pk, 0),
+            "volunteers": volunteer_counts.get(m.pk, 0),
+        }
+        for m in municipalities.filter(pk__in={*referral_counts, *volunteer_counts})
+    ]
+    places.sort(key=lambda place: (-place["waiting"], -place["volunteers"], place["name"]))
+    return {"outline": list(municipalities.values_list("lat", "lon")), "places": places}
+
+
+def _count_per_municipality(rows: QuerySet, municipality_field: str) -> dict[int, int]:
+    counted = rows.order_by().values_list(municipality_field).annotate(n=Count("pk", distinct=True))
+    return dict(counted)
+
+
+def matches_per_month_for(user: User, today: datetime.date, months: int = 12) -> list[dict]:
+    """For each of the last ``months`` calendar months up to ``today``'s, oldest first: the
+    matches made for referrals this user may see, and the median days those referrals waited
+    (from ``waiting_since`` to the match)."""
+    first = today.replace(day=1) - relativedelta(months=months - 1)
+    matches = Match.objects.filter(
+        referral__in=referrals_visible_to(user).values("pk"),
+        created_at__date__gte=first,
+    ).select_related("referral")
+    waits: dict[datetime.date, list[int]] = {
+        first + relativedelta(months=i): [] for i in range(months)
+    }
+    for match in matches:
+        month = timezone.localdate(match.created_at).replace(day=1)
+        if month in waits:
+            waits[month].append(_days_waited(match))
+    return [
+        {"month": month, "matches": len(days), "median_wait_days": _median(days)}
+        for month, days in waits.items()
+    ]
+
+
+def _days_waited(match: Match) -> int:
+    since = match.referral.waiting_since or match.referral.submitted_at
+    return max(0, (match.created_at - since).days)
+
+
+def _median(values: list[int]) -> float | None:
+    return statistics.median(values) if values else None

@@ -16,15 +16,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from matching import agreements, services
+from matching import agreements, charts, services
 from matching.followup import VETTING_WARNING_DAYS
 from matching.forms import MatchRunForm, RejectForm
 from matching.models import CheckIn, Match, MatchRun
 from matching.selectors import (
     agreements_visible_to,
     check_ins_due_for,
+    dashboard_map_for,
     match_runs_visible_to,
     matches_managed_by,
+    matches_per_month_for,
     proposals_visible_to,
 )
 from programmes.models import Referral
@@ -139,7 +141,49 @@ def dashboard(request):
         "runs": match_runs_visible_to(user)[:RECENT_RUNS],
         "today": today,
     }
+    context |= _map_context(user) | _charts_context(user, today)
     return render(request, "matching/dashboard.html", context)
+
+
+def _map_context(user) -> dict:
+    data = dashboard_map_for(user)
+    places = data["places"]
+    counts = [(p["lat"], p["lon"], p["waiting"], p["volunteers"]) for p in places]
+    return {"norway_map": charts.norway_map(data["outline"], counts), "map_places": places}
+
+
+TREND_CHARTS = [
+    {
+        "id": "matches-chart",
+        "column": "matches",
+        "title": gettext_lazy("Matches made per month"),
+        "y_axis": gettext_lazy("Number of matches"),
+        "desc": gettext_lazy(
+            "Bar chart of the matches made in each of the last 12 months. "
+            "The table below gives the numbers."
+        ),
+    },
+    {
+        "id": "wait-chart",
+        "column": "median_wait_days",
+        "title": gettext_lazy("Median waiting time per month"),
+        "y_axis": gettext_lazy("Median days waited"),
+        "desc": gettext_lazy(
+            "Bar chart of the median number of days matched referrals had waited, per month of "
+            "the match. Months without matches have no bar. The table below gives the numbers."
+        ),
+    },
+]
+
+
+def _charts_context(user, today) -> dict:
+    months = matches_per_month_for(user, today)
+    labels = [row["month"] for row in months]
+    drawn = [
+        spec | {"chart": charts.bar_chart([row[spec["column"]] for row in months], labels)}
+        for spec in TREND_CHARTS
+    ]
+    return {"months": months, "trend_charts": drawn}
 
 
 # These two read within the role-scoped selectors' results; they belong in the selectors

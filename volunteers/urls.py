@@ -5,4 +5,11 @@ from volunteers import views
 urlpatterns = [
     path("me/", views.profile, name="volunteer_profile"),
     path("me/<str:step>/", views.status_change, name="volunteer_status"),
+    path("coordinator/volunteers/", views.volunteer_list, name="volunteer_list"),
+    path("coordinator/volunteers/<int:pk>/vetting/", views.vetting, name="volunteer_vetting"),
+    path(
+        "coordinator/volunteers/<int:pk>/status/",
+        views.vetting_status_change,
+        name="volunteer_vetting_status",
+    ),
 ]

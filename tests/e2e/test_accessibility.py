@@ -6,7 +6,13 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from matching.models import MatchRun
-from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
+from matching.services import proposal_approve
+from tests.matching.factories import (
+    municipality,
+    ready_volunteer,
+    site_with_people,
+    waiting_referral,
+)
 from tests.matching.test_review import pending_proposal
 from tests.programmes.factories import ReferralFactory
 from volunteers.models import Volunteer
@@ -34,13 +40,17 @@ def scan(page, paths) -> list[str]:
 
 
 def portal_with_people():
-    """A site with a submitted and a waiting referral and a pending proposal: every portal
-    page has something to show. Returns each role's user and the pages they see."""
+    """A site with a submitted and a waiting referral, a pending proposal and an approved
+    match: every portal page, the dashboard's map and charts too, has something to show.
+    Returns each role's user and the pages they see."""
     site, staff, coordinator = site_with_people()
     ReferralFactory(site=site)
     volunteer = ready_volunteer(organisation=site.organisation)
     proposal = pending_proposal(site, coordinator, [volunteer])
     waiting_referral(site, languages=["so"])
+    waiting_referral(site, municipality=municipality("4601"))
+    matched = ready_volunteer(organisation=site.organisation, code="5003")
+    proposal_approve(pending_proposal(site, coordinator, [matched]), by=coordinator)
     return {
         staff: ["/", "/referrals/", "/referrals/new/"],
         coordinator: ["/", "/coordinator/", f"/coordinator/runs/{proposal.run_id}/"],

@@ -182,3 +182,21 @@ def test_dashboard_lists_overdue_check_ins_of_the_coordinators_sites(client):
     )
     client.force_login(coordinator)
     assert list(client.get("/coordinator/").context["overdue"]) == [overdue]
+
+
+def test_dashboard_draws_the_map_and_both_charts_with_their_tables(client):
+    match, _staff, coordinator, _volunteers = approved_match()
+    waiting_referral(match.referral.site)
+    client.force_login(coordinator)
+
+    page = client.get("/coordinator/").content.decode()
+
+    assert page.count('role="img"') == 3
+    assert 'id="map-title"' in page and 'id="map-desc"' in page
+    assert page.count("<circle") >= 357
+    assert 'id="matches-chart"' in page and 'id="wait-chart"' in page
+    assert '<title id="matches-chart-title">Matches made per month</title>' in page
+    assert "Municipalities with the most waiting referrals" in page
+    assert "<td>Oslo</td><td>1</td>" in page
+    assert "<details>" in page and "Matches and median waiting time per month" in page
+    assert "https://" not in page.split("<main")[1]

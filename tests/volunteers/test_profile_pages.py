@@ -91,3 +91,71 @@ def test_someone_who_is_not_a_volunteer_gets_not_found(client):
     client.force_login(UserFactory(username="staff-only"))
     assert client.get("/me/").status_code == 404
     assert client.post("/me/pause/").status_code == 404
+
+
+def test_volunteer_saves_languages_with_levels_and_interests(client):
+    volunteer = ready_volunteer()
+    client.force_login(volunteer.user)
+    rows = {"form": "languages", "language_0": "nb", "level_0": "fluent", "language_1": ""}
+    rows |= {"level_1": "basic", "language_2": "smj", "level_2": "native"}
+
+    response = client.post("/me/", rows | {"interests": "hiking, chess"})
+
+    assert response.status_code == 302
+    volunteer.refresh_from_db()
+    assert volunteer.languages == [
+        {"code": "nb", "level": "fluent"},
+        {"code": "smj", "level": "native"},
+    ]
+    assert volunteer.interests == "hiking, chess"
+
+
+def test_the_languages_editor_shows_the_saved_languages(client):
+    volunteer = ready_volunteer(languages=[{"code": "so", "level": "conversational"}])
+    client.force_login(volunteer.user)
+    form = client.get("/me/").context["languages_form"]
+    assert form["language_0"].value() == "so"
+    assert form["level_0"].value() == "conversational"
+
+
+@pytest.mark.parametrize(
+    ("row", "named"),
+    [
+        ({"language_0": "xx", "level_0": "fluent"}, "languages[0].code"),
+        ({"language_0": "ar", "level_0": "perfect"}, "languages[0].level"),
+    ],
+)
+def test_an_unknown_language_or_level_is_named_and_nothing_is_saved(client, row, named):
+    volunteer = ready_volunteer()
+    before = (volunteer.languages, volunteer.interests)
+    client.force_login(volunteer.user)
+
+    response = client.post("/me/", {"form": "languages", "interests": "chess", **row})
+
+    assert response.status_code == 400
+    assert any(named in e for e in response.context["languages_form"].languages_errors)
+    assert named in response.content.decode()
+    volunteer.refresh_from_db()
+    assert (volunteer.languages, volunteer.interests) == before
+
+
+def test_saving_languages_leaves_the_availability_alone(client):
+    volunteer = ready_volunteer()
+    before = volunteer.availability
+    client.force_login(volunteer.user)
+    client.post("/me/", {"form": "languages", "language_0": "en", "level_0": "basic"})
+    volunteer.refresh_from_db()
+    assert volunteer.availability == before
+
+
+def test_more_languages_than_rows_are_all_kept(client):
+    codes = ["nb", "en", "ar", "so", "ti", "pl", "hi"]
+    volunteer = ready_volunteer(languages=[{"code": c, "level": "basic"} for c in codes])
+    client.force_login(volunteer.user)
+    form = client.get("/me/").context["languages_form"]
+    rows = {"form": "languages"}
+    rows |= {name: form[name].value() for name in form.fields if name != "interests"}
+
+    assert client.post("/me/", rows).status_code == 302
+    volunteer.refresh_from_db()
+    assert [entry["code"] for entry in volunteer.languages] == codes

@@ -1,0 +1,148 @@
+"""Portal forms for volunteers and their vetting. They turn what people type into the plain
+values the services take; the services decide what is valid, and their errors are put back on
+the matching field."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from programmes.models import PolitiattestType, VettingKind
+
+LANGUAGE_ROWS = 6
+SPOKEN_LANGUAGES = [
+    ("nb", _("Norwegian bokmål")),
+    ("nn", _("Norwegian nynorsk")),
+    ("en", _("English")),
+    ("ar", _("Arabic")),
+    ("so", _("Somali")),
+    ("ti", _("Tigrinya")),
+    ("pl", _("Polish")),
+    ("uk", _("Ukrainian")),
+    ("ru", _("Russian")),
+    ("fa", _("Persian")),
+    ("prs", _("Dari")),
+    ("ku", _("Kurdish")),
+    ("ckb", _("Sorani Kurdish")),
+    ("ur", _("Urdu")),
+    ("tr", _("Turkish")),
+    ("es", _("Spanish")),
+    ("fr", _("French")),
+    ("de", _("German")),
+    ("se", _("Northern Sami")),
+    ("sma", _("South Sami")),
+    ("smj", _("Lule Sami")),
+    ("am", _("Amharic")),
+    ("sw", _("Swahili")),
+    ("th", _("Thai")),
+    ("vi", _("Vietnamese")),
+    ("zh", _("Chinese")),
+]
+LEVEL_LABELS = [
+    ("native", _("Native language")),
+    ("fluent", _("Fluent")),
+    ("conversational", _("Conversational")),
+    ("basic", _("Basic")),
+]
+DATE_ATTRS = {"type": "date"}
+
+
+class ServiceErrorsMixin:
+    """Puts a service's errors on the field they name, the rest on the form as a whole."""
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for name, messages in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages)
+
+    @property
+    def has_any_errors(self) -> bool:
+        return bool(self.errors)
+
+    @property
+    def http_status(self) -> int:
+        """400 for a form sent back with errors, so a client or test can tell at a glance."""
+        return 400 if self.is_bound and self.has_any_errors else 200
+
+
+class LanguagesForm(ServiceErrorsMixin, forms.Form):
+    """A fixed number of rows, each a language and a level: usable without JavaScript.
+    A row without a language is ignored. The values go to the service unchecked, so the
+    model's validator is the one that names a bad entry (``languages[1].code``)."""
+
+    interests = forms.CharField(
+        label=_("Interests and activities"),
+        required=False,
+        max_length=300,
+        help_text=_("Separate with commas, for example: hiking, football, knitting"),
+    )
+
+    def __init__(self, *args, volunteer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.languages_errors: list[str] = []
+        saved = volunteer.languages or []
+        # More rows when more were saved (through the API), so saving here loses none of them.
+        self.rows = max(LANGUAGE_ROWS, len(saved))
+        for index in range(self.rows):
+            self._add_row(index, saved[index] if index < len(saved) else {})
+        self.initial.setdefault("interests", volunteer.interests)
+
+    def _add_row(self, index: int, entry: dict) -> None:
+        code = entry.get("code", "")
+        # A code saved earlier through the API stays selectable even if it is not a common one.
+        extra = [] if code in dict(SPOKEN_LANGUAGES) or not code else [(code, code)]
+        languages = [("", _("No language")), *SPOKEN_LANGUAGES, *extra]
+        self.fields[f"language_{index}"] = forms.CharField(
+            label=_("Language"), required=False, widget=forms.Select(choices=languages)
+        )
+        self.fields[f"level_{index}"] = forms.CharField(
+            label=_("Level"),
+            required=False,
+            widget=forms.Select(choices=[("", _("Choose a level")), *LEVEL_LABELS]),
+        )
+        self.initial.setdefault(f"language_{index}", code)
+        self.initial.setdefault(f"level_{index}", entry.get("level", ""))
+
+    def language_rows(self):
+        return [
+            (index + 1, self[f"language_{index}"], self[f"level_{index}"])
+            for index in range(self.rows)
+        ]
+
+    def languages(self) -> list[dict]:
+        rows = (
+            (self.cleaned_data[f"language_{i}"], self.cleaned_data[f"level_{i}"])
+            for i in range(self.rows)
+        )
+        return [{"code": code, "level": level} for code, level in rows if code]
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Language errors go next to the languages fieldset."""
+        for name, messages in error.message_dict.items():
+            if name == "languages":
+                self.languages_errors.extend(messages)
+            else:
+                self.add_error(name if name in self.fields else None, messages)
+
+    @property
+    def has_any_errors(self) -> bool:
+        return bool(self.errors or self.languages_errors)
+
+
+class VettingRecordForm(ServiceErrorsMixin, forms.Form):
+    """One vetting item, as the coordinator saw it on the paper or in the letter."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=VettingKind.choices)
+    politiattest_type = forms.ChoiceField(
+        label=_("Politiattest type"),
+        required=False,
+        choices=[("", _("Not a politiattest")), *PolitiattestType.choices],
+        help_text=_("Only for a politiattest."),
+    )
+    issued_on = forms.DateField(
+        label=_("Issued on"), widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d")
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        help_text=_("Leave empty when it does not expire."),
+        widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"),
+    )
