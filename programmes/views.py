@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from matching.selectors import agreements_awaiting, check_ins_due_for
+from matching.selectors import agreements_awaiting, check_ins_due_for, matches_taken_part_in
 from programmes.forms import ReferralForm, municipalities_for_lookup
 from programmes.models import Referral
 from programmes.selectors import (
@@ -42,6 +42,7 @@ def home(request):
         "volunteer_gaps": _own_vetting_gaps(user),
         "volunteer_count": volunteers_visible_to(user).count(),
         "agreements_awaiting": agreements_awaiting(user),
+        "own_matches": matches_taken_part_in(user).select_related("referral__municipality"),
         "check_ins_due": check_ins_due_for(user, timezone.localdate()),
     }
     return render(request, "programmes/home.html", context)

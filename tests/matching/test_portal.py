@@ -70,3 +70,13 @@ def test_volunteer_answers_a_due_check_in(client):
     due.refresh_from_db()
     assert (due.meetings_held, due.wellbeing) == (3, "good")
     assert due.answered_at is not None
+
+
+def test_volunteer_sees_their_own_matches_on_the_overview(client):
+    match, _staff, _coordinator, (volunteer,) = approved_match()
+    client.force_login(volunteer.user)
+    page = client.get("/").content.decode()
+    assert match.referral.alias in page
+    assert f"/agreements/{match.agreement.pk}/" in page
+    client.force_login(ready_volunteer(code="0160").user)
+    assert match.referral.alias not in client.get("/").content.decode()
