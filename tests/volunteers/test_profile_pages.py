@@ -159,3 +159,15 @@ def test_more_languages_than_rows_are_all_kept(client):
     assert client.post("/me/", rows).status_code == 302
     volunteer.refresh_from_db()
     assert [entry["code"] for entry in volunteer.languages] == codes
+
+
+@pytest.mark.django_db
+def test_profile_page_title_is_plain_text(client):
+    from tests.volunteers.factories import VolunteerFactory
+
+    volunteer = VolunteerFactory()
+    client.force_login(volunteer.user)
+    page = client.get("/me/").content.decode()
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "<" not in title
+    assert page.count('id="languages-h"') == 1
