@@ -8,6 +8,7 @@ KOBLING_ENV picks the defaults:
 
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,6 +50,13 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "auditlog",
+    "csp",
+    "config.accounts",
     "programmes",
     "volunteers",
     "matching",
@@ -56,13 +64,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.security_headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.accounts.middleware.StaffIdleTimeoutMiddleware",
+    "config.accounts.middleware.TwoFactorRequiredMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +137,10 @@ CELERY_BEAT_SCHEDULE = {
         ("referrals_flag_long_waits", 7),
     )
 }
+CELERY_BEAT_SCHEDULE["retention_apply"] = {
+    "task": "programmes.retention_apply",
+    "schedule": crontab(hour=3, minute=30),
+}
 CELERY_MODE_DESCRIPTION = (
     "eager: no broker configured, tasks run in-process in the web server"
     if CELERY_TASK_ALWAYS_EAGER
@@ -140,6 +160,54 @@ if KOBLING_ENV == "test":
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes must come first: it refuses a locked-out login before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Strong login (config/accounts/) ---------------------------------------------------------
+# Coordinators, crisis-centre staff and admins must pass a second factor (TOTP or a recovery
+# code) before any referral data is reachable; volunteers may turn it on.
+OTP_TOTP_ISSUER = "Kobling"
+# Not even superusers see another user's authenticator secret or QR code in the back office.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+RECOVERY_CODE_COUNT = 10
+# Staff are signed out after this many idle minutes; everyone after SESSION_COOKIE_AGE.
+STAFF_SESSION_IDLE_MINUTES = env.integer("STAFF_SESSION_IDLE_MINUTES", 15, minimum=1)
+SESSION_COOKIE_AGE = 12 * 60 * 60
+# Lockout after repeated failed logins (django-axes), per username: the right password is
+# refused while locked.
+AXES_FAILURE_LIMIT = env.integer("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Not by address as well: a crisis centre's staff share one address, and one person's typos
+# must not lock out the whole centre.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+
+# --- Audit log (programmes/audit.py) -------------------------------------------------------
+AUDITLOG_INCLUDE_ALL_MODELS = False
+# Rows without the actor's e-mail or address, with the channel (portal, api, admin, export, task).
+AUDITLOG_LOGENTRY_MODEL = "programmes.AuditLogEntry"
+AUDITLOG_MASK_CALLABLE = "config.audit.mask_value"
+DATABASE_ROUTERS = ["config.audit.SwappedAuditlogRouter"]
+# Auditlog's middleware would store the caller's IP address and miss users who sign in to the
+# API with a token; config.audit.AuditMiddleware takes its place in MIDDLEWARE.
+MIDDLEWARE = [
+    "config.audit.AuditMiddleware" if name == "auditlog.middleware.AuditlogMiddleware" else name
+    for name in MIDDLEWARE
+]
+
+# --- Retention (programmes/retention.py); months after which personal data goes -------------
+RETENTION_CLOSED_REFERRAL_MONTHS = env.integer("RETENTION_CLOSED_REFERRAL_MONTHS", 12, minimum=1)
+RETENTION_WITHDRAWN_REFERRAL_MONTHS = env.integer(
+    "RETENTION_WITHDRAWN_REFERRAL_MONTHS", 3, minimum=0
+)
+RETENTION_RETIRED_VOLUNTEER_MONTHS = env.integer(
+    "RETENTION_RETIRED_VOLUNTEER_MONTHS", 12, minimum=1
+)
 
 # --- REST API (/api/v1/; config/api.py) ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -211,8 +279,32 @@ SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
 SECURE_HSTS_SECONDS = 31536000 if IS_PRODUCTION else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
 SECURE_HSTS_PRELOAD = IS_PRODUCTION
+# In production Kobling runs behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if IS_PRODUCTION else None
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = IS_PRODUCTION
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Content Security Policy (django-csp 4): only our own origin, no inline scripts or styles
+# (tests/e2e/test_content_security_policy.py visits every role's pages under it).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # --- Email: console in demo/test -------------------------------------------------------------
 EMAIL_URL = env.url("EMAIL_URL", ("smtp", "smtps", "consolemail", "filemail"))

@@ -7,6 +7,7 @@ from config.health import health
 urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("config.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     *api_urls(),
@@ -14,3 +15,6 @@ urlpatterns = [
     path("", include("volunteers.urls")),
     path("", include("programmes.urls")),
 ]
+
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

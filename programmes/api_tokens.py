@@ -3,16 +3,24 @@
 A token is bound to one crisis centre because the integrations Kobling serves are the centres'
 own case systems, which submit and follow referrals; coordinators and volunteers use the portal
 with a session. A token stops working when it is revoked or its user leaves the centre's staff.
+
+A token acts for staff, who must use two-factor login, so it is made only for a user who has set
+up an authenticator app and works only while they still have one: an account whose second factor
+an admin removed (a lost phone, a suspected break-in) cannot go on through a token. Deactivating
+the user revokes their tokens (config.accounts.services.user_deactivate).
 """
 
 import hashlib
 import secrets
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import authentication, exceptions
 
+from config.accounts.selectors import two_factor_enabled
 from programmes.models import ApiToken, CrisisCentre
 
 TOKEN_PREFIX = "kob_"
@@ -30,6 +38,11 @@ def api_token_create(
     if not crisis_centre.staff.filter(pk=user.pk).exists():
         raise PermissionDenied(
             _("%(user)s is not staff of %(centre)s.") % {"user": user, "centre": crisis_centre}
+        )
+    if not two_factor_enabled(user):
+        raise PermissionDenied(
+            _("%(user)s must set up two-factor login before a token can act for them.")
+            % {"user": user}
         )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -52,10 +65,13 @@ def api_token_revoke(token: ApiToken) -> ApiToken:
 
 
 def api_token_for(raw: str) -> ApiToken | None:
-    """The live token with this value whose user is still active staff of its centre."""
+    """The live token with this value whose user is still active staff of its centre and
+    still has two-factor login."""
+    second_factor = TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)
     token = (
         ApiToken.objects.select_related("user", "crisis_centre")
         .filter(key_hash=token_hash(raw), revoked_at__isnull=True, user__is_active=True)
+        .filter(Exists(second_factor))
         .first()
     )
     if token is None or not token.crisis_centre.staff.filter(pk=token.user_id).exists():

@@ -6,10 +6,16 @@ found again: crisis centres and organisations by their names, users by the e-mai
 ``demo.kobling.invalid`` (``.invalid`` is reserved, so no mail to them can ever be delivered).
 
 Participants get aliases only, never names, and nothing holds a street address.
+
+Staff must pass a second factor to log in, so every demo staff user (admin, koordinator-*,
+krisesenter-*) gets an authenticator with one fixed, public secret, ``DEMO_TOTP_SECRET``: add it
+to any authenticator app, or print the current code with ``manage.py demo_totp USERNAME``
+(refused when KOBLING_ENV=production). It is a demo secret, known to everyone; never reuse it.
 """
 
 import datetime
 import random
+from base64 import b32decode
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +26,7 @@ from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.db import connection, transaction
 from django.db.models import ProtectedError, Q, QuerySet
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from geopy.distance import great_circle
 
 from programmes import catalogue
@@ -42,6 +49,7 @@ User = get_user_model()
 
 DEMO_PASSWORD = "kobling-demo"
 DEMO_EMAIL_DOMAIN = "demo.kobling.invalid"
+DEMO_TOTP_SECRET = "KOBLINGDEMOTOTPSECRETKOBLINGDEMO"
 VOLUNTEER_COUNT = 600
 REFERRAL_COUNT = 150
 # Kobling's assumed policy: volunteers renew their politiattest every three years.
@@ -151,6 +159,14 @@ VOLUNTEER_STATUS_SHARES = {
     Status.PAUSED: 0.06,
     Status.RETIRED: 0.04,
 }
+
+
+def _retired_at(index: int) -> datetime.datetime:
+    """Spread over the last two years, so the retention task has some retirees to erase. Not
+    drawn from the seeded generator, which would change every volunteer drawn after."""
+    return timezone.now() - datetime.timedelta(days=30 + index * 97 % 690)
+
+
 REFERRAL_STATUS_SHARES = {
     Referral.Status.WAITING: 0.75,
     Referral.Status.SUBMITTED: 0.15,
@@ -367,6 +383,7 @@ class DemoBuilder:
         self.groups = self.ensure_groups()
         self.admin_note = self.ensure_admin()
         self.centres = self.create_centres()
+        self.give_staff_demo_authenticator()
         self.create_sites()
         volunteers = self.create_volunteers()
         referrals = self.create_referrals()
@@ -452,6 +469,15 @@ class DemoBuilder:
         CrisisCentre.objects.bulk_create([r.centre for r in rows])
         self.link_centres(rows)
         return rows
+
+    def give_staff_demo_authenticator(self) -> None:
+        """One known TOTP secret for all demo staff, so the demo can be tried at once."""
+        key = b32decode(DEMO_TOTP_SECRET).hex()
+        staff = _demo_users().filter(is_staff=True).exclude(totpdevice__isnull=False)
+        TOTPDevice.objects.bulk_create(
+            TOTPDevice(user=user, name="Demo authenticator", key=key, confirmed=True)
+            for user in staff
+        )
 
     def link_centres(self, rows: list[CentreRows]) -> None:
         served = CrisisCentre.municipalities_served.through
@@ -680,6 +706,7 @@ class VolunteerDraft:
             capacity=2 if rng.random() < 0.15 else 1,
             interests=", ".join(rng.sample(INTERESTS, rng.randint(1, 3))),
             status=status,
+            retired_at=_retired_at(index) if status == Status.RETIRED else None,
         )
         vetting, history = _vetting_history(builder, volunteer, programmes, attest, row.coordinator)
         avoid = builder.avoidable_near(municipality, 1) if rng.random() < 0.05 else []

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from matching.models import Agreement, Match, MatchRun, Proposal, ProposalPair
 from matching.services import proposal_approve
 from programmes.models import ProgrammeSite, Referral
+from tests.auth import login_verified
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
 from tests.programmes.factories import ReferralFactory, UserFactory
 from volunteers.models import Volunteer
@@ -109,8 +110,11 @@ def world(db) -> World:
 def client_for(world):
     def make(role: str) -> APIClient:
         client = APIClient()
-        if role != "anonymous":
+        if role == "volunteer":
+            # Volunteers need no second factor unless they turned it on.
             client.force_login(world.users[role])
+        elif role != "anonymous":
+            login_verified(client, world.users[role])
         return client
 
     return make

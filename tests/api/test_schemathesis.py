@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from programmes.api_tokens import api_token_create
+from tests.auth import login_verified, totp_device_for
 
 EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 20, schemathesis.GenerationMode.NEGATIVE: 10}
 CHECKS = [
@@ -52,13 +53,14 @@ class Credentials:
 def session_credentials(user) -> Credentials:
     """The portal's way in: a session cookie, and a CSRF token for unsafe methods."""
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     csrf = get_random_string(32)
     cookies = {"sessionid": client.cookies["sessionid"].value, "csrftoken": csrf}
     return Credentials(headers={"X-CSRFToken": csrf}, cookies=cookies)
 
 
 def token_credentials(world) -> Credentials:
+    totp_device_for(world.users["staff_a"])
     _token, raw = api_token_create(
         user=world.users["staff_a"],
         crisis_centre=world.site_x.crisis_centre,

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from programmes.api_tokens import api_token_create
 from programmes.models import ApiToken
+from tests.auth import totp_device_for
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,7 @@ def bearer(raw: str) -> APIClient:
 
 
 def token_for(world, user="staff_a", scope="read"):
+    totp_device_for(world.users[user])
     return api_token_create(
         user=world.users[user],
         crisis_centre=world.site_x.crisis_centre,
@@ -31,6 +33,7 @@ def token_for(world, user="staff_a", scope="read"):
 
 
 def test_command_shows_the_token_once_and_stores_only_its_hash(world):
+    totp_device_for(world.users["staff_a"])
     out = io.StringIO()
 
     call_command(

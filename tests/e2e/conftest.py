@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from config.accounts.selectors import two_factor_required
+from tests.auth import totp_code, totp_device_for
 from tests.services_check import CHROMIUM
 
 CHROMIUM_ARGS = [
@@ -40,7 +42,9 @@ def browser():
 
 @pytest.fixture
 def open_as(browser, live_server):
-    """``open_as(user)`` gives a logged-in page in its own browser context (bokmål, 24 h)."""
+    """``open_as(user)`` gives a logged-in page in its own browser context (bokmål, 24 h).
+    Staff type the code of their authenticator (made here if they have none) after the
+    password."""
     contexts = []
 
     def open_page(user, width=1024):
@@ -50,10 +54,15 @@ def open_as(browser, live_server):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
+        device = totp_device_for(user) if two_factor_required(user) else None
         page.goto("/accounts/login/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", PASSWORD)
         page.click("form:has(#id_password) button[type=submit]")
+        if device is not None:
+            page.wait_for_url("**/accounts/two-factor/**")
+            page.fill("#id_code", totp_code(device))
+            page.click("form:has(#id_code) button[type=submit]")
         page.wait_for_url(f"{live_server.url}/")
         return page
 

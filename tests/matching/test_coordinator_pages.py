@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from matching.models import CheckIn, Match, MatchRun, Proposal
 from programmes.models import Referral, VettingKind
+from tests.auth import login_verified
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
 from tests.matching.test_agreements import approved_match
 from tests.matching.test_review import pending_proposal
@@ -28,7 +29,7 @@ def test_dashboard_shows_waiting_referrals_volunteers_and_expiring_vetting(clien
     volunteer = ready_volunteer(organisation=site.organisation)
     soon = timezone.localdate() + datetime.timedelta(days=5)
     VettingRecordFactory(volunteer=volunteer, kind=VettingKind.FIRST_AID, expires_on=soon)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.get("/coordinator/")
 
@@ -44,14 +45,14 @@ def test_a_volunteer_or_crisis_centre_staff_cannot_open_the_dashboard(client):
     _site, staff, _coordinator = site_with_people()
     client.force_login(ready_volunteer().user)
     assert client.get("/coordinator/").status_code == 403
-    client.force_login(staff)
+    login_verified(client, staff)
     assert client.get("/coordinator/").status_code == 403
 
 
 def test_coordinator_accepts_a_submitted_referral_into_the_queue(client):
     site, _staff, coordinator = site_with_people()
     referral = ReferralFactory(site=site)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     assert referral.alias in client.get("/coordinator/").content.decode()
 
     client.post(f"/coordinator/referrals/{referral.pk}/accept/")
@@ -63,7 +64,7 @@ def test_another_sites_referral_cannot_be_accepted(client):
     _site, _staff, coordinator = site_with_people()
     other_site, _s, _c = site_with_people(name="Bergen")
     referral = ReferralFactory(site=other_site)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     assert client.post(f"/coordinator/referrals/{referral.pk}/accept/").status_code == 404
 
 
@@ -73,7 +74,7 @@ def test_starting_a_run_shows_its_proposals_with_their_explanation(
     site, _staff, coordinator = site_with_people()
     referral = waiting_referral(site, languages=["ar"])
     ready_volunteer(organisation=site.organisation)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post("/coordinator/runs/", {"site": site.pk})
@@ -98,14 +99,14 @@ def test_a_run_in_progress_refreshes_itself(client):
         rules={},
         started_by=coordinator,
     )
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     assert "data-in-progress" in client.get(f"/coordinator/runs/{run.pk}/").content.decode()
 
 
 def test_a_coordinator_cannot_start_a_run_for_another_site(client):
     _site, _staff, coordinator = site_with_people()
     other_site, _s, _c = site_with_people(name="Bergen")
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     assert client.post("/coordinator/runs/", {"site": other_site.pk}).status_code == 404
     assert not MatchRun.objects.exists()
 
@@ -113,7 +114,7 @@ def test_a_coordinator_cannot_start_a_run_for_another_site(client):
 def test_approving_from_the_run_page_makes_a_match(client):
     site, _staff, coordinator = site_with_people()
     proposal = pending_proposal(site, coordinator, [ready_volunteer()])
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     client.post(f"/coordinator/proposals/{proposal.pk}/approve/")
 
@@ -123,7 +124,7 @@ def test_approving_from_the_run_page_makes_a_match(client):
 def test_approving_twice_says_someone_got_there_first(client):
     site, _staff, coordinator = site_with_people()
     proposal = pending_proposal(site, coordinator, [ready_volunteer()])
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     client.post(f"/coordinator/proposals/{proposal.pk}/approve/")
 
     response = client.post(f"/coordinator/proposals/{proposal.pk}/approve/", follow=True)
@@ -135,7 +136,7 @@ def test_approving_twice_says_someone_got_there_first(client):
 def test_rejecting_needs_a_reason(client):
     site, _staff, coordinator = site_with_people()
     proposal = pending_proposal(site, coordinator, [ready_volunteer()])
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.post(
         f"/coordinator/proposals/{proposal.pk}/reject/", {"reason": " "}, follow=True
@@ -151,7 +152,7 @@ def test_another_sites_proposal_and_run_are_not_found(client):
     site, _staff, coordinator = site_with_people()
     proposal = pending_proposal(site, coordinator, [ready_volunteer()])
     _other, _s, other_coordinator = site_with_people(name="Bergen")
-    client.force_login(other_coordinator)
+    login_verified(client, other_coordinator)
     assert client.post(f"/coordinator/proposals/{proposal.pk}/approve/").status_code == 404
     assert client.get(f"/coordinator/runs/{proposal.run_id}/").status_code == 404
     assert not Match.objects.exists()
@@ -163,7 +164,7 @@ def test_unmatched_referrals_are_grouped_by_reason(
     site, _staff, coordinator = site_with_people()
     referral = waiting_referral(site, languages=["so"])
     ready_volunteer(organisation=site.organisation)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post("/coordinator/runs/", {"site": site.pk})
@@ -180,14 +181,14 @@ def test_dashboard_lists_overdue_check_ins_of_the_coordinators_sites(client):
     overdue = CheckIn.objects.create(
         match=match, months_after_start=1, due_on=timezone.localdate() - datetime.timedelta(3)
     )
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     assert list(client.get("/coordinator/").context["overdue"]) == [overdue]
 
 
 def test_dashboard_draws_the_map_and_both_charts_with_their_tables(client):
     match, _staff, coordinator, _volunteers = approved_match()
     waiting_referral(match.referral.site)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     page = client.get("/coordinator/").content.decode()
 

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from matching.models import CheckIn, Match
+from tests.auth import login_verified
 from tests.matching.factories import ready_volunteer
 from tests.matching.test_agreements import approved_match
 
@@ -43,7 +44,7 @@ def test_declining_without_a_reason_changes_nothing(client):
 
 def test_crisis_centre_records_consent_from_the_agreement_page(client):
     match, staff, _coordinator, _volunteers = approved_match()
-    client.force_login(staff)
+    login_verified(client, staff)
     client.post(f"/agreements/{match.agreement.pk}/consent/")
     match.agreement.refresh_from_db()
     assert match.agreement.consent_recorded_by == staff

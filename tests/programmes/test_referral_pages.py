@@ -3,6 +3,7 @@
 import pytest
 
 from programmes.models import Referral
+from tests.auth import login_verified
 from tests.matching.factories import site_with_people
 from tests.programmes.factories import ReferralFactory, UserFactory
 
@@ -28,7 +29,7 @@ def valid_post(site, **changes) -> dict:
 
 def test_staff_submits_a_referral_and_sees_it_in_their_list(client):
     site, staff, _coordinator = site_with_people()
-    client.force_login(staff)
+    login_verified(client, staff)
 
     response = client.post("/referrals/new/", valid_post(site, other_languages="ti, smj"))
 
@@ -42,7 +43,7 @@ def test_staff_submits_a_referral_and_sees_it_in_their_list(client):
 
 def test_the_form_offers_common_languages_and_four_availability_rows(client):
     _site, staff, _coordinator = site_with_people()
-    client.force_login(staff)
+    login_verified(client, staff)
     page = client.get("/referrals/new/").content.decode()
     assert 'value="smj"' in page and 'value="prs"' in page
     assert 'id="id_day_3"' in page and 'id="id_day_4"' not in page
@@ -51,7 +52,7 @@ def test_the_form_offers_common_languages_and_four_availability_rows(client):
 
 def test_a_service_error_is_shown_beside_its_field_and_nothing_is_saved(client):
     site, staff, _coordinator = site_with_people()
-    client.force_login(staff)
+    login_verified(client, staff)
 
     response = client.post("/referrals/new/", valid_post(site, postal_code="9999"))
 
@@ -65,7 +66,7 @@ def test_a_service_error_is_shown_beside_its_field_and_nothing_is_saved(client):
 
 def test_an_availability_error_goes_to_the_availability_fieldset(client):
     site, staff, _coordinator = site_with_people()
-    client.force_login(staff)
+    login_verified(client, staff)
     overlapping = {"day_1": "2", "start_1": "18:00", "end_1": "19:00"}
 
     response = client.post("/referrals/new/", valid_post(site, **overlapping))
@@ -78,7 +79,7 @@ def test_an_availability_error_goes_to_the_availability_fieldset(client):
 
 def test_a_row_with_a_day_but_no_times_is_refused(client):
     site, staff, _coordinator = site_with_people()
-    client.force_login(staff)
+    login_verified(client, staff)
     response = client.post("/referrals/new/", valid_post(site, day_1="4"))
     assert response.context["form"].availability_errors
     assert not Referral.objects.exists()
@@ -86,7 +87,7 @@ def test_a_row_with_a_day_but_no_times_is_refused(client):
 
 def test_missing_languages_and_bad_birth_years_are_named(client):
     site, staff, _coordinator = site_with_people("fritidsvenn")
-    client.force_login(staff)
+    login_verified(client, staff)
 
     bad_years = client.post("/referrals/new/", valid_post(site, children_birth_years="twenty"))
     assert "children_birth_years" in bad_years.context["form"].errors
@@ -107,7 +108,7 @@ def test_someone_without_a_crisis_centre_cannot_refer(client):
 def test_staff_cannot_refer_to_another_centres_site(client):
     _site, staff, _coordinator = site_with_people()
     other_site, _other_staff, _ = site_with_people(name="Bergen")
-    client.force_login(staff)
+    login_verified(client, staff)
     response = client.post("/referrals/new/", valid_post(other_site))
     assert "site" in response.context["form"].errors
     assert not Referral.objects.exists()
@@ -116,7 +117,7 @@ def test_staff_cannot_refer_to_another_centres_site(client):
 def test_staff_withdraws_their_referral(client):
     site, staff, _coordinator = site_with_people()
     referral = ReferralFactory(site=site)
-    client.force_login(staff)
+    login_verified(client, staff)
     client.post(f"/referrals/{referral.pk}/withdraw/")
     referral.refresh_from_db()
     assert referral.status == Referral.Status.WITHDRAWN
@@ -126,21 +127,21 @@ def test_another_centres_referral_cannot_be_withdrawn(client):
     _site, staff, _coordinator = site_with_people()
     other_site, _other_staff, _ = site_with_people(name="Bergen")
     referral = ReferralFactory(site=other_site)
-    client.force_login(staff)
+    login_verified(client, staff)
     assert client.post(f"/referrals/{referral.pk}/withdraw/").status_code == 404
     assert client.get("/referrals/").content.decode().count(referral.alias) == 0
 
 
 def test_the_page_speaks_bokmal_by_default(client):
     _site, staff, _coordinator = site_with_people()
-    client.force_login(staff)
+    login_verified(client, staff)
     assert "Send inn en henvisning" in client.get("/referrals/new/").content.decode()
 
 
 def test_the_overview_links_each_role_to_its_pages(client):
     _site, staff, coordinator = site_with_people()
-    client.force_login(staff)
+    login_verified(client, staff)
     page = client.get("/").content.decode()
     assert 'href="/referrals/new/"' in page and 'href="/coordinator/"' not in page
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     assert 'href="/coordinator/"' in client.get("/").content.decode()

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, Permission
 
 from programmes.selectors import referrals_visible_to, sites_visible_to, user_roles
+from tests.auth import login_verified
 from tests.programmes.factories import (
     CrisisCentreFactory,
     ProgrammeSiteFactory,
@@ -61,7 +62,7 @@ def test_admin_sees_every_referral(world):
 
 
 def test_portal_page_shows_staff_only_their_centres_referrals(client, world):
-    client.force_login(world["a"]["staff"])
+    login_verified(client, world["a"]["staff"])
     page = client.get("/").content.decode()
     assert "P-CENTREA" in page
     assert "P-CENTREB" not in page
@@ -70,7 +71,7 @@ def test_portal_page_shows_staff_only_their_centres_referrals(client, world):
 def test_back_office_lists_only_the_centres_referrals(client, world):
     staff = world["a"]["staff"]
     staff.user_permissions.add(Permission.objects.get(codename="view_referral"))
-    client.force_login(staff)
+    login_verified(client, staff)
 
     listing = client.get("/admin/programmes/referral/")
     other = client.get(f"/admin/programmes/referral/{world['b']['referral'].pk}/change/")
@@ -88,7 +89,7 @@ def test_anonymous_visitor_is_sent_to_log_in(client):
 
 
 def test_portal_speaks_bokmal_first_and_english_on_request(client, world):
-    client.force_login(world["a"]["staff"])
+    login_verified(client, world["a"]["staff"])
     assert "Oversikt" in client.get("/").content.decode()
     english = client.get("/", headers={"accept-language": "en"}).content.decode()
     assert "Overview" in english

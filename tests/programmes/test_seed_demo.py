@@ -4,6 +4,7 @@ import io
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 from django.utils import timezone
 
 from programmes import demo
@@ -221,8 +222,9 @@ def test_users_have_their_roles_and_the_printed_logins_work(output):
     assert staff.groups.filter(name="Crisis centre staff").exists()
     assert not User.objects.filter(volunteer__isnull=False, is_staff=True).exists()
     assert volunteer.status == "active" and volunteer.municipality.name == "Oslo"
-    assert authenticate(username=volunteer_username, password=demo.DEMO_PASSWORD)
-    assert authenticate(username="koordinator-oslo", password=demo.DEMO_PASSWORD)
+    login = RequestFactory().post("/accounts/login/")  # django-axes needs the request
+    assert authenticate(login, username=volunteer_username, password=demo.DEMO_PASSWORD)
+    assert authenticate(login, username="koordinator-oslo", password=demo.DEMO_PASSWORD)
 
 
 def test_groups_get_permissions_for_their_work_in_the_admin(output):
@@ -259,7 +261,8 @@ def test_existing_admin_account_is_left_alone():
 
     output = seed_demo()
 
-    assert authenticate(username="admin", password="their-own")
+    login = RequestFactory().post("/accounts/login/")  # django-axes needs the request
+    assert authenticate(login, username="admin", password="their-own")
     assert "existing account" in output
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from programmes.models import PolitiattestType, VettingKind
+from tests.auth import login_verified
 from tests.matching.factories import ready_volunteer, site_with_people
 from tests.programmes.factories import UserFactory, programme
 from tests.volunteers.factories import VolunteerFactory, give_full_vetting
@@ -29,7 +30,7 @@ def test_coordinator_sees_only_their_organisations_volunteers(client):
     ours = applicant_of(site)
     other_site, _other_staff, _other = site_with_people(name="Bergen")
     theirs = applicant_of(other_site)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.get("/coordinator/volunteers/", headers={"accept-language": "en"})
 
@@ -42,7 +43,7 @@ def test_another_coordinators_volunteer_is_not_found(client):
     site, _staff, _coordinator = site_with_people()
     _other_site, _other_staff, other_coordinator = site_with_people(name="Bergen")
     volunteer = applicant_of(site)
-    client.force_login(other_coordinator)
+    login_verified(client, other_coordinator)
     assert client.get(vetting_url(volunteer)).status_code == 404
     status_url = f"/coordinator/volunteers/{volunteer.pk}/status/"
     assert client.post(status_url).status_code == 404
@@ -52,7 +53,7 @@ def test_volunteers_and_crisis_centre_staff_are_refused(client):
     site, staff, _coordinator = site_with_people()
     volunteer = ready_volunteer(organisation=site.organisation)
     for user in (staff, volunteer.user, UserFactory(username="nobody")):
-        client.force_login(user)
+        login_verified(client, user)
         assert client.get("/coordinator/volunteers/").status_code == 403
         assert client.get(vetting_url(volunteer)).status_code == 403
 
@@ -60,7 +61,7 @@ def test_volunteers_and_crisis_centre_staff_are_refused(client):
 def test_a_politiattest_without_its_type_is_named_and_nothing_is_saved(client):
     site, _staff, coordinator = site_with_people()
     volunteer = applicant_of(site)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.post(
         vetting_url(volunteer), {"kind": VettingKind.POLITIATTEST, "issued_on": "2026-01-10"}
@@ -74,7 +75,7 @@ def test_a_politiattest_without_its_type_is_named_and_nothing_is_saved(client):
 def test_coordinator_records_full_vetting_then_moves_the_applicant_on(client):
     site, _staff, coordinator = site_with_people()
     volunteer = applicant_of(site)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     for kind in site.programme.required_vetting:
         is_attest = kind == VettingKind.POLITIATTEST
         row = {"kind": kind, "issued_on": "2026-01-10"}
@@ -93,7 +94,7 @@ def test_coordinator_records_full_vetting_then_moves_the_applicant_on(client):
 def test_moving_to_vetted_with_vetting_missing_shows_the_services_message(client):
     site, _staff, coordinator = site_with_people()
     volunteer = applicant_of(site)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.post(
         f"/coordinator/volunteers/{volunteer.pk}/status/", headers={"accept-language": "en"}
@@ -110,6 +111,6 @@ def test_expiring_vetting_is_listed(client):
     volunteer = applicant_of(site)
     soon = timezone.localdate() + datetime.timedelta(days=10)
     give_full_vetting(volunteer, programme(), expires_on=soon)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     page = client.get("/coordinator/volunteers/").content.decode()
     assert soon.strftime("%d.%m.%Y") in page

@@ -50,7 +50,9 @@ class Command(BaseCommand):
             demo.demo_delete()
         except ProtectedError as error:
             raise CommandError(
-                f"Cannot delete the demo data: other rows still refer to it ({error.args[0]})"
+                f"Cannot delete the demo data: other rows still refer to it ({error.args[0]}). "
+                "The access log is append-only and keeps its users; start from an empty "
+                "database instead (scripts/demo --reset does that for the SQLite demo)."
             ) from error
         self.stdout.write("Deleted the previous demo data.")
 
@@ -68,4 +70,8 @@ class Command(BaseCommand):
         self.stdout.write(
             "  Every centre has its own: koordinator-<town> and krisesenter-<town>, "
             "e.g. koordinator-tromso."
+        )
+        self.stdout.write(
+            f"Staff also need a two-factor code: add the demo secret {demo.DEMO_TOTP_SECRET} to "
+            "an authenticator app, or run `manage.py demo_totp USERNAME` for the current code."
         )

@@ -1,0 +1,1 @@
+"""Accounts: two-factor login, lockout, session expiry and deactivation of users."""
