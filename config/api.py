@@ -9,6 +9,7 @@ of scope answers 404.
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,12 +20,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from matching.services import MatchConflict
+
+log = logging.getLogger("kobling.api")
 
 
 class Conflict(exceptions.APIException):
@@ -53,13 +56,23 @@ def _django_error_detail(error: DjangoValidationError) -> dict:
 
 def api_exception_handler(exc, context):
     """Services speak Django (ValidationError, PermissionDenied) and matching's MatchConflict;
-    the API answers 400 with the same field keys, 403 and 409. A 400 body is always an object."""
+    the API answers 400 with the same field keys, 403 and 409. A 400 body is always an object.
+
+    Anything unexpected is left to Django, which logs the traceback and answers with
+    config.errors.server_error: a JSON 500 that says nothing about the cause."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_error_detail(exc))
     elif isinstance(exc, MatchConflict):
         exc = Conflict(str(exc))
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, list):
+    if response is None:
+        return None
+    if response.status_code >= 500:
+        # An APIException that reports a server fault may carry internal text; keep it in
+        # the log, not the answer.
+        log.error("API server error: %r", exc, exc_info=exc)
+        response.data = {"detail": _("A server error occurred.")}
+    elif isinstance(response.data, list):
         response.data = {"non_field_errors": response.data}
     return response
 
@@ -107,6 +120,13 @@ def api_not_found(request):
     return JsonResponse({"detail": _("Not found.")}, status=404)
 
 
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its start-up script served as a file of its own (``?script``) and no
+    inline style, so it runs under the Content Security Policy."""
+
+    template_name = "api/swagger_ui.html"
+
+
 def api_urls() -> list:
     """/api/v1/ and the schema. The apps' API modules import this module, so they are imported
     here, when the URLs are built, not at the top."""
@@ -122,6 +142,6 @@ def api_urls() -> list:
     return [
         path("api/v1/", include((v1, "api"), namespace="api")),
         path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-        path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+        path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
         re_path(r"^api/", api_not_found),
     ]

@@ -5,10 +5,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from programmes.models import Gender, Municipality, ProgrammeSite
+from programmes.models import Gender, Municipality, ProgrammeSite, Referral
 from programmes.services import ReferralInput
 
 AVAILABILITY_ROWS = 4
+NOTES_MAX_LENGTH = Referral._meta.get_field("notes").max_length
 TIME_FORMATS = ["%H:%M", "%H.%M", "%H%M"]
 TIME_ATTRS = {"inputmode": "numeric", "size": 5, "maxlength": 5, "autocomplete": "off"}
 DAYS = [
@@ -177,6 +178,13 @@ class ReferralForm(AvailabilityForm):
         ),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    notes = forms.CharField(
+        label=_("Short note for the coordinator"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        help_text=Referral._meta.get_field("notes").help_text,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": NOTES_MAX_LENGTH}),
+    )
     consent_given_on = forms.DateField(
         label=_("Consent given on"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -213,4 +221,5 @@ class ReferralForm(AvailabilityForm):
             max_distance_km=data["max_distance_km"],
             avoid_municipalities=data["avoid_municipalities"],
             alias=data["alias"].strip(),
+            notes=data["notes"].strip(),
         )

@@ -1,0 +1,24 @@
+"""What people see when something goes wrong: a plain page, or for /api/ a JSON body, and never
+a traceback, exception text or setting. The details go to the log (``django.request``)."""
+
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500.html is rendered without a request context: no database query, no context
+    processor, so the page still shows when those are what failed."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("A server error occurred.")}, status=500)
+    return defaults.server_error(request)
