@@ -1,5 +1,7 @@
 """Back office for match runs and their review. Coordinators see their own sites' work only."""
 
+from operator import attrgetter
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,18 +19,12 @@ from matching.models import (
 )
 from matching.selectors import match_runs_visible_to, matches_visible_to, proposals_visible_to
 from matching.services import MatchConflict, proposal_approve, proposal_reject
-from programmes.admin import ScopedAdmin
+from programmes.admin import LogsReferralReads, ReadOnlyAdminMixin, ScopedAdmin
+from programmes.audit import referrals_log_read
 
 
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, ScopedAdmin):
+    pass
 
 
 class UnmatchedInline(admin.TabularInline):
@@ -57,6 +53,14 @@ class MatchRunAdmin(ReadOnlyAdmin):
     list_filter = ["status", "programme", "scope"]
     inlines = [UnmatchedInline]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        run = getattr(response, "context_data", {}).get("original")
+        if run is not None:
+            shown = run.unmatched.values_list("referral_id", flat=True)
+            referrals_log_read(request.user, shown, "admin")
+        return response
+
 
 class PairInline(admin.TabularInline):
     model = ProposalPair
@@ -71,7 +75,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(ReadOnlyAdmin):
+class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
     visible_to = proposals_visible_to
     list_display = ["referral", "run", "status", "explanation", "cost"]
     list_filter = ["status", "run__programme"]
@@ -96,6 +100,7 @@ class ProposalAdmin(ReadOnlyAdmin):
     def reject(self, request, queryset):
         form = RejectForm(request.POST if "reason" in request.POST else None)
         if not form.is_valid():
+            referrals_log_read(request.user, self.referrals_shown(queryset), "admin")
             return render(
                 request,
                 "admin/matching/reject.html",
@@ -122,7 +127,7 @@ class ProposalAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UnmatchedReferral)
-class UnmatchedReferralAdmin(ReadOnlyAdmin):
+class UnmatchedReferralAdmin(LogsReferralReads, ReadOnlyAdmin):
     list_display = ["referral", "reason", "detail", "run"]
     list_filter = ["reason", "run__programme"]
 
@@ -133,19 +138,21 @@ class UnmatchedReferralAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Match)
-class MatchAdmin(ReadOnlyAdmin):
+class MatchAdmin(LogsReferralReads, ReadOnlyAdmin):
     visible_to = matches_visible_to
     list_display = ["referral", "status", "created_at", "ended_at"]
     list_filter = ["status"]
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ReadOnlyAdmin):
+class AgreementAdmin(LogsReferralReads, ReadOnlyAdmin):
     list_display = ["match", "terms", "starts_on", "ends_on", "activated_at"]
+    referral_id_of = attrgetter("match.referral_id")
 
     @staticmethod
     def visible_to(user):
-        return Agreement.objects.filter(match__in=matches_visible_to(user)).select_related("terms")
+        agreements = Agreement.objects.filter(match__in=matches_visible_to(user))
+        return agreements.select_related("terms", "match")
 
 
 @admin.register(AgreementTerms)

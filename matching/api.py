@@ -39,6 +39,7 @@ from matching.selectors import (
 )
 from matching.services import match_run_start, proposal_approve, proposal_reject
 from programmes.api import SlotSerializer
+from programmes.audit import ApiReadsLogged, referral_ids_of
 from programmes.selectors import (
     crisis_centres_visible_to,
     programmes_visible_to,
@@ -231,11 +232,14 @@ class AgreementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MatchRunViewSet(viewsets.GenericViewSet):
+class MatchRunViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     roles = {**read_roles({ADMIN, COORDINATOR}), "create": {ADMIN, COORDINATOR}}
     serializer_class = MatchRunSerializer
     filterset_fields = ("status", "scope")
     ordering_fields = ("created_at", "finished_at")
+
+    def referrals_in(self, runs) -> set[int]:
+        return referral_ids_of(*(run.unmatched.all() for run in runs))
 
     def get_queryset(self):
         # A programme-wide run may list referrals of other sites; show only those in scope.
@@ -288,7 +292,7 @@ def _optional(queryset, pk):
     return queryset.filter(pk=pk).first() or False
 
 
-class ProposalViewSet(viewsets.GenericViewSet):
+class ProposalViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     roles = {
         **read_roles({ADMIN, COORDINATOR}),
         "approve": {ADMIN, COORDINATOR},
@@ -325,7 +329,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         return Response(ProposalSerializer(self.get_queryset().get(pk=proposal.pk)).data)
 
 
-class MatchViewSet(viewsets.ReadOnlyModelViewSet):
+class MatchViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
     roles = read_roles(MANAGERS)
     serializer_class = MatchSerializer
     filterset_fields = ("status", "referral")
@@ -336,7 +340,7 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
         return within_token_centre(self.request, matches, "referral__site__crisis_centre")
 
 
-class OwnMatchViewSet(viewsets.ReadOnlyModelViewSet):
+class OwnMatchViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
     """The volunteer's own matches (/api/v1/me/matches/)."""
 
     roles = read_roles({VOLUNTEER})
@@ -355,7 +359,7 @@ class OwnMatchViewSet(viewsets.ReadOnlyModelViewSet):
         return super().get_serializer(instance, *args, **kwargs)
 
 
-class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
+class AgreementViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
     roles = {
         **read_roles({*MANAGERS, VOLUNTEER}),
         "accept": {VOLUNTEER},

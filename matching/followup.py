@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from matching.models import CheckIn, Match
+from programmes.audit import objects_log_created, queryset_update_logged
 from programmes.models import ProgrammeSite, Referral
 from programmes.notifications import email_after_commit
 from programmes.services import referral_transition
@@ -46,6 +47,7 @@ def notify_match_approved(match: Match) -> None:
 
 
 def check_ins_schedule(match: Match, starts_on: datetime.date) -> None:
+    existing = list(match.check_ins.values_list("pk", flat=True))
     CheckIn.objects.bulk_create(
         [
             CheckIn(match=match, months_after_start=m, due_on=starts_on + relativedelta(months=m))
@@ -53,6 +55,7 @@ def check_ins_schedule(match: Match, starts_on: datetime.date) -> None:
         ],
         ignore_conflicts=True,
     )
+    objects_log_created(match.check_ins.exclude(pk__in=existing))
 
 
 def check_ins_flag_overdue(today: datetime.date) -> int:
@@ -74,7 +77,8 @@ def check_ins_flag_overdue(today: datetime.date) -> int:
                 _("Overdue check-ins"),
                 _("Check-ins are overdue for: %s") % aliases,
             )
-        CheckIn.objects.filter(pk__in=[c.pk for c in overdue]).update(overdue_notified_on=today)
+        flagged = CheckIn.objects.filter(pk__in=[c.pk for c in overdue])
+        queryset_update_logged(flagged, overdue_notified_on=today)
     return sum(len(c) for c in by_site.values())
 
 
@@ -95,7 +99,7 @@ def vetting_warn_expiring(today: datetime.date) -> int:
                 )
                 % {"kind": record.get_kind_display(), "date": record.expires_on},
             )
-        return records.update(expiry_warned_on=today)
+        return queryset_update_logged(records, expiry_warned_on=today)
 
 
 def agreements_close_ended(today: datetime.date) -> int:
@@ -137,4 +141,4 @@ def referrals_flag_long_waits(today: datetime.date) -> int:
                 _("Referrals waiting more than %d days") % LONG_WAIT_DAYS,
                 _("%(site)s: %(aliases)s") % {"site": site, "aliases": ", ".join(sorted(aliases))},
             )
-        return waiting.update(long_wait_flagged_on=today)
+        return queryset_update_logged(waiting, long_wait_flagged_on=today)

@@ -26,6 +26,7 @@ from matching.models import (
     UnmatchedReferral,
 )
 from matching.selectors import engine_instance_for, rules_for
+from programmes.audit import objects_log_created, queryset_update_logged
 from programmes.models import ProgrammeSite, Referral
 from programmes.services import referral_transition, referrals_mark_proposed
 from volunteers.models import Volunteer
@@ -157,6 +158,7 @@ def _save_proposals(run: MatchRun, assignments) -> list[Proposal]:
         Proposal(run=run, referral_id=_pk(a.referral), cost=sum(p.cost for p in a.pairs))
         for a in assignments
     )
+    objects_log_created(proposals)
     ProposalPair.objects.bulk_create(
         ProposalPair(
             proposal=proposal,
@@ -183,10 +185,11 @@ def proposal_approve(proposal: Proposal, *, by) -> Match:
         _commit_capacity(list(proposal.pairs.values_list("volunteer_id", flat=True)))
         referral_transition(proposal.referral, Referral.Status.MATCHED)
         match = Match.objects.create(referral=proposal.referral, proposal=proposal, approved_by=by)
-        MatchVolunteer.objects.bulk_create(
+        places = MatchVolunteer.objects.bulk_create(
             MatchVolunteer(match=match, volunteer_id=pair.volunteer_id)
             for pair in proposal.pairs.all()
         )
+        objects_log_created(places)
         _mark_reviewed(proposal, Proposal.Status.APPROVED, by)
         agreement_create(match)
         notify_match_approved(match)
@@ -210,15 +213,15 @@ def _commit_capacity(volunteer_ids: list[int]) -> None:
             raise MatchConflict(_("%s has no free capacity any more.") % volunteer)
     try:
         with transaction.atomic():
-            Volunteer.objects.filter(pk__in=volunteer_ids).update(commitments=F("commitments") + 1)
+            committing = Volunteer.objects.filter(pk__in=volunteer_ids)
+            queryset_update_logged(committing, commitments=F("commitments") + 1)
     except IntegrityError as error:
         raise MatchConflict(_("A volunteer has no free capacity any more.")) from error
 
 
 def capacity_release(volunteer_ids: list[int]) -> None:
-    Volunteer.objects.filter(pk__in=volunteer_ids, commitments__gt=0).update(
-        commitments=F("commitments") - 1
-    )
+    committed = Volunteer.objects.filter(pk__in=volunteer_ids, commitments__gt=0)
+    queryset_update_logged(committed, commitments=F("commitments") - 1)
 
 
 def _mark_reviewed(proposal: Proposal, status: str, by, reason: str = "") -> None:

@@ -29,6 +29,7 @@ from matching.selectors import (
     matches_per_month_for,
     proposals_visible_to,
 )
+from programmes.audit import referral_ids_of, referrals_log_read
 from programmes.models import Referral
 from programmes.selectors import (
     referral_waiting_by_site,
@@ -63,6 +64,7 @@ def agreement_detail(request, pk):
         "places": match.volunteers.select_related("volunteer__user"),
         "is_own_volunteer_place": match.volunteers.filter(volunteer__user=request.user).exists(),
     }
+    referrals_log_read(request.user, [match.referral_id], "portal")
     return render(request, "matching/agreement.html", context)
 
 
@@ -110,6 +112,7 @@ def check_in(request, pk):
         agreements.check_in_answer(due, by=request.user, **form.cleaned_data)
         messages.success(request, _("Thank you, your answers are saved."))
         return redirect("home")
+    referrals_log_read(request.user, [due.match.referral_id], "portal")
     return render(request, "matching/check_in.html", {"form": form, "check_in": due})
 
 
@@ -142,6 +145,7 @@ def dashboard(request):
         "today": today,
     }
     context |= _map_context(user) | _charts_context(user, today)
+    referrals_log_read(user, referral_ids_of(context["to_accept"], context["overdue"]), "portal")
     return render(request, "matching/dashboard.html", context)
 
 
@@ -264,6 +268,7 @@ def match_run_detail(request, pk):
         "proposals": proposals_visible_to(request.user).filter(run=run),
         "unmatched_groups": _group_by_reason(unmatched.select_related("referral")),
     }
+    referrals_log_read(request.user, referral_ids_of(context["proposals"], unmatched), "portal")
     return render(request, "matching/match_run.html", context)
 
 

@@ -1,10 +1,16 @@
 """The back office. Non-admin staff see only what the role-scoped selectors give them."""
 
+from operator import attrgetter
+
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from programmes.audit import referral_history, referrals_log_read
 from programmes.models import (
+    AuditLogEntry,
     County,
     CrisisCentre,
     Municipality,
@@ -28,8 +34,32 @@ class ScopedAdmin(admin.ModelAdmin):
         return type(self).visible_to(request.user)
 
 
-class ReferenceDataAdmin(admin.ModelAdmin):
-    """Loaded by ``manage.py load_geodata``; nobody edits it by hand."""
+class LogsReferralReads:
+    """Writes to the access log the referrals an admin page shows: each one listed on a
+    changelist page, or the one behind a change view. ``referral_id_of`` says where to find it."""
+
+    referral_id_of = attrgetter("referral_id")
+
+    def referrals_shown(self, objects) -> list[int]:
+        return [self.referral_id_of(obj) for obj in objects]
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            referrals_log_read(request.user, self.referrals_shown(changelist.result_list), "admin")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = getattr(response, "context_data", {}).get("original")
+        if shown is not None:
+            referrals_log_read(request.user, self.referrals_shown([shown]), "admin")
+        return response
+
+
+class ReadOnlyAdminMixin:
+    """Shown in the back office, never added, changed or deleted there."""
 
     def has_add_permission(self, request):
         return False
@@ -39,6 +69,10 @@ class ReferenceDataAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReferenceDataAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Loaded by ``manage.py load_geodata``; nobody edits it by hand."""
 
 
 @admin.register(County)
@@ -120,8 +154,9 @@ class ProgrammeSiteAdmin(ScopedAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(ScopedAdmin):
+class ReferralAdmin(LogsReferralReads, ScopedAdmin):
     visible_to = referrals_visible_to
+    referral_id_of = attrgetter("pk")
     list_display = ["alias", "site", "municipality", "status", "waiting_since", "submitted_at"]
     list_filter = ["status", "site__programme", "site__crisis_centre", "municipality__county"]
     search_fields = ["alias", "municipality__name", "postal_code__code"]
@@ -168,3 +203,73 @@ class ReferralAdmin(ScopedAdmin):
                 service(referral)
             except ValidationError as error:
                 self.message_user(request, f"{referral}: {error.messages[0]}", messages.ERROR)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """For an admin, the referral's whole access log, as a participant may ask for it."""
+        referral = self.get_object(request, object_id)
+        if not request.user.is_superuser or referral is None:
+            return super().history_view(request, object_id, extra_context)
+        referrals_log_read(request.user, [referral], "admin")
+        history = referral_history(referral)
+        actors = get_user_model().objects.in_bulk({row["actor_id"] for row in history} - {None})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Access log for referral #%s") % referral.pk,
+            "opts": self.opts,
+            "object": referral,
+            "history": [{**row, "actor": actors.get(row["actor_id"])} for row in history],
+        }
+        return TemplateResponse(request, "admin/programmes/referral/access_history.html", context)
+
+
+if admin.site.is_registered(AuditLogEntry):
+    # auditlog registers its own admin for the log model; ours is for admins only and read-only.
+    admin.site.unregister(AuditLogEntry)
+
+
+@admin.register(AuditLogEntry)
+class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The access log, for admins: read-only, searchable by object id and username."""
+
+    list_display = [
+        "timestamp",
+        "action",
+        "channel",
+        "content_type",
+        "object_pk",
+        "actor",
+        "changed_fields",
+    ]
+    list_filter = [
+        "action",
+        "channel",
+        ("content_type", admin.RelatedOnlyFieldListFilter),
+        ("timestamp", admin.DateFieldListFilter),
+    ]
+    search_fields = ["=object_pk", "actor__username"]
+    date_hierarchy = "timestamp"
+    list_select_related = ["content_type", "actor"]
+    fields = [
+        "timestamp",
+        "action",
+        "channel",
+        "content_type",
+        "object_pk",
+        "object_repr",
+        "actor",
+        "changes",
+        "cid",
+    ]
+
+    @admin.display(description=_("changed fields"))
+    def changed_fields(self, entry):
+        return ", ".join(sorted(entry.changes or {}))
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+from programmes import privacy_admin  # noqa: E402, F401

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from config.api import IF_MATCH, StrictSerializer, etag_of, require_if_match
 from config.api_access import ADMIN, AUTHENTICATED, COORDINATOR, STAFF, within_token_centre
+from programmes.audit import ApiReadsLogged
 from programmes.models import Gender, Municipality, PostalCode, Programme, ProgrammeSite, Referral
 from programmes.selectors import (
     programmes_visible_to,
@@ -96,7 +97,8 @@ class PostalCodeSerializer(serializers.ModelSerializer):
 
 
 class ReferralSerializer(serializers.ModelSerializer):
-    """What crisis-centre staff, coordinators and admins read about a referral."""
+    """What crisis-centre staff, coordinators and admins read about a referral. Never for
+    volunteers: they see a participant through matching.api's OwnMatchSerializer only."""
 
     programme = serializers.CharField(source="site.programme.slug", read_only=True)
     postal_code = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
@@ -128,6 +130,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "volunteer_gender",
             "max_distance_km",
             "avoid_municipalities",
+            "notes",
             "consent_given_on",
             "submitted_at",
             "status_changed_at",
@@ -154,6 +157,9 @@ class ReferralChangeSerializer(StrictSerializer):
         child=serializers.CharField(max_length=10), max_length=50
     )
     alias = serializers.CharField(max_length=30, allow_blank=True)
+    notes = serializers.CharField(
+        max_length=280, allow_blank=True, help_text=_("Optional note for the coordinator.")
+    )
 
 
 class ReferralSubmitSerializer(ReferralChangeSerializer):
@@ -172,6 +178,7 @@ class ReferralSubmitSerializer(ReferralChangeSerializer):
         child=serializers.CharField(max_length=10), max_length=50, default=list
     )
     alias = serializers.CharField(max_length=30, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=280, allow_blank=True, default="")
 
 
 class ReferralFilter(django_filters.FilterSet):
@@ -248,7 +255,7 @@ def referral_etag(referral: Referral) -> str:
     return etag_of(ReferralSerializer(referral).data)
 
 
-class ReferralViewSet(viewsets.GenericViewSet):
+class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     roles = {
         **read_roles(ADMIN, COORDINATOR, STAFF),
         "create": {STAFF},

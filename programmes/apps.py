@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ProgrammesConfig(AppConfig):
     name = "programmes"
     verbose_name = _("Programmes and referrals")
+
+    def ready(self) -> None:
+        from programmes.audit import audited_models_register
+
+        audited_models_register()

@@ -7,12 +7,14 @@ Locations are coarse on purpose: a postal code or municipality point, never an a
 import re
 import secrets
 
+from auditlog.models import AbstractLogEntry, LogEntryManager
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from config.audit import MASK, object_label
 from programmes.validators import (
     validate_children_birth_years,
     validate_language_codes,
@@ -345,6 +347,16 @@ class Referral(models.Model):
         verbose_name=_("municipalities to avoid for safety"),
         help_text=_("For example where the abuser lives. No volunteer from these is proposed."),
     )
+    notes = models.CharField(
+        _("short note for the coordinator"),
+        max_length=280,
+        blank=True,
+        validators=[validate_alias],
+        help_text=_(
+            "Optional. Never names, addresses or ID numbers. Not sent by e-mail or kept in the "
+            "access log, and deleted with the rest of the referral."
+        ),
+    )
     consent_given_on = models.DateField(_("consent given on"), validators=[validate_not_future])
     consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -362,6 +374,9 @@ class Referral(models.Model):
     status_changed_at = models.DateTimeField(_("status changed at"), auto_now_add=True)
     waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
     long_wait_flagged_on = models.DateField(_("flagged for a long wait on"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        _("personal data removed at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -439,3 +454,64 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AuditLogEntryManager(LogEntryManager):
+    """Names objects by model and id, and masks the objects of a masked many-to-many field (the
+    library would list them, such as the municipalities a participant must avoid)."""
+
+    def log_create(self, instance, force_log=False, **kwargs):
+        kwargs.setdefault("object_repr", object_label(instance))
+        return super().log_create(instance, force_log, **kwargs)
+
+    def log_m2m_changes(self, changed_queryset, instance, operation, field_name, **kwargs):
+        from auditlog.registry import auditlog
+
+        kwargs.setdefault("object_repr", object_label(instance))
+        if field_name in auditlog.get_model_fields(type(instance))["mask_fields"]:
+            changed_queryset = [MASK] if changed_queryset else []
+        return super().log_m2m_changes(changed_queryset, instance, operation, field_name, **kwargs)
+
+
+class AuditLogEntry(AbstractLogEntry):
+    """One row of the append-only access log: who read or changed which object, when, and
+    through which channel (programmes/audit.py).
+
+    django-auditlog's entry without the actor's e-mail and network address. Rows are never
+    updated or deleted (a database trigger refuses it), so the actor and content type are
+    protected rather than set to null or cascaded: users are anonymised, never deleted.
+    """
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Portal")
+        API = "api", _("API")
+        ADMIN = "admin", _("Admin")
+        EXPORT = "export", _("Export")
+        TASK = "task", _("Background task")
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("content type"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.TASK, db_index=True
+    )
+    actor_email = None
+    remote_addr = None
+    remote_port = None
+
+    objects = AuditLogEntryManager()
+
+    class Meta(AbstractLogEntry.Meta):
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")

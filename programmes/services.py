@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from programmes.audit import queryset_update_logged
 from programmes.models import Municipality, PostalCode, ProgrammeSite, Referral
 from programmes.notifications import notify_coordinators_of_new_referral
 
@@ -47,6 +48,7 @@ class ReferralInput:
     max_distance_km: int | None = None
     avoid_municipalities: list[str] = field(default_factory=list)
     alias: str = ""
+    notes: str = ""
 
 
 def referral_submit(*, site: ProgrammeSite, data: ReferralInput, submitted_by) -> Referral:
@@ -70,6 +72,7 @@ def referral_submit(*, site: ProgrammeSite, data: ReferralInput, submitted_by) -
         max_distance_km=data.max_distance_km,
         consent_given_on=data.consent_given_on,
         consent_recorded_by=submitted_by,
+        notes=data.notes,
     )
     if data.alias:
         referral.alias = data.alias
@@ -90,6 +93,7 @@ EDITABLE_FIELDS = (
     "volunteer_gender",
     "max_distance_km",
     "alias",
+    "notes",
 )
 
 
@@ -203,7 +207,9 @@ def referrals_mark_proposed(referral_ids: list[int]) -> set[int]:
         pk__in=referral_ids, status=Status.WAITING
     )
     moved = set(waiting.values_list("pk", flat=True))
-    Referral.objects.filter(pk__in=moved).update(
-        status=Status.PROPOSED, status_changed_at=timezone.now()
+    queryset_update_logged(
+        Referral.objects.filter(pk__in=moved),
+        status=Status.PROPOSED,
+        status_changed_at=timezone.now(),
     )
     return moved

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from matching.selectors import agreements_awaiting, check_ins_due_for, matches_taken_part_in
+from programmes.audit import referral_ids_of, referrals_log_read
 from programmes.forms import ReferralForm, municipalities_for_lookup
 from programmes.models import Referral
 from programmes.selectors import (
@@ -45,6 +46,8 @@ def home(request):
         "own_matches": matches_taken_part_in(user).select_related("referral__municipality"),
         "check_ins_due": check_ins_due_for(user, timezone.localdate()),
     }
+    shown = ("referrals", "agreements_awaiting", "own_matches", "check_ins_due")
+    referrals_log_read(user, referral_ids_of(*[context[key] for key in shown]), "portal")
     return render(request, "programmes/home.html", context)
 
 
@@ -70,6 +73,7 @@ def referral_list(request):
     if not referrals.exists() and not _sites_referred_to(request.user).exists():
         raise PermissionDenied
     context = {"referrals": referrals, "withdrawable": WITHDRAWABLE}
+    referrals_log_read(request.user, referrals, "portal")
     return render(request, "programmes/referral_list.html", context)
 
 

@@ -1,0 +1,72 @@
+"""The access log is append-only: the database refuses to change or remove a row, so neither a
+bug nor someone with the application's credentials can rewrite who saw what."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.models import ProtectedError
+
+from programmes.audit import referrals_log_read
+from programmes.models import AuditLogEntry
+
+pytestmark = pytest.mark.django_db
+
+TABLE = AuditLogEntry._meta.db_table
+
+
+@pytest.fixture
+def row(world):
+    referrals_log_read(world.users["coord_x"], [world.referral_x], "portal")
+    return AuditLogEntry.objects.get(action=AuditLogEntry.Action.ACCESS)
+
+
+def refused(change) -> None:
+    with pytest.raises(DatabaseError), transaction.atomic():
+        change()
+
+
+def assert_unchanged(row: AuditLogEntry) -> None:
+    stored = AuditLogEntry.objects.get(pk=row.pk)
+    assert (stored.actor_id, stored.object_id, stored.channel) == (
+        row.actor_id,
+        row.object_id,
+        row.channel,
+    )
+
+
+def raw_sql(sql: str, row: AuditLogEntry):
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute(sql % TABLE, [row.pk])
+
+    return run
+
+
+def test_update_is_refused(row):
+    refused(lambda: AuditLogEntry.objects.filter(pk=row.pk).update(channel="api"))
+    refused(raw_sql("UPDATE %s SET object_id = 0 WHERE id = %%s", row))
+
+    assert_unchanged(row)
+
+
+@pytest.mark.postgres
+def test_delete_is_refused_on_postgres(row):
+    refused(lambda: AuditLogEntry.objects.filter(pk=row.pk).delete())
+    refused(lambda: AuditLogEntry.objects.get(pk=row.pk).delete())
+    refused(raw_sql("DELETE FROM %s WHERE id = %%s", row))
+
+    assert_unchanged(row)
+
+
+@pytest.mark.postgres
+def test_saving_a_row_again_is_refused_on_postgres(row):
+    row.channel = "admin"
+
+    refused(row.save)
+
+    assert AuditLogEntry.objects.get(pk=row.pk).channel == "portal"
+
+
+def test_a_user_with_audit_rows_cannot_be_deleted(row, world):
+    # Setting the actor to null would rewrite the log; users are anonymised instead.
+    with pytest.raises(ProtectedError):
+        world.users["coord_x"].delete()
