@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from programmes.models import (
     Gender,
@@ -40,8 +41,13 @@ class Volunteer(models.Model):
     programmes = models.ManyToManyField(
         Programme, related_name="volunteers", verbose_name=_("programmes")
     )
+    # Empty only once the volunteer's personal data has been erased.
     home_postal_code = models.ForeignKey(
-        PostalCode, on_delete=models.PROTECT, related_name="+", verbose_name=_("home postal code")
+        PostalCode,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("home postal code"),
     )
     languages = models.JSONField(
         _("languages"),
@@ -81,6 +87,10 @@ class Volunteer(models.Model):
     )
     status_changed_at = models.DateTimeField(_("status changed at"), auto_now_add=True)
     joined_on = models.DateField(_("joined on"), auto_now_add=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(
+        _("personal data erased at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["user__username"]
@@ -155,3 +165,34 @@ class VettingRecord(models.Model):
 
     def is_valid_on(self, day) -> bool:
         return self.issued_on <= day and (self.expires_on is None or day <= self.expires_on)
+
+
+class VolunteerDeletionRequest(models.Model):
+    """A volunteer's request to have their personal data erased, and how an admin answered it."""
+
+    class Outcome(models.TextChoices):
+        ERASED = "erased", _("Personal data erased")
+        DECLINED = "declined", pgettext_lazy("deletion request", "Declined")
+
+    volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.CASCADE, related_name="deletion_requests"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("volunteer deletion request")
+        verbose_name_plural = _("volunteer deletion requests")
+
+    def __str__(self) -> str:
+        return f"{self.volunteer} ({self.requested_at:%Y-%m-%d})"

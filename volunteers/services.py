@@ -44,7 +44,12 @@ def volunteer_transition(volunteer: Volunteer, to: str, *, only_from: str = "") 
             _require_complete_vetting(locked)
         locked.status = to
         locked.status_changed_at = timezone.now()
-        locked.save(update_fields=["status", "status_changed_at"])
+        changed = ["status", "status_changed_at"]
+        if to == Status.RETIRED:
+            # Retention counts from here: the personal data goes a set time after retirement.
+            locked.retired_at = locked.status_changed_at
+            changed.append("retired_at")
+        locked.save(update_fields=changed)
     return locked
 
 

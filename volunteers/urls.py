@@ -1,6 +1,6 @@
 from django.urls import path
 
-from volunteers import views
+from volunteers import privacy_views, views
 
 urlpatterns = [
     path("me/", views.profile, name="volunteer_profile"),
@@ -12,4 +12,11 @@ urlpatterns = [
         views.vetting_status_change,
         name="volunteer_vetting_status",
     ),
+]
+
+# "me/<step>/" above takes every one-segment path under me/, so these live under my-data/.
+urlpatterns += [
+    path("my-data/", privacy_views.privacy, name="volunteer_privacy"),
+    path("my-data/download/", privacy_views.privacy_download, name="volunteer_privacy_download"),
+    path("my-data/delete/", privacy_views.privacy_delete, name="volunteer_privacy_delete"),
 ]

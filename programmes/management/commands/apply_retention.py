@@ -1,0 +1,31 @@
+"""Apply the retention rules now, or with --dry-run list what they would remove."""
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from programmes.retention import retention_apply
+
+REASONS = {
+    "closed_referrals": "referral closed longer ago than the retention period",
+    "withdrawn_referrals": "referral withdrawn longer ago than the retention period",
+    "retired_volunteers": "volunteer retired longer ago than the retention period",
+}
+
+
+class Command(BaseCommand):
+    help = "Anonymise referrals and erase volunteers whose retention period is over."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run", action="store_true", help="List what would go and change nothing."
+        )
+
+    def handle(self, *args, dry_run, **options):
+        due = retention_apply(timezone.now(), dry_run=dry_run)
+        if dry_run:
+            for name, ids in vars(due).items():
+                for pk in ids:
+                    self.stdout.write(f"{name} {pk}: {REASONS[name]}")
+        verb = "Would anonymise" if dry_run else "Anonymised"
+        counts = ", ".join(f"{count} {name}" for name, count in due.counts().items())
+        self.stdout.write(f"{verb}: {counts}.")

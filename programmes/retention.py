@@ -1,0 +1,155 @@
+"""Retention: personal data goes a set time after Kobling stops needing it.
+
+- A closed referral is anonymised ``RETENTION_CLOSED_REFERRAL_MONTHS`` after it closed, a
+  withdrawn one ``RETENTION_WITHDRAWN_REFERRAL_MONTHS`` after it was withdrawn. Both statuses are
+  final, so ``status_changed_at`` is when that happened.
+- A retired volunteer is erased ``RETENTION_RETIRED_VOLUNTEER_MONTHS`` after retiring, once none
+  of their matches is open (``volunteers.privacy.volunteer_erase``).
+
+Anonymising a referral keeps what the statistics count and nothing that describes the person:
+
+- kept: programme site, municipality, adults in the household, status, closure reason and every
+  date as it is. The dashboard's median wait is computed from the dates, so coarsening them
+  would change the statistics; the municipality is the coarsest place Kobling holds and what
+  per-municipality figures are reported by. Without the alias, the crisis centre's own records
+  can no longer point to the row.
+- removed: alias (replaced by ``anon-<id>``), note, languages, weekly availability, children's
+  birth years, postal code, preferred volunteer gender, maximum distance and municipalities to
+  avoid; the languages shared in proposals; and every free text written about the referral in
+  other tables (``FREE_TEXT_ABOUT_REFERRAL``).
+
+The audit log stays as it is: it holds no personal values, and the database refuses changes.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.contrib.admin.models import LogEntry as AdminLogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from matching.models import Match, Proposal, ProposalPair, RejectedPair, UnmatchedReferral
+from programmes.audit import queryset_update_logged
+from programmes.models import Referral
+from volunteers.models import Volunteer
+
+ANONYMOUS_ALIAS = "anon-{pk}"
+# Written over free text; a fixed marker rather than "" because some of these fields must not be
+# empty (a rejected proposal has a reason).
+REMOVED = "[removed]"
+FINAL_STATUSES = (Referral.Status.CLOSED, Referral.Status.WITHDRAWN)
+
+
+# (model, field) of every free text about a referral held outside its own row.
+FREE_TEXT_ABOUT_REFERRAL = [
+    (Proposal, "rejection_reason"),
+    (UnmatchedReferral, "detail"),
+    (RejectedPair, "reason"),
+    (Match, "end_reason"),
+]
+
+
+@dataclass
+class RetentionDue:
+    """Ids of what retention removes on a given day, by reason."""
+
+    closed_referrals: list[int] = field(default_factory=list)
+    withdrawn_referrals: list[int] = field(default_factory=list)
+    retired_volunteers: list[int] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(ids) for name, ids in vars(self).items()}
+
+
+def _months_before(now: datetime.datetime, months: int) -> datetime.datetime:
+    return now - relativedelta(months=months)
+
+
+def retention_due(now: datetime.datetime) -> RetentionDue:
+    waiting = Referral.objects.filter(anonymised_at__isnull=True).order_by("pk")
+    closed_before = _months_before(now, settings.RETENTION_CLOSED_REFERRAL_MONTHS)
+    withdrawn_before = _months_before(now, settings.RETENTION_WITHDRAWN_REFERRAL_MONTHS)
+    retired_before = _months_before(now, settings.RETENTION_RETIRED_VOLUNTEER_MONTHS)
+    volunteers = Volunteer.objects.filter(
+        status=Volunteer.Status.RETIRED, retired_at__lt=retired_before, erased_at__isnull=True
+    ).exclude(matches__match__status__in=Match.OPEN_STATUSES)
+    return RetentionDue(
+        closed_referrals=_ids(
+            waiting.filter(status=Referral.Status.CLOSED, status_changed_at__lt=closed_before)
+        ),
+        withdrawn_referrals=_ids(
+            waiting.filter(status=Referral.Status.WITHDRAWN, status_changed_at__lt=withdrawn_before)
+        ),
+        retired_volunteers=_ids(volunteers.order_by("pk").distinct()),
+    )
+
+
+def _ids(queryset) -> list[int]:
+    return list(queryset.values_list("pk", flat=True))
+
+
+def retention_apply(now: datetime.datetime, *, dry_run: bool = False) -> RetentionDue:
+    """Anonymise what is due, all or nothing; a dry run only says what would go."""
+    # Imported here: volunteers.privacy mails through programmes.tasks, which imports this module.
+    from volunteers.privacy import volunteer_erase
+
+    due = retention_due(now)
+    if dry_run:
+        return due
+    with transaction.atomic():
+        referral_ids = due.closed_referrals + due.withdrawn_referrals
+        for referral in Referral.objects.filter(pk__in=referral_ids):
+            referral_anonymise(referral)
+        for volunteer in Volunteer.objects.filter(pk__in=due.retired_volunteers):
+            volunteer_erase(volunteer, by=None)
+    return due
+
+
+def referral_anonymise(referral: Referral) -> Referral:
+    """Remove the participant's personal data from the referral and every table about it.
+    Only a closed or withdrawn referral can be anonymised; doing it twice changes nothing."""
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if locked.anonymised_at:
+            return locked
+        if locked.status not in FINAL_STATUSES:
+            raise ValidationError(_("Withdraw or close the referral before removing its data."))
+        # The audit log records which fields changed, with their values masked.
+        queryset_update_logged(
+            Referral.objects.filter(pk=locked.pk),
+            alias=ANONYMOUS_ALIAS.format(pk=locked.pk),
+            notes="",
+            languages=[],
+            availability=[],
+            children_birth_years=[],
+            postal_code=None,
+            volunteer_gender="",
+            max_distance_km=None,
+            anonymised_at=timezone.now(),
+        )
+        Referral.avoid_municipalities.through.objects.filter(referral=locked).delete()
+        _related_free_text_remove(locked)
+        admin_history_forget(locked)
+    locked.refresh_from_db()
+    return locked
+
+
+def admin_history_forget(obj) -> None:
+    """Django's own admin history names each edited object by ``str()`` (a referral's alias, a
+    volunteer's name); the neutral "Referral #12" replaces it."""
+    AdminLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+    ).update(object_repr=f"{obj._meta.object_name} #{obj.pk}")
+
+
+def _related_free_text_remove(referral: Referral) -> None:
+    for model, name in FREE_TEXT_ABOUT_REFERRAL:
+        written = model.objects.filter(referral=referral).exclude(**{name: ""})
+        written.update(**{name: REMOVED})
+    # The languages a pair shares are the participant's languages.
+    ProposalPair.objects.filter(proposal__referral=referral).update(shared_languages=[])

@@ -1,0 +1,145 @@
+"""A volunteer's copy of their data holds every model that refers to them, and no secrets."""
+
+import json
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django_otp.plugins.otp_static.models import StaticDevice
+
+from matching.agreements import agreement_accept, agreement_countersign, agreement_record_consent
+from matching.models import Match, RejectedPair
+from programmes.models import ApiToken, AuditLogEntry
+from tests.auth import totp_device_for
+from tests.matching.test_agreements import approved_match
+from tests.volunteers.factories import VettingRecordFactory
+from volunteers.models import Volunteer, VolunteerDeletionRequest
+from volunteers.privacy import volunteer_data_export
+
+pytestmark = pytest.mark.django_db
+
+# Where each relation to the volunteer or their account shows up in the export.
+EXPORTED = {
+    ("volunteers.Volunteer", "user"): "volunteer",
+    ("volunteers.VettingRecord", "volunteer"): "vetting",
+    ("volunteers.VolunteerDeletionRequest", "volunteer"): "deletion_requests",
+    ("matching.ProposalPair", "volunteer"): "proposals",
+    ("matching.RejectedPair", "volunteer"): "rejected_pairs",
+    ("matching.MatchVolunteer", "volunteer"): "matches",
+    ("matching.MatchVolunteer", "match"): "matches",
+    ("matching.Agreement", "match"): "matches",
+    ("matching.CheckIn", "match"): "matches",
+    ("otp_totp.TOTPDevice", "user"): "two_factor_devices",
+    ("otp_static.StaticDevice", "user"): "two_factor_devices",
+    ("programmes.ApiToken", "user"): "api_tokens",
+    ("programmes.AuditLogEntry", "actor"): "audit_log",
+    ("programmes.CrisisCentre", "staff"): "account",
+    ("programmes.ProgrammeSite", "coordinators"): "account",
+}
+# Relations to the person left out of the export on purpose, and why. What someone did as
+# crisis-centre staff, coordinator or admin belongs to the case they did it on (a referral or
+# another volunteer), and the export's audit_log section lists those actions already.
+NOT_EXPORTED = {
+    ("programmes.Referral", "consent_recorded_by"): "staff action on a referral",
+    ("volunteers.VettingRecord", "recorded_by"): "coordinator action on a volunteer",
+    ("volunteers.VolunteerDeletionRequest", "handled_by"): "admin action on a volunteer",
+    ("matching.MatchRun", "started_by"): "coordinator action",
+    ("matching.Proposal", "reviewed_by"): "coordinator action",
+    ("matching.RejectedPair", "rejected_by"): "coordinator action",
+    ("matching.Match", "approved_by"): "coordinator action",
+    ("matching.Agreement", "consent_recorded_by"): "staff action on a referral",
+    ("matching.Agreement", "countersigned_by"): "coordinator action",
+    ("admin.LogEntry", "user"): "Django's back-office history; volunteers have no back office",
+}
+# Not found by the walk below because they hold no foreign key: sessions (a session key is a
+# secret; erasure ends them) and django-axes login records (by username; erasure deletes them).
+
+
+def relations_to_the_person() -> set[tuple[str, str]]:
+    """Every foreign key, one-to-one and many-to-many to the user or the volunteer, and, one
+    level on, to the matches the volunteer takes part in."""
+    targets = {get_user_model(), Volunteer, Match}
+    return {
+        (model._meta.label, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if field.concrete and field.is_relation and field.related_model in targets
+    }
+
+
+def volunteer_with_everything():
+    match, staff, coordinator, (volunteer,) = approved_match()
+    agreement = match.agreement
+    agreement_countersign(agreement, by=coordinator)
+    agreement_accept(agreement, by=volunteer.user)
+    agreement_record_consent(agreement, by=staff)
+    VettingRecordFactory(volunteer=volunteer)
+    VolunteerDeletionRequest.objects.create(volunteer=volunteer)
+    RejectedPair.objects.create(
+        referral=match.referral, volunteer=volunteer, rejected_by=coordinator, reason="Tidligere"
+    )
+    totp_device_for(volunteer.user)
+    StaticDevice.objects.create(user=volunteer.user, name="Recovery codes")
+    centre = match.referral.site.crisis_centre
+    centre.staff.add(volunteer.user)
+    ApiToken.objects.create(
+        name="Fagsystem",
+        user=volunteer.user,
+        crisis_centre=centre,
+        scope="read",
+        key_hash="f" * 64,
+        prefix="kob_abc",
+    )
+    return Volunteer.objects.get(pk=volunteer.pk), match
+
+
+def test_every_model_that_refers_to_the_volunteer_is_exported_or_left_out_on_purpose():
+    assert relations_to_the_person() == set(EXPORTED) | set(NOT_EXPORTED)
+
+
+def test_every_exported_section_holds_the_volunteers_rows():
+    volunteer, match = volunteer_with_everything()
+
+    export = volunteer_data_export(volunteer)
+
+    for section in set(EXPORTED.values()):
+        assert export[section], section
+    (exported_match,) = export["matches"]
+    assert exported_match["agreement"]["activated_at"]
+    assert len(exported_match["check_ins"]) == match.check_ins.count() > 0
+    assert {d["name"] for d in export["two_factor_devices"]} == {"Test", "Recovery codes"}
+    assert export["account"]["staff_of_crisis_centres"] == [str(match.referral.site.crisis_centre)]
+    assert export["audit_log"], "accepting the agreement is in the audit log"
+
+
+def test_the_participant_appears_only_as_the_volunteer_may_see_them():
+    volunteer, match = volunteer_with_everything()
+    referral = match.referral
+
+    export = volunteer_data_export(volunteer)
+
+    participant = export["matches"][0]["participant"]
+    assert participant["alias"] == referral.alias
+    assert participant["municipality_name"] == referral.municipality.name
+    assert "postal_code" not in json.dumps(participant)
+    assert export["proposals"] == [{"proposed_on": "2026-11-26", "status": "approved"}]
+
+
+def test_the_export_holds_no_password_hash_device_key_or_token_hash():
+    volunteer, _match = volunteer_with_everything()
+
+    dumped = json.dumps(volunteer_data_export(volunteer))
+
+    assert volunteer.user.password not in dumped
+    assert totp_device_for(volunteer.user).key not in dumped
+    assert "f" * 64 not in dumped
+
+
+def test_the_export_is_logged_as_a_read_of_the_participants_referral():
+    volunteer, match = volunteer_with_everything()
+
+    volunteer_data_export(volunteer)
+
+    assert AuditLogEntry.objects.filter(
+        object_id=match.referral_id, channel="export", actor=volunteer.user
+    ).exists()
