@@ -20,6 +20,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from config.accounts.selectors import two_factor_enabled, two_factor_required, user_is_staff_member
 
@@ -67,9 +68,12 @@ class StaffIdleTimeoutMiddleware:
     @staticmethod
     def session_ended(request):
         logout(request)
-        message = _("You were signed out after %(minutes)s minutes without activity.") % {
-            "minutes": settings.STAFF_SESSION_IDLE_MINUTES
-        }
+        minutes = settings.STAFF_SESSION_IDLE_MINUTES
+        message = ngettext(
+            "You were signed out after %(minutes)s minute without activity.",
+            "You were signed out after %(minutes)s minutes without activity.",
+            minutes,
+        ) % {"minutes": minutes}
         if is_api(request):
             response = JsonResponse({"detail": message}, status=401)
             response["WWW-Authenticate"] = 'Bearer realm="api"'

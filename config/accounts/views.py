@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -87,7 +88,12 @@ def two_factor_recovery(request):
         else:
             _mark_verified(request, device)
             left = recovery_codes_left(request.user)
-            messages.info(request, _("You have %(count)s recovery codes left.") % {"count": left})
+            text = ngettext(
+                "You have %(count)s recovery code left.",
+                "You have %(count)s recovery codes left.",
+                left,
+            )
+            messages.info(request, text % {"count": left})
             return redirect(next_url)
     context = {"form": form, "next": next_url}
     return render(request, "accounts/two_factor_recovery.html", context, status=form.http_status)

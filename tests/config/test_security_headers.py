@@ -5,7 +5,7 @@ adds HSTS and secure cookies."""
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from config.security_headers import NoStoreMiddleware
 from tests.auth import login_verified
@@ -122,3 +122,11 @@ def test_over_https_production_sends_hsts_and_secure_cookies(client):
     )
     session = signed_in.cookies["sessionid"]
     assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
+
+
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_plain_http_is_redirected_except_the_health_check():
+    client = Client()
+
+    assert client.get("/accounts/login/").status_code == 301
+    assert client.get("/health/").status_code == 200
