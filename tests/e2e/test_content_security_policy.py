@@ -96,6 +96,27 @@ def test_every_roles_pages_load_without_a_csp_violation(open_page, geodata):
     assert desk.locator("button[data-print]").is_visible()
 
 
+def test_the_recorder_sees_inline_code_the_policy_blocks(open_page, geodata):
+    """Proves the checks above can fail: inline style and script on our page are reported."""
+    page = open_page()
+    page.goto("/about/")
+    page.evaluate(
+        """() => {
+        const style = document.createElement("style");
+        style.textContent = "body { color: red }";
+        document.head.append(style);
+        const script = document.createElement("script");
+        script.textContent = "window.ranInline = true";
+        document.head.append(script);
+    }"""
+    )
+    page.wait_for_function("window.cspViolations.length >= 2")
+
+    directives = " ".join(page.evaluate("window.cspViolations"))
+    assert "style-src" in directives and "script-src" in directives
+    assert page.evaluate("window.ranInline") is None
+
+
 def test_a_missing_page_shows_without_a_csp_violation(open_page, geodata):
     page = open_page()
     response = page.goto("/no-such-page/")
