@@ -7,6 +7,8 @@ network address; and the library's own log table, replaced by ours, is not creat
 
 from auditlog.middleware import AuditlogMiddleware
 
+from config.paths import is_api_request
+
 MASK = "[masked]"
 
 
@@ -15,14 +17,14 @@ def mask_value(value: str) -> str:
     return MASK
 
 
-def object_label(instance) -> str:
-    """How an audit row names its object. Never ``str(instance)``: a referral's is its alias,
-    which retention deletes, and a volunteer's is a name."""
-    return f"{type(instance).__name__} #{instance.pk}"
+def object_label(model, pk) -> str:
+    """How an audit row names its object, "Referral #12". Never ``str(instance)``: a
+    referral's is its alias, which retention deletes, and a volunteer's is a name."""
+    return f"{model.__name__} #{pk}"
 
 
 def request_channel(request) -> str:
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         return "api"
     if request.path.startswith("/admin/"):
         return "admin"

@@ -5,13 +5,11 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
+from config.paths import is_api_request
 
 
 def page_not_found(request, exception):
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
@@ -19,6 +17,6 @@ def page_not_found(request, exception):
 def server_error(request):
     """500.html is rendered without a request context: no database query, no context
     processor, so the page still shows when those are what failed."""
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"detail": _("A server error occurred.")}, status=500)
     return defaults.server_error(request)

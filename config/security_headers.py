@@ -5,6 +5,8 @@ their settings are under "Security" in config/settings.py."""
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers
 
+from config.paths import is_api_request
+
 
 def _is_static_asset(path: str) -> bool:
     return path.startswith("/" + settings.STATIC_URL.lstrip("/"))
@@ -15,7 +17,7 @@ def _must_not_be_stored(request) -> bool:
     browser, proxy or back button may keep a copy. Public static files stay cacheable."""
     if _is_static_asset(request.path):
         return False
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         return True
     user = getattr(request, "user", None)
     return bool(user and user.is_authenticated)

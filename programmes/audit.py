@@ -17,6 +17,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
+from config.audit import object_label
 from programmes.models import AuditLogEntry, Referral
 
 Action = AuditLogEntry.Action
@@ -155,7 +156,7 @@ def referrals_log_read(actor, referrals, channel: str) -> None:
             content_type=content_type,
             object_pk=str(pk),
             object_id=pk,
-            object_repr=f"Referral #{pk}",
+            object_repr=object_label(Referral, pk),
             action=Action.ACCESS,
             actor=actor,
             channel=channel,

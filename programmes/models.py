@@ -461,13 +461,13 @@ class AuditLogEntryManager(LogEntryManager):
     library would list them, such as the municipalities a participant must avoid)."""
 
     def log_create(self, instance, force_log=False, **kwargs):
-        kwargs.setdefault("object_repr", object_label(instance))
+        kwargs.setdefault("object_repr", object_label(type(instance), instance.pk))
         return super().log_create(instance, force_log, **kwargs)
 
     def log_m2m_changes(self, changed_queryset, instance, operation, field_name, **kwargs):
         from auditlog.registry import auditlog
 
-        kwargs.setdefault("object_repr", object_label(instance))
+        kwargs.setdefault("object_repr", object_label(type(instance), instance.pk))
         if field_name in auditlog.get_model_fields(type(instance))["mask_fields"]:
             changed_queryset = [MASK] if changed_queryset else []
         return super().log_m2m_changes(changed_queryset, instance, operation, field_name, **kwargs)

@@ -8,12 +8,12 @@ participant who their volunteer is.
 
 from django.utils import timezone
 
+from matching.models import RejectedPair, UnmatchedReferral
+from programmes.audit import referral_history, referrals_log_read
 from programmes.models import Referral
 
 
 def participant_access_report(referral: Referral, *, requested_by) -> dict:
-    from programmes.audit import referral_history, referrals_log_read
-
     referrals_log_read(requested_by, [referral], "export")
     return {
         "exported_at": timezone.now().isoformat(),
@@ -41,23 +41,23 @@ def _referral(referral: Referral) -> dict:
         "max_distance_km": referral.max_distance_km,
         "avoid_municipalities": [str(m) for m in referral.avoid_municipalities.all()],
         "notes": referral.notes,
-        "consent_given_on": _when(referral.consent_given_on),
+        "consent_given_on": iso_or_none(referral.consent_given_on),
         "status": referral.status,
         "closure_reason": referral.closure_reason,
-        "submitted_at": _when(referral.submitted_at),
-        "status_changed_at": _when(referral.status_changed_at),
-        "waiting_since": _when(referral.waiting_since),
-        "anonymised_at": _when(referral.anonymised_at),
+        "submitted_at": iso_or_none(referral.submitted_at),
+        "status_changed_at": iso_or_none(referral.status_changed_at),
+        "waiting_since": iso_or_none(referral.waiting_since),
+        "anonymised_at": iso_or_none(referral.anonymised_at),
     }
 
 
 def _proposals(referral: Referral) -> list[dict]:
     return [
         {
-            "proposed_on": _when(proposal.run.on_date),
+            "proposed_on": iso_or_none(proposal.run.on_date),
             "status": proposal.status,
             "volunteers": proposal.pairs.count(),
-            "reviewed_at": _when(proposal.reviewed_at),
+            "reviewed_at": iso_or_none(proposal.reviewed_at),
             "rejection_reason": proposal.rejection_reason,
         }
         for proposal in referral.proposals.select_related("run").order_by("run__created_at")
@@ -65,20 +65,16 @@ def _proposals(referral: Referral) -> list[dict]:
 
 
 def _unmatched(referral: Referral) -> list[dict]:
-    from matching.models import UnmatchedReferral
-
     rows = UnmatchedReferral.objects.filter(referral=referral).select_related("run")
     return [
-        {"run_on": _when(row.run.on_date), "reason": row.reason, "detail": row.detail}
+        {"run_on": iso_or_none(row.run.on_date), "reason": row.reason, "detail": row.detail}
         for row in rows
     ]
 
 
 def _rejected_pairs(referral: Referral) -> list[dict]:
-    from matching.models import RejectedPair
-
     return [
-        {"rejected_at": _when(pair.rejected_at), "reason": pair.reason}
+        {"rejected_at": iso_or_none(pair.rejected_at), "reason": pair.reason}
         for pair in RejectedPair.objects.filter(referral=referral)
     ]
 
@@ -88,21 +84,21 @@ def _match(match) -> dict:
     return {
         "status": match.status,
         "volunteers": match.volunteers.count(),
-        "created_at": _when(match.created_at),
-        "ended_at": _when(match.ended_at),
+        "created_at": iso_or_none(match.created_at),
+        "ended_at": iso_or_none(match.ended_at),
         "end_reason": match.end_reason,
         "agreement": None
         if agreement is None
         else {
-            "starts_on": _when(agreement.starts_on),
-            "ends_on": _when(agreement.ends_on),
-            "consent_recorded_at": _when(agreement.consent_recorded_at),
-            "activated_at": _when(agreement.activated_at),
+            "starts_on": iso_or_none(agreement.starts_on),
+            "ends_on": iso_or_none(agreement.ends_on),
+            "consent_recorded_at": iso_or_none(agreement.consent_recorded_at),
+            "activated_at": iso_or_none(agreement.activated_at),
         },
         "check_ins": [
             {
-                "due_on": _when(check_in.due_on),
-                "answered_at": _when(check_in.answered_at),
+                "due_on": iso_or_none(check_in.due_on),
+                "answered_at": iso_or_none(check_in.answered_at),
                 "meetings_held": check_in.meetings_held,
                 "wellbeing": check_in.wellbeing,
             }
@@ -111,5 +107,6 @@ def _match(match) -> dict:
     }
 
 
-def _when(value):
+def iso_or_none(value):
+    """A date or time for a JSON export; None stays None."""
     return value.isoformat() if value else None

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.audit import object_label
 from matching.models import Match, Proposal, ProposalPair, RejectedPair, UnmatchedReferral
 from programmes.audit import queryset_update_logged
 from programmes.models import Referral
@@ -144,7 +145,7 @@ def admin_history_forget(obj) -> None:
     volunteer's name); the neutral "Referral #12" replaces it."""
     AdminLogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
-    ).update(object_repr=f"{obj._meta.object_name} #{obj.pk}")
+    ).update(object_repr=object_label(type(obj), obj.pk))
 
 
 def _related_free_text_remove(referral: Referral) -> None:

@@ -21,6 +21,7 @@ from matching.models import Match, RejectedPair
 from matching.selectors import participant_view_for
 from programmes.audit import referrals_log_read
 from programmes.notifications import email_after_commit
+from programmes.privacy import iso_or_none
 from programmes.retention import REMOVED, admin_history_forget
 from volunteers.models import Volunteer, VolunteerDeletionRequest
 
@@ -56,8 +57,8 @@ def _account(user) -> dict:
         "last_name": user.last_name,
         "email": user.email,
         "is_active": user.is_active,
-        "date_joined": _when(user.date_joined),
-        "last_login": _when(user.last_login),
+        "date_joined": iso_or_none(user.date_joined),
+        "last_login": iso_or_none(user.last_login),
         "coordinates_sites": [str(site) for site in user.coordinated_sites.all()],
         "staff_of_crisis_centres": [str(centre) for centre in user.crisis_centres.all()],
     }
@@ -76,9 +77,9 @@ def _profile(volunteer: Volunteer) -> dict:
         "open_matches": volunteer.commitments,
         "interests": volunteer.interests,
         "status": volunteer.status,
-        "status_changed_at": _when(volunteer.status_changed_at),
-        "joined_on": _when(volunteer.joined_on),
-        "retired_at": _when(volunteer.retired_at),
+        "status_changed_at": iso_or_none(volunteer.status_changed_at),
+        "joined_on": iso_or_none(volunteer.joined_on),
+        "retired_at": iso_or_none(volunteer.retired_at),
     }
 
 
@@ -86,21 +87,21 @@ def _vetting(record) -> dict:
     return {
         "kind": record.kind,
         "politiattest_type": record.politiattest_type,
-        "issued_on": _when(record.issued_on),
-        "expires_on": _when(record.expires_on),
-        "recorded_at": _when(record.recorded_at),
+        "issued_on": iso_or_none(record.issued_on),
+        "expires_on": iso_or_none(record.expires_on),
+        "recorded_at": iso_or_none(record.recorded_at),
     }
 
 
 def _proposal(pair) -> dict:
     # Proposals a coordinator has not approved are never shown to the volunteer, and the
     # distance and shared languages would tell them about the participant: only the fact.
-    return {"proposed_on": _when(pair.proposal.run.on_date), "status": pair.proposal.status}
+    return {"proposed_on": iso_or_none(pair.proposal.run.on_date), "status": pair.proposal.status}
 
 
 def _rejected_pairs(volunteer: Volunteer) -> list[dict]:
     pairs = RejectedPair.objects.filter(volunteer=volunteer)
-    return [{"rejected_at": _when(pair.rejected_at), "reason": pair.reason} for pair in pairs]
+    return [{"rejected_at": iso_or_none(pair.rejected_at), "reason": pair.reason} for pair in pairs]
 
 
 def _match(match, volunteer: Volunteer) -> dict:
@@ -108,11 +109,11 @@ def _match(match, volunteer: Volunteer) -> dict:
     agreement = getattr(match, "agreement", None)
     return {
         "status": match.status,
-        "created_at": _when(match.created_at),
-        "ended_at": _when(match.ended_at),
+        "created_at": iso_or_none(match.created_at),
+        "ended_at": iso_or_none(match.ended_at),
         "end_reason": match.end_reason,
         "participant": participant_view_for(match, volunteer),
-        "you_accepted_at": _when(place.accepted_at),
+        "you_accepted_at": iso_or_none(place.accepted_at),
         "agreement": _agreement(agreement) if agreement else None,
         "check_ins": [_check_in(check_in) for check_in in match.check_ins.all()],
     }
@@ -121,19 +122,19 @@ def _match(match, volunteer: Volunteer) -> dict:
 def _agreement(agreement) -> dict:
     return {
         "terms": str(agreement.terms),
-        "starts_on": _when(agreement.starts_on),
-        "ends_on": _when(agreement.ends_on),
-        "consent_recorded_at": _when(agreement.consent_recorded_at),
-        "countersigned_at": _when(agreement.countersigned_at),
-        "activated_at": _when(agreement.activated_at),
+        "starts_on": iso_or_none(agreement.starts_on),
+        "ends_on": iso_or_none(agreement.ends_on),
+        "consent_recorded_at": iso_or_none(agreement.consent_recorded_at),
+        "countersigned_at": iso_or_none(agreement.countersigned_at),
+        "activated_at": iso_or_none(agreement.activated_at),
     }
 
 
 def _check_in(check_in) -> dict:
     return {
         "months_after_start": check_in.months_after_start,
-        "due_on": _when(check_in.due_on),
-        "answered_at": _when(check_in.answered_at),
+        "due_on": iso_or_none(check_in.due_on),
+        "answered_at": iso_or_none(check_in.answered_at),
         "meetings_held": check_in.meetings_held,
         "wellbeing": check_in.wellbeing,
         "wants_contact": check_in.wants_contact,
@@ -142,8 +143,8 @@ def _check_in(check_in) -> dict:
 
 def _deletion_request(deletion_request: VolunteerDeletionRequest) -> dict:
     return {
-        "requested_at": _when(deletion_request.requested_at),
-        "handled_at": _when(deletion_request.handled_at),
+        "requested_at": iso_or_none(deletion_request.requested_at),
+        "handled_at": iso_or_none(deletion_request.handled_at),
         "outcome": deletion_request.outcome,
     }
 
@@ -155,8 +156,8 @@ def _devices(user) -> list[dict]:
             "kind": device._meta.verbose_name,
             "name": device.name,
             "confirmed": device.confirmed,
-            "created_at": _when(getattr(device, "created_at", None)),
-            "last_used_at": _when(getattr(device, "last_used_at", None)),
+            "created_at": iso_or_none(getattr(device, "created_at", None)),
+            "last_used_at": iso_or_none(getattr(device, "last_used_at", None)),
         }
         for device in devices_for_user(user, confirmed=None)
     ]
@@ -168,9 +169,9 @@ def _api_tokens(user) -> list[dict]:
             "name": token.name,
             "crisis_centre": str(token.crisis_centre),
             "scope": token.scope,
-            "created_at": _when(token.created_at),
-            "last_used_at": _when(token.last_used_at),
-            "revoked_at": _when(token.revoked_at),
+            "created_at": iso_or_none(token.created_at),
+            "last_used_at": iso_or_none(token.last_used_at),
+            "revoked_at": iso_or_none(token.revoked_at),
         }
         for token in user.api_tokens.all()
     ]
@@ -180,17 +181,13 @@ def _audit_entries(user) -> list[dict]:
     entries = get_logentry_model().objects.filter(actor=user).order_by("timestamp", "pk")
     return [
         {
-            "timestamp": _when(entry.timestamp),
+            "timestamp": iso_or_none(entry.timestamp),
             "action": entry.get_action_display(),
             "channel": entry.channel,
             "object": entry.object_repr,
         }
         for entry in entries
     ]
-
-
-def _when(value):
-    return value.isoformat() if value else None
 
 
 def volunteer_deletion_request(volunteer: Volunteer) -> VolunteerDeletionRequest:

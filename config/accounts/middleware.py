@@ -23,10 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from config.accounts.selectors import two_factor_enabled, two_factor_required, user_is_staff_member
+from config.paths import is_api_request
 
 LAST_SEEN_KEY = "kobling_last_seen"
 SESSION_ENDED_KEY = "kobling_session_ended"
-API_PREFIX = "/api/"
 # Pages that show no one's data, and those a user needs on the way to the second factor.
 EXEMPT_PREFIXES = ("/static/", "/i18n/", "/health/")
 EXEMPT_NAMES = (
@@ -42,10 +42,6 @@ EXEMPT_NAMES = (
 
 def session_seen_now(session) -> None:
     session[LAST_SEEN_KEY] = int(time.time())
-
-
-def is_api(request) -> bool:
-    return request.path_info.startswith(API_PREFIX)
 
 
 class StaffIdleTimeoutMiddleware:
@@ -74,7 +70,7 @@ class StaffIdleTimeoutMiddleware:
             "You were signed out after %(minutes)s minutes without activity.",
             minutes,
         ) % {"minutes": minutes}
-        if is_api(request):
+        if is_api_request(request):
             response = JsonResponse({"detail": message}, status=401)
             response["WWW-Authenticate"] = 'Bearer realm="api"'
             return response
@@ -108,7 +104,7 @@ class TwoFactorRequiredMiddleware:
 
     @staticmethod
     def refused(request):
-        if is_api(request):
+        if is_api_request(request):
             detail = _(
                 "Two-factor login is required: sign in on the portal and type the code from "
                 "your authenticator app before using the API with this session."
