@@ -21,6 +21,7 @@ from programmes.models import (
     Referral,
 )
 from programmes.notifications import notify_coordinators_of_new_referral
+from programmes.privacy_admin import ParticipantPrivacyActions
 from programmes.selectors import crisis_centres_visible_to, referrals_visible_to, sites_visible_to
 from programmes.services import referral_accept, referral_withdraw
 
@@ -154,7 +155,7 @@ class ProgrammeSiteAdmin(ScopedAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(LogsReferralReads, ScopedAdmin):
+class ReferralAdmin(ParticipantPrivacyActions, LogsReferralReads, ScopedAdmin):
     visible_to = referrals_visible_to
     referral_id_of = attrgetter("pk")
     list_display = ["alias", "site", "municipality", "status", "waiting_since", "submitted_at"]
@@ -177,7 +178,12 @@ class ReferralAdmin(LogsReferralReads, ScopedAdmin):
             kwargs["queryset"] = sites_visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    actions = ["accept_into_queue", "withdraw"]
+    actions = [
+        "accept_into_queue",
+        "withdraw",
+        "participant_access_report",
+        "participant_erase",
+    ]
 
     def save_model(self, request, obj, form, change):
         # Whoever registers the referral here is the one who recorded the consent.
@@ -270,6 +276,3 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
-
-
-from programmes import privacy_admin  # noqa: E402, F401

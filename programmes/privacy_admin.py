@@ -1,6 +1,7 @@
 """Back-office answers to privacy requests, for admins (superusers) only: a participant's access
 report and erasure, asked for through the crisis centre, and volunteers' deletion requests.
-Wired in by the last line of programmes/admin.py."""
+The referral admin (programmes/admin.py) and the deletion-request admin (volunteers/admin.py)
+take their actions from here."""
 
 import json
 
@@ -14,11 +15,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from programmes.admin import ReferralAdmin
-from programmes.models import Referral
 from programmes.privacy import participant_access_report
 from programmes.retention import referral_anonymise
-from volunteers.models import VolunteerDeletionRequest
 from volunteers.privacy import volunteer_deletion_decline, volunteer_erase
 
 
@@ -65,8 +63,8 @@ def _confirmed(request) -> bool:
     return request.POST.get("confirmed") == "yes"
 
 
-class PrivacyReferralAdmin(ReferralAdmin):
-    actions = [*ReferralAdmin.actions, "participant_access_report", "participant_erase"]
+class ParticipantPrivacyActions:
+    """For the referral admin: a participant's access report and erasure, for superusers."""
 
     def has_privacy_permission(self, request) -> bool:
         return _only_superusers(request)
@@ -100,16 +98,8 @@ class PrivacyReferralAdmin(ReferralAdmin):
         return None
 
 
-admin.site.unregister(Referral)
-admin.site.register(Referral, PrivacyReferralAdmin)
-
-
-@admin.register(VolunteerDeletionRequest)
-class VolunteerDeletionRequestAdmin(admin.ModelAdmin):
-    list_display = ["volunteer", "requested_at", "handled_at", "handled_by", "outcome"]
-    list_filter = ["outcome"]
-    readonly_fields = ["volunteer", "requested_at", "handled_at", "handled_by", "outcome"]
-    actions = ["erase_volunteer", "decline"]
+class VolunteerDeletionActions:
+    """For the deletion-request admin, superusers only: erase the volunteer, or decline."""
 
     def has_module_permission(self, request) -> bool:
         return _only_superusers(request)
@@ -119,15 +109,6 @@ class VolunteerDeletionRequestAdmin(admin.ModelAdmin):
 
     def has_privacy_permission(self, request) -> bool:
         return _only_superusers(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description=gettext_lazy("Erase volunteer now"), permissions=["privacy"])
     def erase_volunteer(self, request, queryset):

@@ -10,6 +10,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import translation
 
@@ -52,6 +53,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def geodata(transactional_db):
     """For transactional tests, whose flush empties every table between tests."""
     call_command("load_geodata", stdout=io.StringIO())
+
+
+@pytest.fixture
+def world(db):
+    """The API tests' small world (tests/api/conftest.py), also used by the login and access-log
+    tests: two centres with staff, coordinators, referrals at each step, a matched volunteer and
+    an admin. Throttle counts start from zero."""
+    # Imported here: this file loads before pytest-django has set Django up, and the world's
+    # factories import models.
+    from tests.api.conftest import build_world
+
+    cache.clear()
+    return build_world()
 
 
 @pytest.fixture

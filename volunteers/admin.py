@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from volunteers.models import VettingRecord, Volunteer
+from programmes.admin import ReadOnlyAdminMixin
+from programmes.privacy_admin import VolunteerDeletionActions
+from volunteers.models import VettingRecord, Volunteer, VolunteerDeletionRequest
 from volunteers.selectors import volunteers_visible_to
 
 
@@ -60,3 +62,11 @@ class VolunteerAdmin(admin.ModelAdmin):
             record.save()
         for record in formset.deleted_objects:
             record.delete()
+
+
+@admin.register(VolunteerDeletionRequest)
+class VolunteerDeletionRequestAdmin(VolunteerDeletionActions, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["volunteer", "requested_at", "handled_at", "handled_by", "outcome"]
+    list_filter = ["outcome"]
+    readonly_fields = ["volunteer", "requested_at", "handled_at", "handled_by", "outcome"]
+    actions = ["erase_volunteer", "decline"]

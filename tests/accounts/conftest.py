@@ -5,19 +5,12 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tests.api.conftest import World, build_world
-
 PASSWORD = "kobling-test"
 
 
 @pytest.fixture(autouse=True)
 def fresh_throttle_counts():
     cache.clear()
-
-
-@pytest.fixture
-def world(db) -> World:
-    return build_world()
 
 
 @pytest.fixture

@@ -102,11 +102,6 @@ def fresh_throttle_counts():
 
 
 @pytest.fixture
-def world(db) -> World:
-    return build_world()
-
-
-@pytest.fixture
 def client_for(world):
     def make(role: str) -> APIClient:
         client = APIClient()

@@ -2,21 +2,13 @@
 the access log's rows."""
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
 from programmes.models import AuditLogEntry
-from tests.api.conftest import build_world
 from tests.auth import login_verified
 
 ACCESS = AuditLogEntry.Action.ACCESS
-
-
-@pytest.fixture
-def world(db):
-    cache.clear()
-    return build_world()
 
 
 @pytest.fixture
