@@ -25,7 +25,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from matching.services import MatchConflict
+from matching.lifecycle import MatchConflict
 
 log = logging.getLogger("kobling.api")
 

@@ -127,6 +127,11 @@ CELERY_RESULT_BACKEND = env.url("CELERY_RESULT_BACKEND", ("redis", "rediss", "rp
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A match run silent this long is taken for dead and marked failed (docs/design.md, "Runs that
+# die"). The broker redelivers an unacknowledged task only after three times that, when the run
+# is already marked failed, so a redelivery never races a coordinator's restart.
+MATCH_RUN_STALE_MINUTES = env.integer("MATCH_RUN_STALE_MINUTES", 10, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 60 * MATCH_RUN_STALE_MINUTES}
 CELERY_TIMEZONE = "Europe/Oslo"
 CELERY_BEAT_SCHEDULE = {
     name: {"task": f"matching.{name}", "schedule": crontab(hour=hour, minute=0)}
@@ -136,6 +141,10 @@ CELERY_BEAT_SCHEDULE = {
         ("check_ins_flag_overdue", 7),
         ("referrals_flag_long_waits", 7),
     )
+}
+CELERY_BEAT_SCHEDULE["match_runs_fail_stale"] = {
+    "task": "matching.match_runs_fail_stale",
+    "schedule": crontab(minute="*/5"),
 }
 CELERY_BEAT_SCHEDULE["retention_apply"] = {
     "task": "programmes.retention_apply",

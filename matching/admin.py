@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from matching.lifecycle import MatchConflict, proposal_approve, proposal_reject
 from matching.models import (
     Agreement,
     AgreementTerms,
@@ -18,7 +19,6 @@ from matching.models import (
     UnmatchedReferral,
 )
 from matching.selectors import match_runs_visible_to, matches_visible_to, proposals_visible_to
-from matching.services import MatchConflict, proposal_approve, proposal_reject
 from programmes.admin import LogsReferralReads, ReadOnlyAdminMixin, ScopedAdmin
 from programmes.audit import referrals_log_read
 

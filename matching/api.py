@@ -17,7 +17,8 @@ from rest_framework.response import Response
 
 from config.api import StrictSerializer
 from config.api_access import ADMIN, COORDINATOR, STAFF, VOLUNTEER, within_token_centre
-from matching import agreements as agreement_services
+from matching import lifecycle
+from matching.lifecycle import proposal_approve, proposal_reject
 from matching.models import (
     Agreement,
     AgreementTerms,
@@ -37,7 +38,7 @@ from matching.selectors import (
     participant_view_for,
     proposals_visible_to,
 )
-from matching.services import match_run_start, proposal_approve, proposal_reject
+from matching.services import match_run_start
 from programmes.api import SlotSerializer
 from programmes.audit import ApiReadsLogged, referral_ids_of
 from programmes.selectors import (
@@ -350,7 +351,8 @@ class OwnMatchViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         own = matches_taken_part_in(self.request.user)
-        return own.select_related("referral__municipality", "referral__site__programme")
+        own = own.select_related("referral__municipality", "referral__site__programme")
+        return own.prefetch_related("volunteers")
 
     def get_serializer(self, instance=None, *args, **kwargs):
         if instance is not None:
@@ -388,27 +390,25 @@ class AgreementViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=AgreementSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self._sign(agreement_services.agreement_accept)
+        return self._sign(lifecycle.agreement_accept)
 
     @extend_schema(request=ReasonSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         given = ReasonSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        agreement_services.agreement_decline(
-            self.get_object(), by=request.user, **given.validated_data
-        )
+        lifecycle.agreement_decline(self.get_object(), by=request.user, **given.validated_data)
         return self._respond()
 
     @extend_schema(request=None, responses=AgreementSerializer)
     @action(detail=True, methods=["post"])
     def consent(self, request, pk=None):
-        return self._sign(agreement_services.agreement_record_consent)
+        return self._sign(lifecycle.agreement_record_consent)
 
     @extend_schema(request=None, responses=AgreementSerializer)
     @action(detail=True, methods=["post"])
     def countersign(self, request, pk=None):
-        return self._sign(agreement_services.agreement_countersign)
+        return self._sign(lifecycle.agreement_countersign)
 
     def _sign(self, service) -> Response:
         service(self.get_object(), by=self.request.user)

@@ -4,58 +4,20 @@ beat (config/settings.py: CELERY_BEAT_SCHEDULE); each is safe to run twice on th
 
 import datetime
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from matching.lifecycle import match_complete
 from matching.models import CheckIn, Match
-from programmes.audit import objects_log_created, queryset_update_logged
+from programmes.audit import queryset_update_logged
 from programmes.models import ProgrammeSite, Referral
 from programmes.notifications import email_after_commit
-from programmes.services import referral_transition
 from volunteers.models import VettingRecord
 
-VETTING_WARNING_DAYS = 30
+# Long enough to renew a politiattest (the police take weeks) before a match must stop.
+VETTING_WARNING_DAYS = 60
 LONG_WAIT_DAYS = 30
-
-
-def notify_match_approved(match: Match) -> None:
-    """Volunteers get an agreement to accept; the crisis centre hears its referral is matched."""
-    referral = match.referral
-    volunteers = [
-        place.volunteer.user for place in match.volunteers.select_related("volunteer__user")
-    ]
-    email_after_commit(
-        volunteers,
-        _("You have been matched in %s") % referral.site.programme,
-        _(
-            "A coordinator has matched you with a participant in %(municipality)s. "
-            "Log in to Kobling to read and accept the agreement."
-        )
-        % {"municipality": referral.municipality.name},
-    )
-    email_after_commit(
-        referral.site.crisis_centre.staff.all(),
-        _("Referral %s is matched") % referral.alias,
-        _(
-            "Referral %(alias)s has been matched in %(programme)s. Please record the "
-            "participant's consent to the agreement in Kobling."
-        )
-        % {"alias": referral.alias, "programme": referral.site.programme},
-    )
-
-
-def check_ins_schedule(match: Match, starts_on: datetime.date) -> None:
-    existing = list(match.check_ins.values_list("pk", flat=True))
-    CheckIn.objects.bulk_create(
-        [
-            CheckIn(match=match, months_after_start=m, due_on=starts_on + relativedelta(months=m))
-            for m in CheckIn.MONTHS
-        ],
-        ignore_conflicts=True,
-    )
-    objects_log_created(match.check_ins.exclude(pk__in=existing))
 
 
 def check_ins_flag_overdue(today: datetime.date) -> int:
@@ -83,7 +45,7 @@ def check_ins_flag_overdue(today: datetime.date) -> int:
 
 
 def vetting_warn_expiring(today: datetime.date) -> int:
-    """Warn volunteers, once per record, 30 days before a vetting item expires."""
+    """Remind volunteers, once per record, 60 days before a vetting item expires, to renew it."""
     soon = today + datetime.timedelta(days=VETTING_WARNING_DAYS)
     records = VettingRecord.objects.filter(
         expires_on__gte=today, expires_on__lte=soon, expiry_warned_on__isnull=True
@@ -103,24 +65,11 @@ def vetting_warn_expiring(today: datetime.date) -> int:
 
 
 def agreements_close_ended(today: datetime.date) -> int:
-    """Close active matches whose agreement period is over, with the closure reason recorded."""
-    from matching.services import capacity_release
-
+    """Close active matches whose agreement period is over, as completed."""
     ended = Match.objects.filter(status=Match.Status.ACTIVE, agreement__ends_on__lt=today)
-    closed = 0
     for match in ended:
-        with transaction.atomic():
-            match.status, match.ended_at = Match.Status.CLOSED, timezone.now()
-            match.end_reason = _("The agreement period ended.")
-            match.save(update_fields=["status", "ended_at", "end_reason"])
-            capacity_release(list(match.volunteers.values_list("volunteer_id", flat=True)))
-            referral_transition(
-                match.referral,
-                Referral.Status.CLOSED,
-                closure_reason=Referral.ClosureReason.COMPLETED,
-            )
-        closed += 1
-    return closed
+        match_complete(match)
+    return len(ended)
 
 
 def referrals_flag_long_waits(today: datetime.date) -> int:

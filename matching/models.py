@@ -22,6 +22,7 @@ class MatchRun(models.Model):
         SITE = "site", _("One programme site")
         CRISIS_CENTRE = "crisis_centre", _("One crisis centre's catchment")
         PROGRAMME = "programme", _("The whole programme")
+        REPLACEMENT = "replacement", _("A replacement volunteer for one match")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -44,6 +45,14 @@ class MatchRun(models.Model):
     crisis_centre = models.ForeignKey(
         CrisisCentre, on_delete=models.PROTECT, null=True, blank=True, related_name="match_runs"
     )
+    match = models.ForeignKey(
+        "Match",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacement_runs",
+        verbose_name=_("match that needs a replacement volunteer"),
+    )
     on_date = models.DateField(_("eligibility evaluated on"))
     rules = models.JSONField(_("rules used"))
     started_by = models.ForeignKey(
@@ -63,6 +72,10 @@ class MatchRun(models.Model):
     proposals_made = models.PositiveIntegerField(default=0)
     unmatched_count = models.PositiveIntegerField(default=0)
     error = models.TextField(_("why it failed"), blank=True)
+    # The worker touches this at every phase; a run silent for longer than
+    # MATCH_RUN_STALE_MINUTES is taken for dead (matching.services.match_runs_fail_stale).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -75,12 +88,26 @@ class MatchRun(models.Model):
                     models.Q(scope="site", site__isnull=False)
                     | models.Q(scope="crisis_centre", crisis_centre__isnull=False)
                     | models.Q(scope="programme")
+                    | models.Q(scope="replacement", match__isnull=False)
                 ),
             )
         ]
 
+    # ``error`` of a run marked failed because it stopped showing signs of life.
+    STALE = "stale: no sign of life from the worker"
+
     def __str__(self) -> str:
         return f"{self.programme} run {self.pk} ({self.get_status_display()})"
+
+    @property
+    def failure_text(self) -> str:
+        """Why the run failed, for the coordinator: nothing was saved either way."""
+        if self.error == self.STALE:
+            return _(
+                "The run stopped reporting progress, probably because the server running it "
+                "stopped. Nothing was saved. Start it again."
+            )
+        return _("The run failed and nothing was saved. Start it again, or ask an administrator.")
 
 
 class Proposal(models.Model):
@@ -101,6 +128,17 @@ class Proposal(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     rejection_reason = models.CharField(_("why rejected"), max_length=300, blank=True)
+    replacement_for = models.ForeignKey(
+        "Match",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacement_proposals",
+        verbose_name=_("replaces a volunteer in"),
+    )
+    vetting_expiry_acknowledged_at = models.DateTimeField(
+        _("vetting expiry acknowledged at"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["run", "referral__alias"]
@@ -118,6 +156,10 @@ class Proposal(models.Model):
     def __str__(self) -> str:
         return f"{self.referral} ({self.get_status_display()})"
 
+    @property
+    def vetting_expires_during_agreement(self) -> bool:
+        return any(pair.vetting_expires_on for pair in self.pairs.all())
+
 
 class ProposalPair(models.Model):
     """One volunteer of a proposal, with the engine's explanation."""
@@ -130,6 +172,12 @@ class ProposalPair(models.Model):
     overlap_hours = models.FloatField(_("weekly overlap (hours)"))
     shared_languages = models.JSONField(_("shared languages"))
     cost = models.FloatField(_("cost"))
+    vetting_expires_on = models.DateField(
+        _("vetting expires during the agreement on"),
+        null=True,
+        blank=True,
+        help_text=_("Set only when the volunteer's vetting runs out before the agreement ends."),
+    )
 
     class Meta:
         ordering = ["proposal", "volunteer_id"]
@@ -184,7 +232,20 @@ class Match(models.Model):
         AWAITING_AGREEMENT = "awaiting_agreement", _("Awaiting agreement")
         ACTIVE = "active", _("Active")
         DECLINED = "declined", _("Declined")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", _("Ended")
+
+    class EndReason(models.TextChoices):
+        """Why a match ended, or why one volunteer left it. The first six are also a referral's
+        closure reasons."""
+
+        COMPLETED = "completed", _("Agreement period completed")
+        PARTICIPANT_ENDED = "participant_ended", _("Participant ended it")
+        VOLUNTEER_ENDED = "volunteer_ended", _("Volunteer ended it")
+        MOVED = "moved", _("Participant moved")
+        SAFETY = "safety", _("Ended for safety reasons")
+        OTHER = "other", _("Other")
+        DECLINED = "declined", _("The volunteer declined the agreement")
+        WITHDRAWN = "withdrawn", _("The referral was withdrawn")
 
     OPEN_STATUSES = (Status.AWAITING_AGREEMENT, Status.ACTIVE)
 
@@ -198,7 +259,11 @@ class Match(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(_("why it ended"), max_length=300, blank=True)
+    closure_reason = models.CharField(
+        _("why it ended"), max_length=30, choices=EndReason.choices, blank=True
+    )
+    end_reason = models.CharField(_("note on the ending"), max_length=300, blank=True)
+    needs_replacement = models.BooleanField(_("needs a replacement volunteer"), default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -215,11 +280,28 @@ class Match(models.Model):
     def __str__(self) -> str:
         return f"{self.referral} ({self.get_status_display()})"
 
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
 
 class MatchVolunteer(models.Model):
+    """A volunteer's place in a match. It stays as a record of who signed after the volunteer
+    declines or leaves (``left_at``); only a current place holds capacity."""
+
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="volunteers")
     volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="matches")
     accepted_at = models.DateTimeField(_("accepted the agreement at"), null=True, blank=True)
+    left_at = models.DateTimeField(_("left the match at"), null=True, blank=True)
+    left_reason = models.CharField(
+        _("why they left"), max_length=30, choices=Match.EndReason.choices, blank=True
+    )
+    left_note = models.CharField(_("note on leaving"), max_length=300, blank=True)
+    end_requested_at = models.DateTimeField(_("asked to end at"), null=True, blank=True)
+    end_request_reason = models.CharField(
+        _("why they ask to end"), max_length=30, choices=Match.EndReason.choices, blank=True
+    )
+    end_request_note = models.CharField(_("note on the request"), max_length=300, blank=True)
 
     class Meta:
         constraints = [
@@ -228,6 +310,10 @@ class MatchVolunteer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.volunteer} in {self.match}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.left_at is None
 
 
 class AgreementTerms(models.Model):

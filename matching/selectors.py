@@ -27,10 +27,13 @@ def rules_for(programme) -> dict[str, float]:
 
 
 def referrals_for_run(run: MatchRun) -> QuerySet[Referral]:
-    """Waiting referrals in the run's scope."""
-    referrals = Referral.objects.filter(
-        site__programme=run.programme, status=Referral.Status.WAITING
-    )
+    """Waiting referrals in the run's scope; for a replacement search, the match's referral."""
+    if run.scope == MatchRun.Scope.REPLACEMENT:
+        referrals = Referral.objects.filter(matches=run.match_id)
+    else:
+        referrals = Referral.objects.filter(
+            site__programme=run.programme, status=Referral.Status.WAITING
+        )
     if run.scope == MatchRun.Scope.SITE:
         referrals = referrals.filter(site=run.site)
     elif run.scope == MatchRun.Scope.CRISIS_CENTRE:
@@ -59,13 +62,17 @@ def engine_instance_for(run: MatchRun) -> engine.Instance:
     referrals = list(referrals_for_run(run))
     volunteers = [v for v in volunteers_for_run(run) if _free_capacity(v) > 0]
     rejected = RejectedPair.objects.filter(referral__in=[r.pk for r in referrals])
+    forbidden = set(rejected.values_list("referral_id", "volunteer_id"))
+    if run.scope == MatchRun.Scope.REPLACEMENT:
+        # Nobody who is, or was, in the match is proposed to join it.
+        in_match = run.match.volunteers.values_list("match__referral_id", "volunteer_id")
+        forbidden |= set(in_match)
     return engine.Instance(
         rules=engine.Rules(**run.rules),
         volunteers=tuple(_engine_volunteer(v) for v in volunteers),
         referrals=tuple(_engine_referral(r, run) for r in referrals),
         forbidden_pairs=tuple(
-            (referral_key(pk), volunteer_key(vk))
-            for pk, vk in rejected.values_list("referral_id", "volunteer_id")
+            (referral_key(pk), volunteer_key(vk)) for pk, vk in sorted(forbidden)
         ),
     )
 
@@ -118,12 +125,19 @@ def _engine_referral(referral: Referral, run: MatchRun) -> engine.Referral:
         municipality=referral.municipality.number,
         languages=tuple(referral.languages),
         availability=_slots(referral.availability),
-        volunteers_needed=run.programme.volunteers_per_referral,
+        volunteers_needed=_volunteers_needed(run),
         volunteer_gender=referral.volunteer_gender or None,
         excluded_municipalities=tuple(m.number for m in referral.avoid_municipalities.all()),
         max_distance_km=float(referral.max_distance_km) if referral.max_distance_km else None,
         waiting_days=max(0, (run.on_date - waited_since).days),
     )
+
+
+def _volunteers_needed(run: MatchRun) -> int:
+    needed = run.programme.volunteers_per_referral
+    if run.scope != MatchRun.Scope.REPLACEMENT:
+        return needed
+    return needed - run.match.volunteers.filter(left_at__isnull=True).count()
 
 
 def match_runs_visible_to(user: User) -> QuerySet[MatchRun]:
@@ -180,6 +194,7 @@ def check_ins_due_for(user: User, on) -> QuerySet:
 
     return CheckIn.objects.filter(
         match__volunteers__volunteer__user=user,
+        match__volunteers__left_at__isnull=True,
         match__status=Match.Status.ACTIVE,
         answered_at__isnull=True,
         due_on__lte=on,
@@ -187,12 +202,20 @@ def check_ins_due_for(user: User, on) -> QuerySet:
 
 
 def agreements_awaiting(user: User) -> QuerySet:
-    """Agreements still waiting for something this user signs."""
-    waiting = agreements_visible_to(user).filter(match__status=Match.Status.AWAITING_AGREEMENT)
-    return waiting.filter(
-        Q(match__volunteers__volunteer__user=user, match__volunteers__accepted_at__isnull=True)
-        | Q(match__referral__site__crisis_centre__staff=user, consent_recorded_at__isnull=True)
-        | Q(match__referral__site__coordinators=user, countersigned_at__isnull=True)
+    """Agreements still waiting for something this user signs: a volunteer's acceptance (also a
+    replacement's, in an active match), the centre's consent, the coordinator's countersignature."""
+    agreements = agreements_visible_to(user)
+    awaiting = Q(match__status=Match.Status.AWAITING_AGREEMENT)
+    own_place = Q(
+        match__volunteers__volunteer__user=user,
+        match__volunteers__accepted_at__isnull=True,
+        match__volunteers__left_at__isnull=True,
+        match__status__in=Match.OPEN_STATUSES,
+    )
+    return agreements.filter(
+        own_place
+        | awaiting & Q(match__referral__site__crisis_centre__staff=user, consent_recorded_at=None)
+        | awaiting & Q(match__referral__site__coordinators=user, countersigned_at__isnull=True)
     ).distinct()
 
 
@@ -214,16 +237,19 @@ def matches_taken_part_in(user: User) -> QuerySet[Match]:
 
 
 def participant_view_for(match: Match, volunteer) -> dict:
-    """What a volunteer may know of the participant: the alias and municipality while the
-    agreement awaits signatures; also the languages they share and the weekly availability once
-    it is active; only the alias after the match has ended."""
+    """What a volunteer may know of the participant: the alias and municipality while their
+    place in the match is current and the agreement awaits signatures; also the languages they
+    share and the weekly availability once it is active and they have accepted it; only the
+    alias once the match has ended or they have left it (for safety, at once)."""
     referral = match.referral
+    place = next((p for p in match.volunteers.all() if p.volunteer_id == volunteer.pk), None)
+    current = place is not None and place.left_at is None and match.is_open
     view = {"alias": referral.alias, "municipality": None, "municipality_name": None}
     view |= {"shared_languages": None, "availability": None}
-    if match.status in Match.OPEN_STATUSES:
+    if current:
         view |= {"municipality": referral.municipality.number}
         view |= {"municipality_name": referral.municipality.name}
-    if match.status == Match.Status.ACTIVE:
+    if current and match.status == Match.Status.ACTIVE and place.accepted_at:
         shared = [code for code in referral.languages if code in volunteer.language_codes]
         view |= {"shared_languages": shared, "availability": referral.availability}
     return view

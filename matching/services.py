@@ -1,42 +1,36 @@
-"""Writes for matching: match runs, and the review of their proposals.
+"""Writes for matching runs. The review of their proposals, agreements and the end of matches
+are steps of the joint lifecycle in matching/lifecycle.py.
 
 A run (1) gathers waiting referrals and eligible volunteers with free capacity, (2) asks the
 engine for the best proposals, (3) saves them all in one transaction. Running it twice (a retry,
-a duplicate delivery) saves them once.
+a duplicate delivery) saves them once. A run that stops reporting progress (its worker died) is
+marked failed by ``match_runs_fail_stale`` and can be started again.
 """
 
+import datetime
 import logging
 import time
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from matching import engine
-from matching.followup import notify_match_approved
-from matching.models import (
-    Match,
-    MatchRun,
-    MatchVolunteer,
-    Proposal,
-    ProposalPair,
-    RejectedPair,
-    UnmatchedReferral,
-)
+from matching import engine, lifecycle
+from matching.lifecycle import MatchConflict
+from matching.models import Match, MatchRun, Proposal, ProposalPair, UnmatchedReferral
 from matching.selectors import engine_instance_for, rules_for
-from programmes.audit import objects_log_created, queryset_update_logged
-from programmes.models import ProgrammeSite, Referral
-from programmes.services import referral_transition, referrals_mark_proposed
-from volunteers.models import Volunteer
+from programmes.audit import objects_log_created
+from programmes.models import ProgrammeSite
+from volunteers.selectors import vetting_valid_until
 
 log = logging.getLogger("kobling.matching")
 Phase = MatchRun.Phase
+IN_PROGRESS = (MatchRun.Status.QUEUED, MatchRun.Status.RUNNING)
 
-
-class MatchConflict(Exception):
-    """The action lost a race or no longer fits (409 Conflict): someone else got there first."""
+__all__ = ["MatchConflict", "match_run_execute", "match_run_start", "match_runs_fail_stale"]
 
 
 def _require_coordinator(user, sites) -> None:
@@ -48,8 +42,6 @@ def _require_coordinator(user, sites) -> None:
 
 def match_run_start(*, programme, started_by, scope, site=None, crisis_centre=None) -> MatchRun:
     """Record a run and queue it once the transaction commits."""
-    from matching.tasks import match_run_task
-
     sites = _sites_in_scope(programme, scope, site, crisis_centre)
     _require_coordinator(started_by, sites)
     run = MatchRun(
@@ -63,8 +55,54 @@ def match_run_start(*, programme, started_by, scope, site=None, crisis_centre=No
     )
     run.full_clean()
     run.save()
-    transaction.on_commit(lambda: match_run_task.delay(run.pk))
+    _queue(run)
     return run
+
+
+def replacement_search_start(match: Match, *, by) -> MatchRun:
+    """A one-place search for a match that lost a volunteer: the volunteers still in it stay,
+    every rule applies to the newcomer, and the result is reviewed like any proposal."""
+    site = match.referral.site
+    _require_coordinator(by, [site])
+    if not (match.is_open and match.needs_replacement):
+        raise MatchConflict(_("This match does not need a replacement volunteer."))
+    run = MatchRun.objects.create(
+        programme=site.programme,
+        scope=MatchRun.Scope.REPLACEMENT,
+        match=match,
+        on_date=timezone.localdate(),
+        rules=rules_for(site.programme),
+        started_by=by,
+    )
+    _queue(run)
+    return run
+
+
+def match_run_restart(run: MatchRun, *, by) -> MatchRun:
+    """Queue a failed run again, as a new attempt."""
+    sites = [run.match.referral.site] if run.match_id else _sites_of(run)
+    _require_coordinator(by, sites)
+    with transaction.atomic():
+        locked = MatchRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status != MatchRun.Status.FAILED:
+            raise MatchConflict(_("Only a run that failed can be started again."))
+        locked.status, locked.phase, locked.progress = MatchRun.Status.QUEUED, Phase.WAITING, 0
+        locked.error, locked.heartbeat_at, locked.finished_at = "", timezone.now(), None
+        locked.save(
+            update_fields=["status", "phase", "progress", "error", "heartbeat_at", "finished_at"]
+        )
+        _queue(locked)
+    return locked
+
+
+def _queue(run: MatchRun) -> None:
+    from matching.tasks import match_run_task
+
+    transaction.on_commit(lambda: match_run_task.delay(run.pk))
+
+
+def _sites_of(run: MatchRun) -> list[ProgrammeSite]:
+    return _sites_in_scope(run.programme, run.scope, run.site, run.crisis_centre)
 
 
 def _sites_in_scope(programme, scope, site, crisis_centre) -> list[ProgrammeSite]:
@@ -77,11 +115,14 @@ def _sites_in_scope(programme, scope, site, crisis_centre) -> list[ProgrammeSite
         if crisis_centre is None:
             raise ValidationError({"crisis_centre": _("Choose a crisis centre.")})
         return list(sites.filter(crisis_centre=crisis_centre))
+    if scope == MatchRun.Scope.REPLACEMENT:
+        raise ValidationError({"scope": _("Start a replacement search from the match.")})
     return list(sites)
 
 
 def match_run_execute(run_id: int) -> MatchRun:
-    """Gather → solve → persist. A run that already succeeded is left as it is."""
+    """Gather → solve → persist. Only a queued run is taken: one that succeeded, failed or is
+    being worked on already is left as it is, so a redelivered task does nothing."""
     run = _claim(run_id)
     if run is None:
         return MatchRun.objects.get(pk=run_id)
@@ -92,7 +133,7 @@ def match_run_execute(run_id: int) -> MatchRun:
     except Exception as error:
         _fail(run, error)
         raise
-    MatchRun.objects.filter(pk=run.pk).update(timings=run.timings)
+    MatchRun.objects.filter(pk=run.pk, attempt=run.attempt).update(timings=run.timings)
     saved.timings = run.timings
     return saved
 
@@ -100,15 +141,18 @@ def match_run_execute(run_id: int) -> MatchRun:
 def _claim(run_id: int) -> MatchRun | None:
     with transaction.atomic():
         run = MatchRun.objects.select_for_update().get(pk=run_id)
-        if run.status == MatchRun.Status.SUCCEEDED:
+        if run.status != MatchRun.Status.QUEUED:
             return None
         run.status, run.started_at, run.error = MatchRun.Status.RUNNING, timezone.now(), ""
-        run.save(update_fields=["status", "started_at", "error"])
+        run.heartbeat_at, run.attempt = run.started_at, run.attempt + 1
+        run.save(update_fields=["status", "started_at", "error", "heartbeat_at", "attempt"])
     return run
 
 
 def _timed(run: MatchRun, phase: str, progress: int, work):
-    MatchRun.objects.filter(pk=run.pk).update(phase=phase, progress=progress)
+    MatchRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
+        phase=phase, progress=progress, heartbeat_at=timezone.now()
+    )
     started = time.perf_counter()
     outcome = work()
     run.timings[phase] = round(time.perf_counter() - started, 3)
@@ -117,12 +161,23 @@ def _timed(run: MatchRun, phase: str, progress: int, work):
 
 def _fail(run: MatchRun, error: Exception) -> None:
     log.exception("Match run %s failed", run.pk)
-    MatchRun.objects.filter(pk=run.pk).update(
+    MatchRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
         status=MatchRun.Status.FAILED,
         error=f"{type(error).__name__}: {error}",
         finished_at=timezone.now(),
         timings=run.timings,
     )
+
+
+def match_runs_fail_stale(now: datetime.datetime | None = None) -> int:
+    """Mark failed every queued or running run that has shown no sign of life for
+    MATCH_RUN_STALE_MINUTES: its worker (or the web process, in eager mode) died. Nothing it did
+    was saved, because a run saves everything in one transaction at the end."""
+    now = now or timezone.now()
+    limit = now - datetime.timedelta(minutes=settings.MATCH_RUN_STALE_MINUTES)
+    silent = Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
+    stale = MatchRun.objects.filter(silent, status__in=IN_PROGRESS)
+    return stale.update(status=MatchRun.Status.FAILED, error=MatchRun.STALE, finished_at=now)
 
 
 def _pk(key: str) -> int:
@@ -131,34 +186,47 @@ def _pk(key: str) -> int:
 
 def _persist(run: MatchRun, instance: engine.Instance, result: engine.MatchResult) -> MatchRun:
     with transaction.atomic():
-        run = MatchRun.objects.select_for_update().get(pk=run.pk)
-        if run.status == MatchRun.Status.SUCCEEDED:
-            return run
-        moved = referrals_mark_proposed([_pk(a.referral) for a in result.assignments])
-        proposals = _save_proposals(
-            run, [a for a in result.assignments if _pk(a.referral) in moved]
-        )
+        locked = MatchRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status != MatchRun.Status.RUNNING or locked.attempt != run.attempt:
+            # Marked dead and perhaps restarted meanwhile: this attempt's work is discarded.
+            return locked
+        assignments = _still_open(locked, result.assignments)
+        proposals = _save_proposals(locked, assignments)
         UnmatchedReferral.objects.bulk_create(
             UnmatchedReferral(
-                run=run, referral_id=_pk(u.referral), reason=u.reason, detail=u.detail
+                run=locked, referral_id=_pk(u.referral), reason=u.reason, detail=u.detail
             )
             for u in result.unmatched
         )
-        run.status, run.phase, run.progress = MatchRun.Status.SUCCEEDED, Phase.DONE, 100
-        run.finished_at = timezone.now()
-        run.referrals_considered = len(instance.referrals)
-        run.volunteers_considered = len(instance.volunteers)
-        run.proposals_made, run.unmatched_count = len(proposals), len(result.unmatched)
-        run.save()
-    return run
+        locked.status, locked.phase, locked.progress = MatchRun.Status.SUCCEEDED, Phase.DONE, 100
+        locked.finished_at = locked.heartbeat_at = timezone.now()
+        locked.referrals_considered = len(instance.referrals)
+        locked.volunteers_considered = len(instance.volunteers)
+        locked.proposals_made, locked.unmatched_count = len(proposals), len(result.unmatched)
+        locked.save()
+    return locked
+
+
+def _still_open(run: MatchRun, assignments) -> list:
+    """The assignments whose referral (or match, for a replacement) may still be proposed for."""
+    if run.scope == MatchRun.Scope.REPLACEMENT:
+        return list(assignments) if lifecycle.replacement_proposal_allowed(run.match_id) else []
+    moved = lifecycle.referrals_propose([_pk(a.referral) for a in assignments])
+    return [a for a in assignments if _pk(a.referral) in moved]
 
 
 def _save_proposals(run: MatchRun, assignments) -> list[Proposal]:
     proposals = Proposal.objects.bulk_create(
-        Proposal(run=run, referral_id=_pk(a.referral), cost=sum(p.cost for p in a.pairs))
+        Proposal(
+            run=run,
+            referral_id=_pk(a.referral),
+            cost=sum(p.cost for p in a.pairs),
+            replacement_for_id=run.match_id,
+        )
         for a in assignments
     )
     objects_log_created(proposals)
+    expiring = _vetting_expiring_during_agreement(run, assignments)
     ProposalPair.objects.bulk_create(
         ProposalPair(
             proposal=proposal,
@@ -167,6 +235,7 @@ def _save_proposals(run: MatchRun, assignments) -> list[Proposal]:
             overlap_hours=pair.overlap_hours,
             shared_languages=list(pair.shared_languages),
             cost=pair.cost,
+            vetting_expires_on=expiring.get(_pk(pair.volunteer)),
         )
         for proposal, assignment in zip(proposals, assignments, strict=True)
         for pair in assignment.pairs
@@ -174,78 +243,11 @@ def _save_proposals(run: MatchRun, assignments) -> list[Proposal]:
     return proposals
 
 
-def proposal_approve(proposal: Proposal, *, by) -> Match:
-    """Approve a proposal: the volunteers commit capacity (row-locked, and a database constraint
-    forbids going over it), the referral is matched and an agreement is drawn up."""
-    from matching.agreements import agreement_create
-
-    _require_coordinator(by, [proposal.referral.site])
-    with transaction.atomic():
-        proposal = _lock_pending(proposal)
-        _commit_capacity(list(proposal.pairs.values_list("volunteer_id", flat=True)))
-        referral_transition(proposal.referral, Referral.Status.MATCHED)
-        match = Match.objects.create(referral=proposal.referral, proposal=proposal, approved_by=by)
-        places = MatchVolunteer.objects.bulk_create(
-            MatchVolunteer(match=match, volunteer_id=pair.volunteer_id)
-            for pair in proposal.pairs.all()
-        )
-        objects_log_created(places)
-        _mark_reviewed(proposal, Proposal.Status.APPROVED, by)
-        agreement_create(match)
-        notify_match_approved(match)
-    return match
-
-
-def _lock_pending(proposal: Proposal) -> Proposal:
-    locked = Proposal.objects.select_for_update().select_related("referral").get(pk=proposal.pk)
-    if locked.status != Proposal.Status.PENDING:
-        raise MatchConflict(_("This proposal was already %s.") % locked.get_status_display())
-    return locked
-
-
-def _commit_capacity(volunteer_ids: list[int]) -> None:
-    # Lock in a fixed order so two approvals sharing volunteers cannot deadlock.
-    volunteers = Volunteer.objects.select_for_update().filter(pk__in=volunteer_ids).order_by("pk")
-    for volunteer in volunteers:
-        if volunteer.status != Volunteer.Status.ACTIVE:
-            raise MatchConflict(_("%s is no longer active.") % volunteer)
-        if volunteer.commitments >= volunteer.capacity:
-            raise MatchConflict(_("%s has no free capacity any more.") % volunteer)
-    try:
-        with transaction.atomic():
-            committing = Volunteer.objects.filter(pk__in=volunteer_ids)
-            queryset_update_logged(committing, commitments=F("commitments") + 1)
-    except IntegrityError as error:
-        raise MatchConflict(_("A volunteer has no free capacity any more.")) from error
-
-
-def capacity_release(volunteer_ids: list[int]) -> None:
-    committed = Volunteer.objects.filter(pk__in=volunteer_ids, commitments__gt=0)
-    queryset_update_logged(committed, commitments=F("commitments") - 1)
-
-
-def _mark_reviewed(proposal: Proposal, status: str, by, reason: str = "") -> None:
-    proposal.status, proposal.reviewed_by, proposal.reviewed_at = status, by, timezone.now()
-    proposal.rejection_reason = reason
-    proposal.save(update_fields=["status", "reviewed_by", "reviewed_at", "rejection_reason"])
-
-
-def proposal_reject(proposal: Proposal, *, by, reason: str) -> Proposal:
-    """Reject with a reason: the referral waits again and none of the pairs is proposed again."""
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why the proposal is rejected.")})
-    _require_coordinator(by, [proposal.referral.site])
-    with transaction.atomic():
-        proposal = _lock_pending(proposal)
-        RejectedPair.objects.bulk_create(
-            [
-                RejectedPair(
-                    referral=proposal.referral, volunteer_id=v, rejected_by=by, reason=reason
-                )
-                for v in proposal.pairs.values_list("volunteer_id", flat=True)
-            ],
-            ignore_conflicts=True,
-        )
-        _mark_reviewed(proposal, Proposal.Status.REJECTED, by, reason.strip())
-        referral_transition(proposal.referral, Referral.Status.WAITING)
-    return proposal
+def _vetting_expiring_during_agreement(run: MatchRun, assignments) -> dict:
+    """Volunteers whose vetting runs out before an agreement made on the run's date would end."""
+    volunteer_ids = {_pk(pair.volunteer) for a in assignments for pair in a.pairs}
+    if not volunteer_ids:
+        return {}
+    ends_on = lifecycle.agreement_ends_on(run.programme, run.on_date)
+    until = vetting_valid_until(volunteer_ids, run.programme, run.on_date)
+    return {pk: day for pk, day in until.items() if day is not None and day < ends_on}

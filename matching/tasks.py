@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from matching import followup
-from matching.services import match_run_execute
+from matching.services import match_run_execute, match_runs_fail_stale
 
 
 @shared_task(name="matching.run", acks_late=True)
@@ -30,3 +30,8 @@ def agreements_close_ended_task() -> int:
 @shared_task(name="matching.referrals_flag_long_waits")
 def referrals_flag_long_waits_task() -> int:
     return followup.referrals_flag_long_waits(timezone.localdate())
+
+
+@shared_task(name="matching.match_runs_fail_stale")
+def match_runs_fail_stale_task() -> int:
+    return match_runs_fail_stale()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from matching import agreements, charts, services
+from matching import agreements, charts, lifecycle, services
 from matching.followup import VETTING_WARNING_DAYS
 from matching.forms import MatchRunForm, RejectForm
 from matching.models import CheckIn, Match, MatchRun
@@ -37,7 +37,6 @@ from programmes.selectors import (
     referrals_visible_to,
     sites_visible_to,
 )
-from programmes.services import referral_accept
 from volunteers.models import VettingRecord, Volunteer
 from volunteers.selectors import volunteers_visible_to
 
@@ -69,9 +68,9 @@ def agreement_detail(request, pk):
 
 
 SIGNATURES = {
-    "accept": agreements.agreement_accept,
-    "consent": agreements.agreement_record_consent,
-    "countersign": agreements.agreement_countersign,
+    "accept": lifecycle.agreement_accept,
+    "consent": lifecycle.agreement_record_consent,
+    "countersign": lifecycle.agreement_countersign,
 }
 
 
@@ -81,7 +80,7 @@ def agreement_sign(request, pk, step):
     agreement = get_object_or_404(agreements_visible_to(request.user), pk=pk)
     try:
         if step == "decline":
-            agreements.agreement_decline(
+            lifecycle.agreement_decline(
                 agreement, by=request.user, reason=request.POST.get("reason", "")
             )
         else:
@@ -229,7 +228,7 @@ def _count_by_status(volunteers) -> list[dict]:
 def referral_accept_view(request, pk):
     referral = get_object_or_404(referrals_coordinated_by(request.user), pk=pk)
     try:
-        referral_accept(referral)
+        lifecycle.referral_accept(referral, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -285,12 +284,12 @@ def proposal_review(request, pk, decision):
     proposal = get_object_or_404(proposals_visible_to(request.user), pk=pk)
     try:
         if decision == "approve":
-            services.proposal_approve(proposal, by=request.user)
+            lifecycle.proposal_approve(proposal, by=request.user)
         elif decision == "reject":
             _reject(request, proposal)
         else:
             raise Http404
-    except services.MatchConflict as error:
+    except lifecycle.MatchConflict as error:
         messages.error(request, _("Someone else got there first: %s") % error)
     except (PermissionDenied, ValidationError) as error:
         messages.error(request, _error_text(error))
@@ -303,4 +302,4 @@ def _reject(request, proposal) -> None:
     form = RejectForm(request.POST)
     if not form.is_valid():
         raise ValidationError(_("Why reject? Give a reason."))
-    services.proposal_reject(proposal, by=request.user, reason=form.cleaned_data["reason"])
+    lifecycle.proposal_reject(proposal, by=request.user, reason=form.cleaned_data["reason"])

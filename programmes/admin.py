@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from matching.lifecycle import MatchConflict, referral_accept
 from programmes.audit import referral_history, referrals_log_read
 from programmes.models import (
     AuditLogEntry,
@@ -23,7 +24,6 @@ from programmes.models import (
 from programmes.notifications import notify_coordinators_of_new_referral
 from programmes.privacy_admin import ParticipantPrivacyActions
 from programmes.selectors import crisis_centres_visible_to, referrals_visible_to, sites_visible_to
-from programmes.services import referral_accept, referral_withdraw
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -163,11 +163,14 @@ class ReferralAdmin(ParticipantPrivacyActions, LogsReferralReads, ScopedAdmin):
     search_fields = ["alias", "municipality__name", "postal_code__code"]
     date_hierarchy = "submitted_at"
     autocomplete_fields = ["postal_code", "municipality", "avoid_municipalities"]
-    # Status moves only along the lifecycle, through the actions below, never by free edit.
+    # Status moves only along the lifecycle (matching/lifecycle.py), through the action below or
+    # the portal's pages (withdrawing asks for a reason there), never by free edit.
     readonly_fields = [
         "consent_recorded_by",
         "status",
         "closure_reason",
+        "withdrawal_reason",
+        "withdrawal_note",
         "submitted_at",
         "status_changed_at",
         "waiting_since",
@@ -180,7 +183,6 @@ class ReferralAdmin(ParticipantPrivacyActions, LogsReferralReads, ScopedAdmin):
 
     actions = [
         "accept_into_queue",
-        "withdraw",
         "participant_access_report",
         "participant_erase",
     ]
@@ -197,18 +199,15 @@ class ReferralAdmin(ParticipantPrivacyActions, LogsReferralReads, ScopedAdmin):
 
     @admin.action(description=_("Accept into the queue of referrals waiting for a volunteer"))
     def accept_into_queue(self, request, queryset):
-        self._apply(request, queryset, referral_accept)
-
-    @admin.action(description=_("Withdraw"))
-    def withdraw(self, request, queryset):
-        self._apply(request, queryset, referral_withdraw)
+        self._apply(request, queryset, lambda referral: referral_accept(referral, by=request.user))
 
     def _apply(self, request, queryset, service):
         for referral in queryset:
             try:
                 service(referral)
-            except ValidationError as error:
-                self.message_user(request, f"{referral}: {error.messages[0]}", messages.ERROR)
+            except (ValidationError, PermissionDenied, MatchConflict) as error:
+                text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+                self.message_user(request, f"{referral}: {text}", messages.ERROR)
 
     def history_view(self, request, object_id, extra_context=None):
         """For an admin, the referral's whole access log, as a participant may ask for it."""

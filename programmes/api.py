@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from config.api import IF_MATCH, StrictSerializer, etag_of, require_if_match
 from config.api_access import ADMIN, AUTHENTICATED, COORDINATOR, STAFF, within_token_centre
+from matching.lifecycle import referral_accept, referral_withdraw
 from programmes.audit import ApiReadsLogged
 from programmes.models import Gender, Municipality, PostalCode, Programme, ProgrammeSite, Referral
 from programmes.selectors import (
@@ -23,13 +24,7 @@ from programmes.selectors import (
     referrals_visible_to,
     sites_visible_to,
 )
-from programmes.services import (
-    ReferralInput,
-    referral_accept,
-    referral_submit,
-    referral_update,
-    referral_withdraw,
-)
+from programmes.services import ReferralInput, referral_submit, referral_update
 
 READ_ONLY = ("list", "retrieve")
 
@@ -255,12 +250,17 @@ def referral_etag(referral: Referral) -> str:
     return etag_of(ReferralSerializer(referral).data)
 
 
+class WithdrawSerializer(StrictSerializer):
+    reason = serializers.ChoiceField(choices=Referral.WithdrawalReason.choices)
+    note = serializers.CharField(max_length=280, allow_blank=True, required=False, default="")
+
+
 class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     roles = {
         **read_roles(ADMIN, COORDINATOR, STAFF),
         "create": {STAFF},
         "partial_update": {STAFF},
-        "withdraw": {STAFF},
+        "withdraw": {ADMIN, COORDINATOR, STAFF},
         "accept": {ADMIN, COORDINATOR},
     }
     serializer_class = ReferralSerializer
@@ -312,15 +312,19 @@ class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
             )
         return self._respond(changed)
 
-    @extend_schema(request=None, responses=ReferralSerializer)
+    @extend_schema(request=WithdrawSerializer, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._respond(referral_withdraw(self.get_object()))
+        """Withdraw from any open state: pending proposals are withdrawn, an open match ends."""
+        given = WithdrawSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        referral = referral_withdraw(self.get_object(), by=request.user, **given.validated_data)
+        return self._respond(referral)
 
     @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self._respond(referral_accept(self.get_object()))
+        return self._respond(referral_accept(self.get_object(), by=request.user))
 
     def _site(self, site_id: int) -> ProgrammeSite:
         sites = within_token_centre(

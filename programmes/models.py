@@ -290,6 +290,14 @@ class Referral(models.Model):
         SAFETY = "safety", _("Ended for safety reasons")
         OTHER = "other", _("Other")
 
+    class WithdrawalReason(models.TextChoices):
+        PARTICIPANT_DECLINED = "participant_declined", _("The participant no longer wants it")
+        MOVED = "moved", _("The participant moved")
+        SAFETY = "safety", _("Safety reasons")
+        HELP_ELSEWHERE = "help_elsewhere", _("The participant gets help elsewhere")
+        MISTAKE = "mistake", _("Referred by mistake")
+        OTHER = "other", _("Other")
+
     site = models.ForeignKey(
         ProgrammeSite, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("site")
     )
@@ -369,6 +377,16 @@ class Referral(models.Model):
     )
     closure_reason = models.CharField(
         _("closure reason"), max_length=30, choices=ClosureReason.choices, blank=True
+    )
+    withdrawal_reason = models.CharField(
+        _("why it was withdrawn"), max_length=30, choices=WithdrawalReason.choices, blank=True
+    )
+    withdrawal_note = models.CharField(
+        _("note on the withdrawal"),
+        max_length=280,
+        blank=True,
+        validators=[validate_alias],
+        help_text=_("Optional. Never names, addresses or ID numbers."),
     )
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
     status_changed_at = models.DateTimeField(_("status changed at"), auto_now_add=True)

@@ -1,35 +1,18 @@
-"""Writes for the programmes app: submitting referrals and moving them through their lifecycle.
-
-Referral lifecycle::
-
-    submitted → waiting → proposed → matched → active → closed (with a reason)
-        any of submitted/waiting/proposed/matched → withdrawn
-    a rejected proposal or a declined agreement returns the referral to waiting.
-"""
+"""Writes for the programmes app: submitting referrals and correcting them while they wait.
+Every later change of a referral's status is a step of the joint lifecycle of referral, proposal
+and match in matching/lifecycle.py."""
 
 import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from programmes.audit import queryset_update_logged
 from programmes.models import Municipality, PostalCode, ProgrammeSite, Referral
 from programmes.notifications import notify_coordinators_of_new_referral
 
 Status = Referral.Status
-
-REFERRAL_TRANSITIONS: dict[str, set[str]] = {
-    Status.SUBMITTED: {Status.WAITING, Status.WITHDRAWN},
-    Status.WAITING: {Status.PROPOSED, Status.WITHDRAWN},
-    Status.PROPOSED: {Status.MATCHED, Status.WAITING, Status.WITHDRAWN},
-    Status.MATCHED: {Status.ACTIVE, Status.WAITING, Status.WITHDRAWN},
-    Status.ACTIVE: {Status.CLOSED},
-    Status.CLOSED: set(),
-    Status.WITHDRAWN: set(),
-}
 
 
 @dataclass(frozen=True)
@@ -107,7 +90,10 @@ def referral_update(referral: Referral, *, changes: dict, updated_by) -> Referra
             raise PermissionDenied(_("Only staff of the referring crisis centre may change it."))
         if locked.status not in EDITABLE_STATUSES:
             raise ValidationError(
-                {"status": _("A %s referral can no longer be changed.") % locked.status}
+                {
+                    "status": _("%(alias)s is “%(status)s” and can no longer be changed.")
+                    % {"alias": locked.alias, "status": locked.get_status_display().lower()}
+                }
             )
         avoid = _apply_changes(locked, changes)
         locked.full_clean()
@@ -162,54 +148,3 @@ def _resolve_municipalities(numbers: list[str], field_name: str) -> list[Municip
                 }
             )
     return [found[number] for number in numbers]
-
-
-def referral_transition(referral: Referral, to: str, *, closure_reason: str = "") -> Referral:
-    """Move a referral along its lifecycle, refusing any step the lifecycle does not allow.
-    The row is locked so two people acting at once cannot both move it."""
-    if to == Status.CLOSED and closure_reason not in Referral.ClosureReason.values:
-        raise ValidationError({"closure_reason": _("Closing a referral needs a valid reason.")})
-    with transaction.atomic():
-        locked = Referral.objects.select_for_update().get(pk=referral.pk)
-        if to not in REFERRAL_TRANSITIONS[locked.status]:
-            raise ValidationError(
-                {
-                    "status": _("A referral cannot go from %(from)s to %(to)s.")
-                    % {"from": locked.status, "to": to}
-                }
-            )
-        now = timezone.now()
-        locked.status = to
-        locked.status_changed_at = now
-        locked.closure_reason = closure_reason if to == Status.CLOSED else ""
-        if to == Status.WAITING and locked.waiting_since is None:
-            locked.waiting_since = now
-        locked.save(
-            update_fields=["status", "status_changed_at", "closure_reason", "waiting_since"]
-        )
-    return locked
-
-
-def referral_accept(referral: Referral) -> Referral:
-    """A coordinator takes a submitted referral into the queue of those waiting for a volunteer."""
-    return referral_transition(referral, Status.WAITING)
-
-
-def referral_withdraw(referral: Referral) -> Referral:
-    return referral_transition(referral, Status.WITHDRAWN)
-
-
-def referrals_mark_proposed(referral_ids: list[int]) -> set[int]:
-    """Move the referrals that are still waiting to proposed, in one locked update; returns the
-    ids that moved (a referral withdrawn meanwhile is left alone)."""
-    assert Status.PROPOSED in REFERRAL_TRANSITIONS[Status.WAITING]
-    waiting = Referral.objects.select_for_update().filter(
-        pk__in=referral_ids, status=Status.WAITING
-    )
-    moved = set(waiting.values_list("pk", flat=True))
-    queryset_update_logged(
-        Referral.objects.filter(pk__in=moved),
-        status=Status.PROPOSED,
-        status_changed_at=timezone.now(),
-    )
-    return moved

@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from matching.lifecycle import OPEN_REFERRAL, referral_withdraw
 from matching.selectors import agreements_awaiting, check_ins_due_for, matches_taken_part_in
 from programmes.audit import referral_ids_of, referrals_log_read
 from programmes.forms import ReferralForm, municipalities_for_lookup
-from programmes.models import Referral
 from programmes.selectors import (
     referral_waiting_by_site,
     referrals_referred_by,
@@ -19,16 +19,11 @@ from programmes.selectors import (
     sites_visible_to,
     user_roles,
 )
-from programmes.services import referral_submit, referral_withdraw
+from programmes.services import referral_submit
 from volunteers.selectors import vetting_missing, volunteers_visible_to
 
 RECENT_REFERRALS = 50
-WITHDRAWABLE = (
-    Referral.Status.SUBMITTED,
-    Referral.Status.WAITING,
-    Referral.Status.PROPOSED,
-    Referral.Status.MATCHED,
-)
+WITHDRAWABLE = tuple(OPEN_REFERRAL)
 
 
 @login_required
@@ -106,7 +101,12 @@ def referral_new(request):
 def referral_withdraw_view(request, pk):
     referral = get_object_or_404(referrals_referred_by(request.user), pk=pk)
     try:
-        referral_withdraw(referral)
+        referral_withdraw(
+            referral,
+            by=request.user,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:

@@ -73,3 +73,31 @@ def vetting_expiring(volunteer: Volunteer, within_days: int, on: datetime.date):
     return volunteer.vetting.filter(expires_on__gte=on, expires_on__lte=until).order_by(
         "expires_on"
     )
+
+
+def vetting_valid_until(
+    volunteer_ids, programme: Programme, on: datetime.date
+) -> dict[int, datetime.date | None]:
+    """For each volunteer, the last day their vetting for the programme holds, counting only
+    records valid on ``on``: the earliest, over the kinds the programme requires, of the latest
+    expiry within each kind. None means it does not run out (or is not in order on ``on``, which
+    eligibility already rules out)."""
+    politiattest_types = accepted_politiattest_types(programme)
+    records = VettingRecord.objects.filter(volunteer_id__in=list(volunteer_ids), issued_on__lte=on)
+    latest: dict[tuple[int, str], datetime.date | None] = {}
+    for record in records.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on)):
+        if record.kind == VettingKind.POLITIATTEST and (
+            record.politiattest_type not in politiattest_types
+        ):
+            continue
+        key = (record.volunteer_id, record.kind)
+        known = latest.get(key, on)
+        latest[key] = (
+            None if known is None or record.expires_on is None else max(known, record.expires_on)
+        )
+    until: dict[int, datetime.date | None] = {}
+    for volunteer_id in volunteer_ids:
+        ends = [latest.get((volunteer_id, kind)) for kind in programme.required_vetting]
+        dated = [day for day in ends if day is not None]
+        until[volunteer_id] = min(dated) if dated else None
+    return until

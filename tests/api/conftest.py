@@ -12,7 +12,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from matching.models import Agreement, Match, MatchRun, Proposal, ProposalPair
-from matching.services import proposal_approve
+from matching.lifecycle import proposal_approve
 from programmes.models import ProgrammeSite, Referral
 from tests.auth import login_verified
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral

@@ -10,7 +10,7 @@ from auditlog.context import set_actor
 from config.audit import MASK
 from matching.followup import referrals_flag_long_waits
 from matching.models import Match, MatchVolunteer, Proposal
-from matching.services import proposal_approve
+from matching.lifecycle import proposal_approve
 from programmes.api_tokens import api_token_create
 from programmes.models import AuditLogEntry, Referral
 from programmes.services import referral_accept, referral_update, referrals_mark_proposed

@@ -6,7 +6,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from matching.models import MatchRun
-from matching.services import proposal_approve
+from matching.lifecycle import proposal_approve
 from tests.matching.factories import (
     municipality,
     ready_volunteer,

@@ -8,7 +8,7 @@ from matching.agreements import (
     agreement_record_consent,
 )
 from matching.models import Match, RejectedPair
-from matching.services import proposal_approve
+from matching.lifecycle import proposal_approve
 from programmes.models import Referral
 from tests.matching.factories import ready_volunteer, site_with_people
 from tests.matching.test_review import pending_proposal

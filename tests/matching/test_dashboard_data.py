@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from matching.models import Match
 from matching.selectors import dashboard_map_for, matches_per_month_for
-from matching.services import proposal_approve
+from matching.lifecycle import proposal_approve
 from programmes.models import Referral
 from tests.matching.factories import (
     municipality,

@@ -19,7 +19,7 @@ from matching.followup import (
     vetting_warn_expiring,
 )
 from matching.models import Match
-from matching.services import proposal_approve
+from matching.lifecycle import proposal_approve
 from programmes.models import Referral, VettingKind
 from programmes.services import ReferralInput, referral_submit
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection
 
 from matching.models import Match, MatchRun, Proposal, ProposalPair, RejectedPair
-from matching.services import MatchConflict, proposal_approve, proposal_reject
+from matching.lifecycle import MatchConflict, proposal_approve, proposal_reject
 from programmes.models import Referral
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
 from volunteers.models import Volunteer

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from matching import engine
 from matching.models import MatchRun, Proposal, RejectedPair, UnmatchedReferral
-from matching.services import match_run_execute, match_run_start, proposal_approve
+from matching.lifecycle import proposal_approve
+from matching.services import match_run_execute, match_run_start
 from matching.tasks import match_run_task
 from programmes.models import Referral, VettingKind
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
@@ -139,7 +140,7 @@ def test_approved_matches_are_not_reshuffled_by_a_later_run(run_for):
 
 
 def test_rejected_pair_is_never_proposed_again(run_for):
-    from matching.services import proposal_reject
+    from matching.lifecycle import proposal_reject
 
     site, _staff, coordinator = site_with_people()
     referral = waiting_referral(site, languages=["ar"])

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
-from matching.agreements import agreement_accept, agreement_countersign, agreement_record_consent
+from matching.lifecycle import agreement_accept, agreement_countersign, agreement_record_consent
 from matching.models import Match, MatchRun
-from matching.services import match_run_start, proposal_approve
+from matching.lifecycle import proposal_approve
+from matching.services import match_run_start
 from programmes.models import Referral
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
 from tests.worker import celery_worker

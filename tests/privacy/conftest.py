@@ -7,7 +7,7 @@ import time_machine
 from dateutil.relativedelta import relativedelta
 from django.test import Client
 
-from matching.agreements import agreement_accept, agreement_countersign, agreement_record_consent
+from matching.lifecycle import agreement_accept, agreement_countersign, agreement_record_consent
 from matching.models import CheckIn, Match, MatchRun, Proposal, RejectedPair, UnmatchedReferral
 from programmes.models import Referral
 from programmes.services import referral_transition

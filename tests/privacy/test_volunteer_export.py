@@ -7,7 +7,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from matching.agreements import agreement_accept, agreement_countersign, agreement_record_consent
+from matching.lifecycle import agreement_accept, agreement_countersign, agreement_record_consent
 from matching.models import Match, RejectedPair
 from programmes.models import ApiToken, AuditLogEntry
 from tests.auth import totp_device_for

@@ -1,0 +1,147 @@
+"""E-mail about a match's lifecycle: who hears what when a match is approved, a referral is
+withdrawn, a match ends, a volunteer leaves or asks to end, or a replacement joins. Messages
+name the participant by alias only and never carry notes, reasons typed by people or places
+beyond the municipality; everything is queued after the transaction commits
+(``email_after_commit``)."""
+
+from django.utils.translation import gettext as _
+
+from matching.models import Match
+from programmes.models import Referral
+from programmes.notifications import email_after_commit
+
+
+def _volunteer_users(places) -> list:
+    return [place.volunteer.user for place in places]
+
+
+def _coordinators(referral: Referral):
+    return referral.site.coordinators.all()
+
+
+def _centre_staff(referral: Referral):
+    return referral.site.crisis_centre.staff.all()
+
+
+def notify_match_approved(match: Match, places) -> None:
+    """Each new volunteer gets their own message (never a shared To: line); the crisis centre
+    hears its referral is matched."""
+    referral = match.referral
+    for user in _volunteer_users(places):
+        email_after_commit(
+            [user],
+            _("You have been matched in %s") % referral.site.programme,
+            _(
+                "A coordinator has matched you with a participant in %(municipality)s. "
+                "Log in to Kobling to read and accept the agreement."
+            )
+            % {"municipality": referral.municipality.name},
+        )
+    email_after_commit(
+        _centre_staff(referral),
+        _("Referral %s is matched") % referral.alias,
+        _(
+            "Referral %(alias)s has been matched in %(programme)s. Please record the "
+            "participant's consent to the agreement in Kobling."
+        )
+        % {"alias": referral.alias, "programme": referral.site.programme},
+    )
+
+
+def notify_referral_withdrawn(referral: Referral, places) -> None:
+    """The volunteers who were matched and the coordinators hear it; no reason is passed on."""
+    for user in _volunteer_users(places):
+        email_after_commit(
+            [user],
+            _("Your match %s has ended") % referral.alias,
+            _(
+                "The referral %(alias)s was withdrawn by the crisis centre, so your match has "
+                "ended. Please do not contact the participant. Your coordinator will be in touch "
+                "if anything is needed."
+            )
+            % {"alias": referral.alias},
+        )
+    email_after_commit(
+        _coordinators(referral),
+        _("Referral %s was withdrawn") % referral.alias,
+        _("The referral %(alias)s in %(programme)s was withdrawn.")
+        % {"alias": referral.alias, "programme": referral.site.programme},
+    )
+
+
+def notify_match_ended(match: Match, places) -> None:
+    referral = match.referral
+    for user in _volunteer_users(places):
+        email_after_commit(
+            [user],
+            _("Your match %s has ended") % referral.alias,
+            _(
+                "Your coordinator has ended the match with %(alias)s (%(reason)s). Please do not "
+                "contact the participant any more. Thank you for your time."
+            )
+            % {"alias": referral.alias, "reason": match.get_closure_reason_display().lower()},
+        )
+    email_after_commit(
+        _centre_staff(referral),
+        _("The match for %s has ended") % referral.alias,
+        _("The match for %(alias)s has ended: %(reason)s.")
+        % {"alias": referral.alias, "reason": match.get_closure_reason_display().lower()},
+    )
+
+
+def notify_volunteer_left(match: Match, leaving, remaining) -> None:
+    """One of two volunteers left: the other volunteer, the centre and the coordinators hear that
+    the family needs a replacement."""
+    referral = match.referral
+    for user in _volunteer_users(remaining):
+        email_after_commit(
+            [user],
+            _("%s needs a new volunteer") % referral.alias,
+            _(
+                "%(name)s is no longer part of the match with %(alias)s. You carry on; your "
+                "coordinator is looking for a new volunteer to join you."
+            )
+            % {"name": leaving.volunteer, "alias": referral.alias},
+        )
+    email_after_commit(
+        [*_coordinators(referral), *_centre_staff(referral)],
+        _("%s needs a replacement volunteer") % referral.alias,
+        _(
+            "A volunteer is no longer part of the match with %(alias)s in %(programme)s. "
+            "The coordinator finds a replacement or ends the match in Kobling."
+        )
+        % {"alias": referral.alias, "programme": referral.site.programme},
+    )
+
+
+def notify_end_requested(match: Match, place) -> None:
+    referral = match.referral
+    email_after_commit(
+        _coordinators(referral),
+        _("%s asks to end a match") % place.volunteer,
+        _(
+            "%(name)s asks to end the match with %(alias)s (%(reason)s). Confirm it in Kobling: "
+            "end the match, or let the volunteer go and find a replacement."
+        )
+        % {
+            "name": place.volunteer,
+            "alias": referral.alias,
+            "reason": place.get_end_request_reason_display().lower(),
+        },
+    )
+
+
+def notify_ended_for_safety(match: Match, place) -> None:
+    """A volunteer ended a match for safety reasons: it took effect at once; the coordinators
+    must follow up."""
+    referral = match.referral
+    email_after_commit(
+        _coordinators(referral),
+        _("Match %s ended for safety reasons") % referral.alias,
+        _(
+            "%(name)s ended the match with %(alias)s for safety reasons. It took effect at "
+            "once and %(alias)s is back in the queue. Please get in touch with the volunteer and "
+            "the crisis centre."
+        )
+        % {"name": place.volunteer, "alias": referral.alias},
+    )
