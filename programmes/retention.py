@@ -34,7 +34,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.audit import object_label
-from matching.models import Match, Proposal, ProposalPair, RejectedPair, UnmatchedReferral
+from matching.models import (
+    Match,
+    MatchVolunteer,
+    Proposal,
+    ProposalPair,
+    RejectedPair,
+    UnmatchedReferral,
+)
 from programmes.audit import queryset_update_logged
 from programmes.models import Referral
 from volunteers.models import Volunteer
@@ -46,12 +53,14 @@ REMOVED = "[removed]"
 FINAL_STATUSES = (Referral.Status.CLOSED, Referral.Status.WITHDRAWN)
 
 
-# (model, field) of every free text about a referral held outside its own row.
+# (model, field, path to the referral) of every free text about a referral outside its own row.
 FREE_TEXT_ABOUT_REFERRAL = [
-    (Proposal, "rejection_reason"),
-    (UnmatchedReferral, "detail"),
-    (RejectedPair, "reason"),
-    (Match, "end_reason"),
+    (Proposal, "rejection_reason", "referral"),
+    (UnmatchedReferral, "detail", "referral"),
+    (RejectedPair, "reason", "referral"),
+    (Match, "end_reason", "referral"),
+    (MatchVolunteer, "left_note", "match__referral"),
+    (MatchVolunteer, "end_request_note", "match__referral"),
 ]
 
 
@@ -125,6 +134,7 @@ def referral_anonymise(referral: Referral) -> Referral:
             Referral.objects.filter(pk=locked.pk),
             alias=ANONYMOUS_ALIAS.format(pk=locked.pk),
             notes="",
+            withdrawal_note="",
             languages=[],
             availability=[],
             children_birth_years=[],
@@ -149,8 +159,8 @@ def admin_history_forget(obj) -> None:
 
 
 def _related_free_text_remove(referral: Referral) -> None:
-    for model, name in FREE_TEXT_ABOUT_REFERRAL:
-        written = model.objects.filter(referral=referral).exclude(**{name: ""})
+    for model, name, path in FREE_TEXT_ABOUT_REFERRAL:
+        written = model.objects.filter(**{path: referral}).exclude(**{name: ""})
         written.update(**{name: REMOVED})
     # The languages a pair shares are the participant's languages.
     ProposalPair.objects.filter(proposal__referral=referral).update(shared_languages=[])
