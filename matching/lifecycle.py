@@ -243,12 +243,19 @@ def referral_withdraw(referral: Referral, *, by, reason: str, note: str = "") ->
     return locked
 
 
+def referrals_lock_waiting(referral_ids: list[int]) -> set[int]:
+    """Lock the referrals a run would propose for and return those still waiting (one withdrawn
+    meanwhile is left alone)."""
+    starts, _to, _refusal = REFERRAL_STEPS["propose"]
+    waiting = Referral.objects.select_for_update().filter(pk__in=referral_ids, status__in=starts)
+    return set(waiting.order_by("pk").values_list("pk", flat=True))
+
+
 def referrals_propose(referral_ids: list[int]) -> set[int]:
     """A run's proposals: move the referrals still waiting to proposed, in one locked update,
-    and return their ids (a referral withdrawn meanwhile is left alone)."""
-    starts, to, _refusal = REFERRAL_STEPS["propose"]
-    waiting = Referral.objects.select_for_update().filter(pk__in=referral_ids, status__in=starts)
-    moved = set(waiting.values_list("pk", flat=True))
+    and return their ids."""
+    moved = referrals_lock_waiting(referral_ids)
+    _starts, to, _refusal = REFERRAL_STEPS["propose"]
     queryset_update_logged(
         Referral.objects.filter(pk__in=moved), status=to, status_changed_at=timezone.now()
     )

@@ -10,6 +10,7 @@ marked failed by ``match_runs_fail_stale`` and can be started again.
 import datetime
 import logging
 import time
+from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,7 +25,10 @@ from matching.models import Match, MatchRun, Proposal, ProposalPair, UnmatchedRe
 from matching.selectors import engine_instance_for, rules_for
 from programmes.audit import objects_log_created
 from programmes.models import ProgrammeSite
-from volunteers.selectors import vetting_valid_until
+from volunteers.selectors import vetting_valid_until, volunteers_free_capacity
+
+CAPACITY_TAKEN = "capacity_taken"
+CAPACITY_TAKEN_DETAIL = "proposed by another run while this one was solving"
 
 log = logging.getLogger("kobling.matching")
 Phase = MatchRun.Phase
@@ -190,29 +194,49 @@ def _persist(run: MatchRun, instance: engine.Instance, result: engine.MatchResul
         if locked.status != MatchRun.Status.RUNNING or locked.attempt != run.attempt:
             # Marked dead and perhaps restarted meanwhile: this attempt's work is discarded.
             return locked
-        assignments = _still_open(locked, result.assignments)
+        assignments, taken = _still_open(locked, result.assignments)
         proposals = _save_proposals(locked, assignments)
+        unmatched = [(_pk(u.referral), u.reason, u.detail) for u in result.unmatched]
+        unmatched += [(_pk(a.referral), CAPACITY_TAKEN, CAPACITY_TAKEN_DETAIL) for a in taken]
         UnmatchedReferral.objects.bulk_create(
-            UnmatchedReferral(
-                run=locked, referral_id=_pk(u.referral), reason=u.reason, detail=u.detail
-            )
-            for u in result.unmatched
+            UnmatchedReferral(run=locked, referral_id=pk, reason=reason, detail=detail)
+            for pk, reason, detail in unmatched
         )
         locked.status, locked.phase, locked.progress = MatchRun.Status.SUCCEEDED, Phase.DONE, 100
         locked.finished_at = locked.heartbeat_at = timezone.now()
         locked.referrals_considered = len(instance.referrals)
         locked.volunteers_considered = len(instance.volunteers)
-        locked.proposals_made, locked.unmatched_count = len(proposals), len(result.unmatched)
+        locked.proposals_made, locked.unmatched_count = len(proposals), len(unmatched)
         locked.save()
     return locked
 
 
-def _still_open(run: MatchRun, assignments) -> list:
-    """The assignments whose referral (or match, for a replacement) may still be proposed for."""
+def _still_open(run: MatchRun, assignments) -> tuple[list, list]:
+    """The assignments that may still be proposed, and those that may not because another run
+    proposed their volunteers meanwhile. An assignment whose referral was withdrawn (or whose
+    match no longer needs a replacement) is in neither: there is nothing left to explain.
+    Referrals (or the match) are locked before volunteers, as in matching/lifecycle.py."""
     if run.scope == MatchRun.Scope.REPLACEMENT:
-        return list(assignments) if lifecycle.replacement_proposal_allowed(run.match_id) else []
-    moved = lifecycle.referrals_propose([_pk(a.referral) for a in assignments])
-    return [a for a in assignments if _pk(a.referral) in moved]
+        allowed = lifecycle.replacement_proposal_allowed(run.match_id)
+        return _within_free_capacity(assignments if allowed else [])
+    waiting = lifecycle.referrals_lock_waiting([_pk(a.referral) for a in assignments])
+    kept, taken = _within_free_capacity([a for a in assignments if _pk(a.referral) in waiting])
+    lifecycle.referrals_propose([_pk(a.referral) for a in kept])
+    return kept, taken
+
+
+def _within_free_capacity(assignments) -> tuple[list, list]:
+    volunteer_ids = {_pk(pair.volunteer) for a in assignments for pair in a.pairs}
+    free = volunteers_free_capacity(volunteer_ids)
+    kept, taken = [], []
+    for assignment in assignments:
+        needs = Counter(_pk(pair.volunteer) for pair in assignment.pairs)
+        if all(free.get(pk, 0) >= n for pk, n in needs.items()):
+            free.update({pk: free[pk] - n for pk, n in needs.items()})
+            kept.append(assignment)
+        else:
+            taken.append(assignment)
+    return kept, taken
 
 
 def _save_proposals(run: MatchRun, assignments) -> list[Proposal]:

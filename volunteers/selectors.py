@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from programmes.models import PolitiattestType, Programme, VettingKind
 from programmes.selectors import User, is_admin
@@ -101,3 +101,19 @@ def vetting_valid_until(
         dated = [day for day in ends if day is not None]
         until[volunteer_id] = min(dated) if dated else None
     return until
+
+
+def volunteers_free_capacity(volunteer_ids) -> dict[int, int]:
+    """Lock the volunteers (in id order, so concurrent runs and approvals cannot deadlock) and
+    return each one's capacity left after open matches and proposals awaiting review."""
+    locked = Volunteer.objects.select_for_update().filter(pk__in=list(volunteer_ids))
+    rows = list(locked.order_by("pk").values_list("pk", "capacity", "commitments"))
+    pending = (
+        Volunteer.objects.filter(pk__in=[pk for pk, _capacity, _commitments in rows])
+        # Proposal.Status.PENDING; volunteers/ does not import matching/.
+        .filter(proposal_pairs__proposal__status="pending")
+        .values_list("pk")
+        .annotate(n=Count("proposal_pairs"))
+    )
+    held = dict(pending)
+    return {pk: capacity - commitments - held.get(pk, 0) for pk, capacity, commitments in rows}

@@ -385,3 +385,38 @@ def test_a_redelivered_task_does_not_run_a_run_twice(run_now):
     again = services.match_run_execute(run.pk)
 
     assert (again.status, again.attempt, again.proposals.count()) == ("succeeded", 1, 1)
+
+
+def test_a_volunteer_proposed_by_another_run_meanwhile_is_not_proposed_twice(monkeypatch):
+    """Two coordinators' runs overlap: the one that saves last finds the volunteer's capacity
+    taken and says so, instead of holding the volunteer in two proposals."""
+    site, _staff, coordinator = site_with_people()
+    other_site, _other_staff, other_coordinator = site_with_people(name="Bærum")
+    mine = waiting_referral(site, languages=["ar"])
+    theirs = waiting_referral(other_site, languages=["ar"])
+    volunteer = ready_volunteer(capacity=1)
+    first, second = (
+        MatchRun.objects.create(
+            programme=s.programme,
+            scope="site",
+            site=s,
+            on_date=timezone.localdate(),
+            rules=services.rules_for(s.programme),
+            started_by=c,
+        )
+        for s, c in ((site, coordinator), (other_site, other_coordinator))
+    )
+    solve = services.engine.solve
+
+    def other_run_saves_first(instance):
+        monkeypatch.setattr(services.engine, "solve", solve)
+        services.match_run_execute(second.pk)
+        return solve(instance)
+
+    monkeypatch.setattr(services.engine, "solve", other_run_saves_first)
+    services.match_run_execute(first.pk)
+
+    assert fresh(second).proposals.get().pairs.get().volunteer == volunteer
+    assert fresh(first).proposals.count() == 0
+    assert first.unmatched.get().reason == "capacity_taken"
+    assert (fresh(mine).status, fresh(theirs).status) == ("waiting", "proposed")
