@@ -68,7 +68,8 @@ class Municipality(models.Model):
 
 
 class PostalCode(models.Model):
-    """Postnummer, with a coarse point (the named locality, or the municipality's point)."""
+    """Postnummer, with a coarse point: the centroid of the postal code's area for street-address
+    codes, else the named locality or the municipality's point. Never an address."""
 
     code = models.CharField(
         _("postal code"),
