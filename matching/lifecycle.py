@@ -211,14 +211,7 @@ def referral_accept(referral: Referral, *, by) -> Referral:
 def _withdrawal_checked(reason: str, note: str) -> str:
     if reason not in Referral.WithdrawalReason.values:
         raise ValidationError({"reason": _("Choose why the referral is withdrawn.")})
-    note = note.strip()
-    if len(note) > 280:
-        raise ValidationError({"note": _("Keep the note to 280 characters.")})
-    try:
-        validate_alias(note)
-    except ValidationError as error:
-        raise ValidationError({"note": error.messages}) from error
-    return note
+    return _note_checked(note, 280)
 
 
 def referral_withdraw(referral: Referral, *, by, reason: str, note: str = "") -> Referral:
@@ -471,9 +464,18 @@ def _match_end(match: Match, reason: str, note: str = "") -> None:
 def _end_reason_checked(reason: str, note: str) -> str:
     if reason not in END_REASONS:
         raise ValidationError({"reason": _("Choose why the match ends.")})
+    return _note_checked(note, 300)
+
+
+def _note_checked(note: str, limit: int) -> str:
+    """A short note about a case: never a name's ID number, phone number or e-mail address."""
     note = note.strip()
-    if len(note) > 300:
-        raise ValidationError({"note": _("Keep the note to 300 characters.")})
+    if len(note) > limit:
+        raise ValidationError({"note": _("Keep the note to %d characters.") % limit})
+    try:
+        validate_alias(note)
+    except ValidationError as error:
+        raise ValidationError({"note": error.messages}) from error
     return note
 
 
@@ -510,7 +512,7 @@ def match_complete(match: Match) -> Match:
     return locked
 
 
-def _own_current_place(match: Match, user) -> MatchVolunteer:
+def _own_current_place(match: Match, user, *, asked_by_them: bool = True) -> MatchVolunteer:
     place = (
         match.volunteers.select_for_update(of=("self",))
         .filter(volunteer__user=user, left_at__isnull=True)
@@ -519,6 +521,8 @@ def _own_current_place(match: Match, user) -> MatchVolunteer:
     )
     if place is None:
         if match.volunteers.filter(volunteer__user=user).exists():
+            if not asked_by_them:
+                raise MatchConflict(_("This volunteer has already left the match."))
             raise MatchConflict(_("You are no longer part of this match."))
         raise PermissionDenied(_("Only a volunteer of this match may do that."))
     return place
@@ -560,7 +564,7 @@ def match_volunteer_release(match: Match, *, volunteer, by, reason: str, note: s
         locked = _locked_match(match.pk)
         _require_open(locked)
         locked.referral = referral
-        place = _own_current_place(locked, volunteer.user)
+        place = _own_current_place(locked, volunteer.user, asked_by_them=False)
         _place_leave(locked, place, reason, note, by)
     return locked
 
@@ -581,9 +585,10 @@ def match_end_request(match: Match, *, by, reason: str, note: str = "") -> Match
         place.end_request_reason, place.end_request_note = reason, note
         place.save(update_fields=["end_requested_at", "end_request_reason", "end_request_note"])
         if reason == EndReason.SAFETY:
+            others = [p for p in _current_places(locked) if p.pk != place.pk]
             _match_end(locked, EndReason.SAFETY, note)
             _referral_step(referral, "requeue")
-            notices.notify_ended_for_safety(locked, place)
+            notices.notify_ended_for_safety(locked, place, others)
         else:
             notices.notify_end_requested(locked, place)
     return locked

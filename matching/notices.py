@@ -131,10 +131,20 @@ def notify_end_requested(match: Match, place) -> None:
     )
 
 
-def notify_ended_for_safety(match: Match, place) -> None:
-    """A volunteer ended a match for safety reasons: it took effect at once; the coordinators
-    must follow up."""
+def notify_ended_for_safety(match: Match, place, others) -> None:
+    """A volunteer ended a match for safety reasons: it took effect at once; any other volunteer
+    of the match must stop too, and the coordinators must follow up."""
     referral = match.referral
+    for user in _volunteer_users(others):
+        email_after_commit(
+            [user],
+            _("Your match %s has ended") % referral.alias,
+            _(
+                "The match with %(alias)s has ended at once. Please do not contact the "
+                "participant any more. Your coordinator will be in touch."
+            )
+            % {"alias": referral.alias},
+        )
     email_after_commit(
         _coordinators(referral),
         _("Match %s ended for safety reasons") % referral.alias,

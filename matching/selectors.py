@@ -152,6 +152,7 @@ def match_runs_visible_to(user: User) -> QuerySet[MatchRun]:
         | Q(scope=MatchRun.Scope.SITE, site__coordinators=user)
         | Q(scope=MatchRun.Scope.CRISIS_CENTRE, crisis_centre__programme_sites__coordinators=user)
         | Q(scope=MatchRun.Scope.PROGRAMME, programme__sites__coordinators=user)
+        | Q(scope=MatchRun.Scope.REPLACEMENT, match__referral__site__coordinators=user)
     ).distinct()
 
 

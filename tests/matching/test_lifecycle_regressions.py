@@ -420,3 +420,33 @@ def test_a_volunteer_proposed_by_another_run_meanwhile_is_not_proposed_twice(mon
     assert fresh(first).proposals.count() == 0
     assert first.unmatched.get().reason == "capacity_taken"
     assert (fresh(mine).status, fresh(theirs).status) == ("waiting", "proposed")
+
+
+def test_a_volunteer_ending_for_safety_stops_the_other_family_volunteer_too(
+    run_now, django_capture_on_commit_callbacks
+):
+    _site, _staff, _coordinator, referral, match, first, second = family_match(run_now)
+    with_email(second.user, "andre@example.no")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.match_end_request(match, by=first.user, reason=Match.EndReason.SAFETY)
+
+    (message,) = [m for m in mail.outbox if m.to == ["andre@example.no"]]
+    assert referral.alias in message.subject and "not contact" in message.body
+    assert participant_view_for(fresh(match), second)["municipality"] is None
+    assert (fresh(first).commitments, fresh(second).commitments) == (0, 0)
+
+
+def test_a_note_on_ending_a_match_that_holds_an_id_number_is_refused(run_now):
+    site, _staff, coordinator = site_with_people()
+    waiting_referral(site, languages=["ar"])
+    ready_volunteer()
+    match = lifecycle.proposal_approve(run_now(site, coordinator).proposals.get(), by=coordinator)
+
+    with pytest.raises(ValidationError) as refused:
+        lifecycle.match_end(
+            match, by=coordinator, reason="other", note="Fnr 01017012345", requeue=True
+        )
+
+    assert "note" in refused.value.message_dict
+    assert fresh(match).status == Match.Status.AWAITING_AGREEMENT
