@@ -266,6 +266,10 @@ SPECTACULAR_SETTINGS = {
         "MatchStatusEnum": "matching.models.Match.Status",
         "GenderEnum": "programmes.models.Gender",
         "PolitiattestTypeEnum": "programmes.models.PolitiattestType",
+        "MatchEndReasonEnum": "matching.models.Match.EndReason",
+        "EndReasonEnum": "matching.api.END_REASON_CHOICES",
+        "ReferralClosureReasonEnum": "programmes.models.Referral.ClosureReason",
+        "WithdrawalReasonEnum": "programmes.models.Referral.WithdrawalReason",
     },
 }
 

@@ -1,4 +1,8 @@
-"""Back office for match runs and their review. Coordinators see their own sites' work only."""
+"""Back office for match runs and their review. Coordinators see their own sites' work only.
+
+Everything here is read-only: states change only through matching/lifecycle.py, here by the
+proposal actions, which refuse what the portal refuses (approving a proposal whose volunteer's
+vetting runs out during the agreement needs the acknowledgement given in the portal or API)."""
 
 from operator import attrgetter
 
@@ -6,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from matching.lifecycle import MatchConflict, proposal_approve, proposal_reject
@@ -14,6 +19,7 @@ from matching.models import (
     AgreementTerms,
     Match,
     MatchRun,
+    MatchVolunteer,
     Proposal,
     ProposalPair,
     UnmatchedReferral,
@@ -64,7 +70,14 @@ class MatchRunAdmin(ReadOnlyAdmin):
 
 class PairInline(admin.TabularInline):
     model = ProposalPair
-    fields = ["volunteer", "distance_km", "overlap_hours", "shared_languages", "cost"]
+    fields = [
+        "volunteer",
+        "distance_km",
+        "overlap_hours",
+        "shared_languages",
+        "cost",
+        "vetting_expires_on",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -77,22 +90,36 @@ class RejectForm(forms.Form):
 @admin.register(Proposal)
 class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
     visible_to = proposals_visible_to
-    list_display = ["referral", "run", "status", "explanation", "cost"]
+    list_display = ["referral", "run", "status", "replaces", "explanation", "cost"]
     list_filter = ["status", "run__programme"]
     search_fields = ["referral__alias"]
     inlines = [PairInline]
     actions = ["approve", "reject"]
 
+    @admin.display(boolean=True, description=_("replacement volunteer"))
+    def replaces(self, proposal):
+        return proposal.replacement_for_id is not None
+
     @admin.display(description=_("explanation"))
     def explanation(self, proposal):
         return "; ".join(
             f"{pair.volunteer}: {pair.distance_km:.1f} km, {pair.overlap_hours:g} h/week, "
-            f"{', '.join(pair.shared_languages)}"
+            f"{', '.join(pair.shared_languages)}{self._expiry(pair)}"
             for pair in proposal.pairs.all()
+        )
+
+    @staticmethod
+    def _expiry(pair) -> str:
+        if pair.vetting_expires_on is None:
+            return ""
+        return ", " + _("vetting runs out on %s") % date_format(
+            pair.vetting_expires_on, "SHORT_DATE_FORMAT"
         )
 
     @admin.action(description=_("Approve the selected proposals"))
     def approve(self, request, queryset):
+        # Without the acknowledgement: a proposal whose vetting runs out during the agreement
+        # is refused with the reason, to be approved where the coordinator can confirm it.
         for proposal in queryset:
             self._review(request, proposal, lambda p: proposal_approve(p, by=request.user))
 
@@ -122,7 +149,7 @@ class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
             action(proposal)
             self.message_user(request, f"{proposal.referral}: {_('done')}", messages.SUCCESS)
         except (MatchConflict, ValidationError, PermissionDenied) as error:
-            text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+            text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
             self.message_user(request, f"{proposal.referral}: {text}", messages.ERROR)
 
 
@@ -137,11 +164,39 @@ class UnmatchedReferralAdmin(LogsReferralReads, ReadOnlyAdmin):
         return UnmatchedReferral.objects.filter(run__in=runs).select_related("referral", "run")
 
 
+class PlaceInline(admin.TabularInline):
+    """Who is in the match, who signed and who left (and why)."""
+
+    model = MatchVolunteer
+    fields = [
+        "volunteer",
+        "accepted_at",
+        "left_at",
+        "left_reason",
+        "end_requested_at",
+        "end_request_reason",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Match)
 class MatchAdmin(LogsReferralReads, ReadOnlyAdmin):
     visible_to = matches_visible_to
-    list_display = ["referral", "status", "created_at", "ended_at"]
-    list_filter = ["status"]
+    list_display = [
+        "referral",
+        "status",
+        "needs_replacement",
+        "closure_reason",
+        "created_at",
+        "ended_at",
+    ]
+    list_filter = ["status", "needs_replacement", "closure_reason"]
+    inlines = [PlaceInline]
 
 
 @admin.register(Agreement)

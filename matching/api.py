@@ -1,12 +1,12 @@
-"""API for matching: match runs (coordinators start and poll them), proposals (approve, reject),
-matches, agreements and their signatures, and the volunteer's own matches under /me/matches/.
+"""API for matching: match runs (coordinators start, poll and restart them), proposals (approve,
+reject), matches (end early, let one volunteer go, search for a replacement), agreements and their
+signatures, and the volunteer's own matches under /me/matches/ (asking to end one).
 
-Three reads are written here rather than in matching/selectors.py, which is being reworked in
-parallel: ``matches_managed_by``, ``matches_taken_part_in`` and ``participant_view_for``. They
-belong there next.
+Every change of state is one call into matching/lifecycle.py (or matching/services.py for runs),
+which refuses what no longer fits: 409 when the state moved on, 400 naming the field at fault.
 """
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from config.api import StrictSerializer
 from config.api_access import ADMIN, COORDINATOR, STAFF, VOLUNTEER, within_token_centre
 from matching import lifecycle
-from matching.lifecycle import proposal_approve, proposal_reject
+from matching.lifecycle import MatchConflict, proposal_approve, proposal_reject
 from matching.models import (
     Agreement,
     AgreementTerms,
@@ -38,12 +38,13 @@ from matching.selectors import (
     participant_view_for,
     proposals_visible_to,
 )
-from matching.services import match_run_start
+from matching.services import match_run_restart, match_run_start, replacement_search_start
 from programmes.api import SlotSerializer
 from programmes.audit import ApiReadsLogged, referral_ids_of
 from programmes.selectors import (
     crisis_centres_visible_to,
     programmes_visible_to,
+    referrals_coordinated_by,
     referrals_visible_to,
     sites_visible_to,
 )
@@ -65,7 +66,12 @@ class UnmatchedSerializer(serializers.ModelSerializer):
 
 
 class MatchRunSerializer(serializers.ModelSerializer):
+    """A run and its outcome. ``match`` is set for a replacement search; ``failure_text`` says in
+    words why a failed run failed (null otherwise)."""
+
     programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    failure_text = serializers.SerializerMethodField()
     unmatched = UnmatchedSerializer(many=True, read_only=True)
 
     class Meta:
@@ -76,7 +82,9 @@ class MatchRunSerializer(serializers.ModelSerializer):
             "scope",
             "site",
             "crisis_centre",
+            "match",
             "status",
+            "status_display",
             "phase",
             "progress",
             "on_date",
@@ -87,10 +95,13 @@ class MatchRunSerializer(serializers.ModelSerializer):
             "volunteers_considered",
             "proposals_made",
             "unmatched_count",
-            "error",
+            "failure_text",
             "unmatched",
         )
         read_only_fields = fields
+
+    def get_failure_text(self, run: MatchRun) -> str | None:
+        return str(run.failure_text) if run.status == MatchRun.Status.FAILED else None
 
 
 class MatchRunStartSerializer(StrictSerializer):
@@ -115,12 +126,18 @@ class ProposalPairSerializer(serializers.ModelSerializer):
             "overlap_hours",
             "shared_languages",
             "cost",
+            "vetting_expires_on",
         )
         read_only_fields = fields
 
 
 class ProposalSerializer(serializers.ModelSerializer):
+    """A proposal for review. ``replacement_for`` is the match a replacement would join;
+    ``vetting_expires_during_agreement`` says approving needs ``acknowledge_vetting_expiry``."""
+
     referral_alias = serializers.CharField(source="referral.alias", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    vetting_expires_during_agreement = serializers.BooleanField(read_only=True)
     pairs = ProposalPairSerializer(many=True, read_only=True)
 
     class Meta:
@@ -130,10 +147,13 @@ class ProposalSerializer(serializers.ModelSerializer):
             "run",
             "referral",
             "referral_alias",
+            "replacement_for",
             "status",
+            "status_display",
             "cost",
             "reviewed_at",
             "rejection_reason",
+            "vetting_expires_during_agreement",
             "pairs",
         )
         read_only_fields = fields
@@ -143,12 +163,70 @@ class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300, allow_blank=True)
 
 
+class ApproveSerializer(StrictSerializer):
+    acknowledge_vetting_expiry = serializers.BooleanField(
+        default=False,
+        help_text=_(
+            "Needed when a volunteer's vetting runs out before the agreement would end "
+            "(vetting_expires_during_agreement): you know, and will follow up the renewal."
+        ),
+    )
+
+
+END_REASON_CHOICES = [(reason.value, reason.label) for reason in lifecycle.END_REASONS]
+
+
+class EndRequestSerializer(StrictSerializer):
+    """Why a match (or one volunteer's part in it) ends; the note is optional."""
+
+    reason = serializers.ChoiceField(choices=END_REASON_CHOICES)
+    note = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+
+
+class MatchEndSerializer(EndRequestSerializer):
+    requeue = serializers.BooleanField(
+        help_text=_(
+            "true: the referral goes back to the queue to find someone new; "
+            "false: the referral closes with this reason."
+        )
+    )
+
+
+class VolunteerReleaseSerializer(EndRequestSerializer):
+    volunteer = serializers.IntegerField(help_text=_("The id of a volunteer in this match."))
+
+
+def end_reason_field():
+    """A reason that is blank until there is one."""
+    return serializers.ChoiceField(
+        choices=Match.EndReason.choices, allow_blank=True, read_only=True
+    )
+
+
 class MatchPlaceSerializer(serializers.ModelSerializer):
+    """One volunteer's place: who signed, who left and why, who asked to end."""
+
     volunteer_name = serializers.CharField(source="volunteer", read_only=True)
+    left_reason = end_reason_field()
+    end_request_reason = end_reason_field()
+    left_reason_display = serializers.CharField(source="get_left_reason_display", read_only=True)
+    end_request_reason_display = serializers.CharField(
+        source="get_end_request_reason_display", read_only=True
+    )
 
     class Meta:
         model = MatchVolunteer
-        fields = ("volunteer", "volunteer_name", "accepted_at")
+        fields = (
+            "volunteer",
+            "volunteer_name",
+            "accepted_at",
+            "left_at",
+            "left_reason",
+            "left_reason_display",
+            "end_requested_at",
+            "end_request_reason",
+            "end_request_reason_display",
+        )
         read_only_fields = fields
 
 
@@ -157,6 +235,11 @@ class MatchSerializer(serializers.ModelSerializer):
 
     referral_alias = serializers.CharField(source="referral.alias", read_only=True)
     programme = serializers.CharField(source="referral.site.programme.slug", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    closure_reason = end_reason_field()
+    closure_reason_display = serializers.CharField(
+        source="get_closure_reason_display", read_only=True
+    )
     volunteers = MatchPlaceSerializer(many=True, read_only=True)
     agreement = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
@@ -168,8 +251,12 @@ class MatchSerializer(serializers.ModelSerializer):
             "referral_alias",
             "programme",
             "status",
+            "status_display",
+            "needs_replacement",
             "created_at",
             "ended_at",
+            "closure_reason",
+            "closure_reason_display",
             "end_reason",
             "volunteers",
             "agreement",
@@ -185,16 +272,60 @@ class ParticipantSerializer(serializers.Serializer):
     availability = SlotSerializer(many=True, allow_null=True)
 
 
+class OwnPlaceSerializer(serializers.ModelSerializer):
+    """The volunteer's own place in the match; never another volunteer's."""
+
+    left_reason = end_reason_field()
+    end_request_reason = end_reason_field()
+    left_reason_display = serializers.CharField(source="get_left_reason_display", read_only=True)
+    end_request_reason_display = serializers.CharField(
+        source="get_end_request_reason_display", read_only=True
+    )
+
+    class Meta:
+        model = MatchVolunteer
+        fields = (
+            "accepted_at",
+            "left_at",
+            "left_reason",
+            "left_reason_display",
+            "end_requested_at",
+            "end_request_reason",
+            "end_request_reason_display",
+        )
+        read_only_fields = fields
+
+
 class OwnMatchSerializer(serializers.ModelSerializer):
-    """A match as its volunteer sees it: the participant only as far as the agreement allows."""
+    """A match as its volunteer sees it: the participant only as far as the agreement allows,
+    their own place, and whether the match waits for a replacement volunteer. No notes."""
 
     programme = serializers.CharField(source="referral.site.programme.slug", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    closure_reason = end_reason_field()
+    closure_reason_display = serializers.CharField(
+        source="get_closure_reason_display", read_only=True
+    )
     agreement = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    place = OwnPlaceSerializer(source="own_place", read_only=True, allow_null=True)
     participant = ParticipantSerializer(read_only=True)
 
     class Meta:
         model = Match
-        fields = ("id", "programme", "status", "created_at", "ended_at", "agreement", "participant")
+        fields = (
+            "id",
+            "programme",
+            "status",
+            "status_display",
+            "needs_replacement",
+            "created_at",
+            "ended_at",
+            "closure_reason",
+            "closure_reason_display",
+            "agreement",
+            "place",
+            "participant",
+        )
         read_only_fields = fields
 
 
@@ -206,10 +337,14 @@ class TermsSerializer(serializers.ModelSerializer):
 
 
 class AgreementSerializer(serializers.ModelSerializer):
-    """Terms and the state of the signatures; no names, so every party reads the same."""
+    """Terms and the state of the signatures; no names, so every party reads the same.
+    ``volunteers_needed`` is the programme's number; ``volunteers_accepted`` counts the
+    volunteers still in the match who accepted (not those who left)."""
 
     programme = serializers.CharField(source="match.referral.site.programme.slug", read_only=True)
     match_status = serializers.CharField(source="match.status", read_only=True)
+    match_status_display = serializers.CharField(source="match.get_status_display", read_only=True)
+    needs_replacement = serializers.BooleanField(source="match.needs_replacement", read_only=True)
     terms = TermsSerializer(read_only=True)
     volunteers_needed = serializers.IntegerField(read_only=True)
     volunteers_accepted = serializers.IntegerField(read_only=True)
@@ -221,6 +356,8 @@ class AgreementSerializer(serializers.ModelSerializer):
             "match",
             "programme",
             "match_status",
+            "match_status_display",
+            "needs_replacement",
             "terms",
             "starts_on",
             "ends_on",
@@ -233,8 +370,34 @@ class AgreementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def validated(serializer_class, request) -> dict:
+    given = serializer_class(data=request.data)
+    given.is_valid(raise_exception=True)
+    return dict(given.validated_data)
+
+
+def runs_shown_to(user):
+    # A programme-wide run may list referrals of other sites; show only those in scope.
+    unmatched = UnmatchedReferral.objects.filter(
+        referral__in=referrals_visible_to(user)
+    ).select_related("referral")
+    return match_runs_visible_to(user).prefetch_related(Prefetch("unmatched", queryset=unmatched))
+
+
+def run_accepted(user, run: MatchRun) -> Response:
+    """202 with the queued run and its address, to poll for progress."""
+    run = runs_shown_to(user).get(pk=run.pk)
+    location = reverse("api:match-run-detail", args=[run.pk])
+    body = MatchRunSerializer(run).data
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+
 class MatchRunViewSet(ApiReadsLogged, viewsets.GenericViewSet):
-    roles = {**read_roles({ADMIN, COORDINATOR}), "create": {ADMIN, COORDINATOR}}
+    roles = {
+        **read_roles({ADMIN, COORDINATOR}),
+        "create": {ADMIN, COORDINATOR},
+        "restart": {ADMIN, COORDINATOR},
+    }
     serializer_class = MatchRunSerializer
     filterset_fields = ("status", "scope")
     ordering_fields = ("created_at", "finished_at")
@@ -243,12 +406,7 @@ class MatchRunViewSet(ApiReadsLogged, viewsets.GenericViewSet):
         return referral_ids_of(*(run.unmatched.all() for run in runs))
 
     def get_queryset(self):
-        # A programme-wide run may list referrals of other sites; show only those in scope.
-        unmatched = UnmatchedReferral.objects.filter(
-            referral__in=referrals_visible_to(self.request.user)
-        ).select_related("referral")
-        runs = match_runs_visible_to(self.request.user)
-        return runs.prefetch_related(Prefetch("unmatched", queryset=unmatched))
+        return runs_shown_to(self.request.user)
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -260,13 +418,16 @@ class MatchRunViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     @extend_schema(request=MatchRunStartSerializer, responses={202: MatchRunSerializer})
     def create(self, request):
         """Start a run: it is queued and answers 202 at once; poll its URL for progress."""
-        given = MatchRunStartSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        run = match_run_start(started_by=request.user, **self._targets(given.validated_data))
-        run = self.get_queryset().get(pk=run.pk)
-        location = reverse("api:match-run-detail", args=[run.pk])
-        body = MatchRunSerializer(run).data
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+        given = validated(MatchRunStartSerializer, request)
+        run = match_run_start(started_by=request.user, **self._targets(given))
+        return run_accepted(request.user, run)
+
+    @extend_schema(request=None, responses={202: MatchRunSerializer})
+    @action(detail=True, methods=["post"])
+    def restart(self, request, pk=None):
+        """Start a failed run again as a new attempt (the failed one saved nothing); 409 if the
+        run did not fail."""
+        return run_accepted(request.user, match_run_restart(self.get_object(), by=request.user))
 
     def _targets(self, given: dict) -> dict:
         user = self.request.user
@@ -313,10 +474,13 @@ class ProposalViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(ProposalSerializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses={201: MatchSerializer})
+    @extend_schema(request=ApproveSerializer, responses={201: MatchSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        match = proposal_approve(self.get_object(), by=request.user)
+        """Approve: a new match awaiting its agreement, or, for a replacement, the match the
+        volunteer joins. 400 on acknowledge_vetting_expiry when it is needed and not given."""
+        given = validated(ApproveSerializer, request)
+        match = proposal_approve(self.get_object(), by=request.user, **given)
         location = reverse("api:match-detail", args=[match.pk])
         body = MatchSerializer(matches_visible_to(request.user).get(pk=match.pk)).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
@@ -324,27 +488,80 @@ class ProposalViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     @extend_schema(request=ReasonSerializer, responses=ProposalSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        given = ReasonSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        proposal = proposal_reject(self.get_object(), by=request.user, **given.validated_data)
+        given = validated(ReasonSerializer, request)
+        proposal = proposal_reject(self.get_object(), by=request.user, **given)
         return Response(ProposalSerializer(self.get_queryset().get(pk=proposal.pk)).data)
 
 
 class MatchViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
-    roles = read_roles(MANAGERS)
+    """Matches as those who manage them see them. The site's coordinator (or an admin) ends a
+    match early, lets one volunteer go, or searches for a replacement volunteer."""
+
+    coordinator_actions = ("end", "release_volunteer", "replacement_search")
+    roles = {
+        **read_roles(MANAGERS),
+        "end": {ADMIN, COORDINATOR},
+        "release_volunteer": {ADMIN, COORDINATOR},
+        "replacement_search": {ADMIN, COORDINATOR},
+    }
     serializer_class = MatchSerializer
-    filterset_fields = ("status", "referral")
+    filterset_fields = ("status", "referral", "needs_replacement")
     ordering_fields = ("created_at",)
 
     def get_queryset(self):
-        matches = matches_managed_by(self.request.user).prefetch_related("volunteers__volunteer")
+        user = self.request.user
+        matches = matches_managed_by(user).select_related("referral__site__programme")
+        matches = matches.prefetch_related("volunteers__volunteer__user")
+        if self.action in self.coordinator_actions:
+            matches = matches.filter(referral__in=referrals_coordinated_by(user))
         return within_token_centre(self.request, matches, "referral__site__crisis_centre")
+
+    @extend_schema(request=MatchEndSerializer, responses=MatchSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        """End the match now, with a reason: the referral goes back to the queue (requeue) or
+        closes. The volunteers lose sight of the participant at once; 409 if it already ended."""
+        given = validated(MatchEndSerializer, request)
+        match = lifecycle.match_end(self.get_object(), by=request.user, **given)
+        return self._respond(match)
+
+    @extend_schema(request=VolunteerReleaseSerializer, responses=MatchSerializer)
+    @action(detail=True, methods=["post"], url_path="release-volunteer")
+    def release_volunteer(self, request, pk=None):
+        """Let one volunteer go (after they asked to end, say). With others left the match needs
+        a replacement; with nobody left it ends and the referral waits again."""
+        given = validated(VolunteerReleaseSerializer, request)
+        match = self.get_object()
+        volunteer = _current_volunteer(match, given.pop("volunteer"))
+        lifecycle.match_volunteer_release(match, volunteer=volunteer, by=request.user, **given)
+        return self._respond(match)
+
+    @extend_schema(request=None, responses={202: MatchRunSerializer})
+    @action(detail=True, methods=["post"], url_path="replacement-search")
+    def replacement_search(self, request, pk=None):
+        """Search for one volunteer to join the volunteers still in the match, with every rule
+        applied; the proposal is reviewed like any other. 409 if nobody is missing."""
+        run = replacement_search_start(self.get_object(), by=request.user)
+        return run_accepted(request.user, run)
+
+    def _respond(self, match: Match) -> Response:
+        return Response(MatchSerializer(self.get_queryset().get(pk=match.pk)).data)
+
+
+def _current_volunteer(match: Match, volunteer_id: int):
+    """The volunteer of a place in this match, still in it."""
+    place = next((p for p in match.volunteers.all() if p.volunteer_id == volunteer_id), None)
+    if place is None:
+        raise ValidationError({"volunteer": [_("This volunteer is not part of this match.")]})
+    if place.left_at is not None:
+        raise MatchConflict(_("%s has already left this match.") % place.volunteer)
+    return place.volunteer
 
 
 class OwnMatchViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
     """The volunteer's own matches (/api/v1/me/matches/)."""
 
-    roles = read_roles({VOLUNTEER})
+    roles = {**read_roles({VOLUNTEER}), "ask_to_end": {VOLUNTEER}}
     serializer_class = OwnMatchSerializer
     filterset_fields = ("status",)
     ordering_fields = ("created_at",)
@@ -356,12 +573,29 @@ class OwnMatchViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
 
     def get_serializer(self, instance=None, *args, **kwargs):
         if instance is not None:
+            volunteer = self.request.user.volunteer
             for match in instance if kwargs.get("many") else [instance]:
-                match.participant = participant_view_for(match, self.request.user.volunteer)
+                match.participant = participant_view_for(match, volunteer)
+                match.own_place = next(
+                    (p for p in match.volunteers.all() if p.volunteer_id == volunteer.pk), None
+                )
         return super().get_serializer(instance, *args, **kwargs)
+
+    @extend_schema(request=EndRequestSerializer, responses=OwnMatchSerializer)
+    @action(detail=True, methods=["post"], url_path="ask-to-end")
+    def ask_to_end(self, request, pk=None):
+        """Ask the coordinator to end your part in this match; they confirm it. For safety
+        reasons the match ends at once and you see only the participant's alias."""
+        given = validated(EndRequestSerializer, request)
+        match = lifecycle.match_end_request(self.get_object(), by=request.user, **given)
+        return Response(self.get_serializer(self.get_queryset().get(pk=match.pk)).data)
 
 
 class AgreementViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
+    """Agreements and their signatures. The coordinator countersigns last, after every volunteer
+    and the crisis centre (400 on ``agreement`` naming who is still awaited); any step on an
+    ended match is 409."""
+
     roles = {
         **read_roles({*MANAGERS, VOLUNTEER}),
         "accept": {VOLUNTEER},
@@ -374,11 +608,12 @@ class AgreementViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ("starts_on", "id")
 
     def get_queryset(self):
+        current = Q(match__volunteers__left_at__isnull=True)
         agreements = agreements_visible_to(self.request.user).annotate(
-            volunteers_needed=Count("match__volunteers", distinct=True),
+            volunteers_needed=F("match__referral__site__programme__volunteers_per_referral"),
             volunteers_accepted=Count(
                 "match__volunteers",
-                filter=Q(match__volunteers__accepted_at__isnull=False),
+                filter=current & Q(match__volunteers__accepted_at__isnull=False),
                 distinct=True,
             ),
         )
@@ -395,9 +630,8 @@ class AgreementViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=ReasonSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
-        given = ReasonSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        lifecycle.agreement_decline(self.get_object(), by=request.user, **given.validated_data)
+        given = validated(ReasonSerializer, request)
+        lifecycle.agreement_decline(self.get_object(), by=request.user, **given)
         return self._respond()
 
     @extend_schema(request=None, responses=AgreementSerializer)

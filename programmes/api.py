@@ -1,6 +1,6 @@
 """API for the programmes app: programmes and sites, municipality and postal-code look-ups, and
-referrals (crisis-centre staff submit, change while waiting and withdraw; coordinators accept
-into the queue). Each view reads through a scoped selector and calls one service."""
+referrals (crisis-centre staff submit and change them; coordinators accept them into the queue;
+either withdraws one). Each view reads through a scoped selector and calls one service."""
 
 import django_filters
 from django.db import transaction
@@ -92,10 +92,24 @@ class PostalCodeSerializer(serializers.ModelSerializer):
 
 
 class ReferralSerializer(serializers.ModelSerializer):
-    """What crisis-centre staff, coordinators and admins read about a referral. Never for
-    volunteers: they see a participant through matching.api's OwnMatchSerializer only."""
+    """What crisis-centre staff, coordinators and admins read about a referral: also why it was
+    closed or withdrawn. Never for volunteers: they see a participant through matching.api's
+    OwnMatchSerializer only."""
 
     programme = serializers.CharField(source="site.programme.slug", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    closure_reason = serializers.ChoiceField(
+        choices=Referral.ClosureReason.choices, allow_blank=True, read_only=True
+    )
+    withdrawal_reason = serializers.ChoiceField(
+        choices=Referral.WithdrawalReason.choices, allow_blank=True, read_only=True
+    )
+    closure_reason_display = serializers.CharField(
+        source="get_closure_reason_display", read_only=True
+    )
+    withdrawal_reason_display = serializers.CharField(
+        source="get_withdrawal_reason_display", read_only=True
+    )
     postal_code = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     municipality = serializers.SlugRelatedField(slug_field="number", read_only=True)
     volunteer_gender = serializers.ChoiceField(
@@ -116,6 +130,12 @@ class ReferralSerializer(serializers.ModelSerializer):
             "site",
             "programme",
             "status",
+            "status_display",
+            "closure_reason",
+            "closure_reason_display",
+            "withdrawal_reason",
+            "withdrawal_reason_display",
+            "withdrawal_note",
             "adults",
             "children_birth_years",
             "postal_code",
@@ -267,16 +287,17 @@ class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     filterset_class = ReferralFilter
     ordering_fields = ("submitted_at", "status_changed_at", "waiting_since", "alias")
     if_match_methods = ("PATCH",)
-    # Changing or withdrawing is for the referring centre's staff; accepting for coordinators.
+    # Changing is for the referring centre's staff, accepting for the site's coordinators;
+    # withdrawing for either (matching.lifecycle.referral_withdraw checks it again).
     selectors_by_action = {
         "partial_update": referrals_referred_by,
-        "withdraw": referrals_referred_by,
         "accept": referrals_coordinated_by,
     }
 
     def get_queryset(self):
         selector = self.selectors_by_action.get(self.action, referrals_visible_to)
-        return within_token_centre(self.request, selector(self.request.user), "site__crisis_centre")
+        referrals = selector(self.request.user).prefetch_related("avoid_municipalities")
+        return within_token_centre(self.request, referrals, "site__crisis_centre")
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -315,7 +336,9 @@ class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     @extend_schema(request=WithdrawSerializer, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        """Withdraw from any open state: pending proposals are withdrawn, an open match ends."""
+        """Withdraw from any open state, with a reason: pending proposals are withdrawn and free
+        their volunteers, an open match ends at once. 400 on ``status`` if it is already closed
+        or withdrawn."""
         given = WithdrawSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         referral = referral_withdraw(self.get_object(), by=request.user, **given.validated_data)
@@ -324,6 +347,7 @@ class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
+        """Take a submitted referral into the queue; 400 on ``status`` from any other status."""
         return self._respond(referral_accept(self.get_object(), by=request.user))
 
     def _site(self, site_id: int) -> ProgrammeSite:
