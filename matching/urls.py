@@ -6,6 +6,11 @@ urlpatterns = [
     path("check-ins/<int:pk>/", views.check_in, name="check_in"),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
     path(
+        "agreements/<int:pk>/ask-to-end/",
+        views.agreement_end_request,
+        name="agreement_end_request",
+    ),
+    path(
         "agreements/<int:pk>/<str:step>/",
         views.agreement_sign,
         name="agreement_sign",
@@ -16,8 +21,25 @@ urlpatterns = [
         views.referral_accept_view,
         name="referral_accept",
     ),
+    path("coordinator/matches/<int:pk>/", views.match_detail, name="coordinator_match"),
+    path("coordinator/matches/<int:pk>/end/", views.match_end_view, name="match_end"),
+    path(
+        "coordinator/matches/<int:pk>/volunteers/<int:place_pk>/release/",
+        views.match_volunteer_release_view,
+        name="match_volunteer_release",
+    ),
+    path(
+        "coordinator/matches/<int:pk>/replacement/",
+        views.match_replacement_search,
+        name="match_replacement_search",
+    ),
     path("coordinator/runs/", views.match_run_start_view, name="match_run_start"),
     path("coordinator/runs/<int:pk>/", views.match_run_detail, name="match_run"),
+    path(
+        "coordinator/runs/<int:pk>/restart/",
+        views.match_run_restart_view,
+        name="match_run_restart",
+    ),
     path(
         "coordinator/proposals/<int:pk>/<str:decision>/",
         views.proposal_review,

@@ -5,7 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from programmes.models import Gender, Municipality, ProgrammeSite, Referral
+from programmes.models import Gender, Municipality, ProgrammeSite, Referral, validate_alias
 from programmes.services import ReferralInput
 
 AVAILABILITY_ROWS = 4
@@ -47,6 +47,51 @@ def municipalities_for_lookup():
 
 def _codes(text: str) -> list[str]:
     return [code.strip().lower() for code in text.replace(",", " ").split() if code.strip()]
+
+
+class ActionForm(forms.Form):
+    """A form that confirms one step of a service. The service decides; its errors go back next
+    to the field they name, anything else above the form."""
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error.messages)
+            return
+        for name, messages in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages)
+
+    @property
+    def has_any_errors(self) -> bool:
+        return bool(self.errors)
+
+    @property
+    def http_status(self) -> int:
+        return 400 if self.is_bound and self.errors else 200
+
+
+def note_field(max_length: int, help_text) -> forms.CharField:
+    """An optional short note that must not carry an ID number, phone number or e-mail."""
+    return forms.CharField(
+        label=_("Short note (optional)"),
+        required=False,
+        max_length=max_length,
+        validators=[validate_alias],
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": max_length}),
+    )
+
+
+class WithdrawForm(ActionForm):
+    reason = forms.ChoiceField(
+        label=_("Why is the referral withdrawn?"),
+        choices=Referral.WithdrawalReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose why the referral is withdrawn.")},
+    )
+    note = note_field(
+        Referral._meta.get_field("withdrawal_note").max_length,
+        _("Kept with the referral. Never names, addresses or ID numbers."),
+    )
 
 
 class AvailabilityForm(forms.Form):

@@ -3,17 +3,27 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
 
+from matching import wording
 from matching.lifecycle import OPEN_REFERRAL, referral_withdraw
-from matching.selectors import agreements_awaiting, check_ins_due_for, matches_taken_part_in
+from matching.models import Match
+from matching.selectors import (
+    agreements_awaiting,
+    check_ins_due_for,
+    matches_taken_part_in,
+    participant_view_for,
+)
 from programmes.audit import referral_ids_of, referrals_log_read
-from programmes.forms import ReferralForm, municipalities_for_lookup
+from programmes.forms import ReferralForm, WithdrawForm, municipalities_for_lookup
+from programmes.models import Referral
 from programmes.selectors import (
     referral_waiting_by_site,
+    referrals_coordinated_by,
     referrals_referred_by,
     referrals_visible_to,
     sites_visible_to,
@@ -38,12 +48,34 @@ def home(request):
         "volunteer_gaps": _own_vetting_gaps(user),
         "volunteer_count": volunteers_visible_to(user).count(),
         "agreements_awaiting": agreements_awaiting(user),
-        "own_matches": matches_taken_part_in(user).select_related("referral__municipality"),
+        "own_matches": _own_matches(user),
         "check_ins_due": check_ins_due_for(user, timezone.localdate()),
+        "withdrawable": WITHDRAWABLE,
     }
-    shown = ("referrals", "agreements_awaiting", "own_matches", "check_ins_due")
-    referrals_log_read(user, referral_ids_of(*[context[key] for key in shown]), "portal")
+    shown = [context[key] for key in ("referrals", "agreements_awaiting", "check_ins_due")]
+    shown.append([row["match"] for row in context["own_matches"]])
+    referrals_log_read(user, referral_ids_of(*shown), "portal")
     return render(request, "programmes/home.html", context)
+
+
+def _own_matches(user) -> list[dict]:
+    """A volunteer's matches as they may see them: the municipality only while their place is
+    current in an open match, otherwise the alias and that it ended or they left."""
+    volunteer = getattr(user, "volunteer", None)
+    if volunteer is None:
+        return []
+    matches = matches_taken_part_in(user).select_related("referral__municipality", "agreement")
+    rows = []
+    for match in matches.prefetch_related("volunteers__volunteer__user"):
+        place = next(p for p in match.volunteers.all() if p.volunteer_id == volunteer.pk)
+        rows.append(
+            {
+                "match": match,
+                "participant": participant_view_for(match, volunteer),
+                "state": wording.own_part(match, place),
+            }
+        )
+    return rows
 
 
 def _own_vetting_gaps(user) -> dict[str, list[str]]:
@@ -67,7 +99,14 @@ def referral_list(request):
     referrals = referrals_referred_by(request.user)
     if not referrals.exists() and not _sites_referred_to(request.user).exists():
         raise PermissionDenied
-    context = {"referrals": referrals, "withdrawable": WITHDRAWABLE}
+    needing = Match.objects.filter(
+        referral__in=referrals, status__in=Match.OPEN_STATUSES, needs_replacement=True
+    )
+    context = {
+        "referrals": referrals,
+        "withdrawable": WITHDRAWABLE,
+        "needing_replacement": set(needing.values_list("referral_id", flat=True)),
+    }
     referrals_log_read(request.user, referrals, "portal")
     return render(request, "programmes/referral_list.html", context)
 
@@ -96,19 +135,80 @@ def referral_new(request):
     return render(request, "programmes/referral_form.html", context, status=form.http_status)
 
 
+def _withdrawable_referral(user, pk) -> Referral:
+    """Staff of the referring centre, the site's coordinators and admins may withdraw."""
+    for scoped in (referrals_referred_by(user), referrals_coordinated_by(user)):
+        referral = scoped.filter(pk=pk).first()
+        if referral is not None:
+            return referral
+    raise Http404
+
+
 @login_required
-@require_POST
 def referral_withdraw_view(request, pk):
-    referral = get_object_or_404(referrals_referred_by(request.user), pk=pk)
-    try:
-        referral_withdraw(
-            referral,
-            by=request.user,
-            reason=request.POST.get("reason", ""),
-            note=request.POST.get("note", ""),
+    """A confirmation page: what withdrawing does in this state, a reason, then the step."""
+    referral = _withdrawable_referral(request.user, pk)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral_withdraw(referral, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request, _("Referral %(alias)s is withdrawn.") % {"alias": referral.alias}
+            )
+            return redirect(_after_withdrawing(request.user, referral))
+    referral.refresh_from_db()
+    context = {
+        "referral": referral,
+        "form": form,
+        "open": referral.status in WITHDRAWABLE,
+        "consequences": _withdrawal_consequences(referral),
+        "back": _after_withdrawing(request.user, referral),
+    }
+    referrals_log_read(request.user, [referral.pk], "portal")
+    return render(request, "programmes/referral_withdraw.html", context, status=form.http_status)
+
+
+def _after_withdrawing(user, referral) -> str:
+    if referrals_referred_by(user).filter(pk=referral.pk).exists():
+        return "referral_list"
+    return "dashboard"
+
+
+def _withdrawal_consequences(referral: Referral) -> list[str]:
+    """What withdrawing does to a referral in its current state, in plain words."""
+    status = referral.status
+    said = {
+        Referral.Status.SUBMITTED: _("The coordinator no longer sees it among new referrals."),
+        Referral.Status.WAITING: _("It leaves the queue and is never proposed to a volunteer."),
+        Referral.Status.PROPOSED: _(
+            "The proposal waiting for the coordinator's review is withdrawn, and its volunteers "
+            "are free for other participants."
+        ),
+    }
+    lines = [said[status]] if status in said else []
+    match = referral.matches.filter(status__in=Match.OPEN_STATUSES).first()
+    if match is not None:
+        lines.append(_match_ends(match))
+    if status in WITHDRAWABLE:
+        lines.append(
+            _(
+                "The coordinator is told. Withdrawing cannot be undone: to start again, submit "
+                "a new referral."
+            )
         )
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, _("Referral %(alias)s is withdrawn.") % {"alias": referral.alias})
-    return redirect("referral_list")
+    return lines
+
+
+def _match_ends(match: Match) -> str:
+    places = match.volunteers.filter(left_at__isnull=True).select_related("volunteer__user")
+    names = ", ".join(str(place.volunteer) for place in places)
+    return ngettext(
+        "The match with %(names)s ends at once and the volunteer is told; from then on they "
+        "see nothing but the alias.",
+        "The match with %(names)s ends at once and the volunteers are told; from then on they "
+        "see nothing but the alias.",
+        len(places),
+    ) % {"names": names}
