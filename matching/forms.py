@@ -18,7 +18,7 @@ END_REQUEST_REASONS = [
     (EndReason.OTHER.value, _("Something else")),
 ]
 NEXT_STEPS = [
-    ("requeue", _("Find someone new: the referral goes back to the queue")),
+    ("requeue", _("Back to the queue: a later match run looks for another volunteer")),
     ("close", _("Close the referral: the participant gets no new volunteer")),
 ]
 

@@ -119,6 +119,15 @@ SIGNATURES = {
     "consent": lifecycle.agreement_record_consent,
     "countersign": lifecycle.agreement_countersign,
 }
+SIGNED = {
+    "accept": gettext_lazy("You have accepted the agreement."),
+    "consent": gettext_lazy("The participant's consent is recorded."),
+    "countersign": gettext_lazy("The agreement is countersigned and the match is active."),
+    "decline": gettext_lazy(
+        "You have declined the agreement. Your coordinator is told; you will not be proposed "
+        "for this participant again."
+    ),
+}
 
 
 @login_required
@@ -137,7 +146,7 @@ def agreement_sign(request, pk, step):
     except (PermissionDenied, ValidationError, lifecycle.MatchConflict) as error:
         messages.error(request, _error_text(error))
         return redirect("agreement", pk=pk)
-    messages.success(request, _("Saved."))
+    messages.success(request, SIGNED[step])
     return redirect("home")
 
 
