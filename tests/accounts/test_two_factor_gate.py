@@ -73,7 +73,7 @@ def pk_for(name: str, world: World, check_in: CheckIn) -> int:
         (("proposal",), world.proposal_x),
         (("volunteer_vetting",), world.volunteer),
         (("site",), world.site_x),
-        (("match", "own-match"), world.match_x),
+        (("match", "own-match", "coordinator_match"), world.match_x),
     ]
     bare = name.split(":")[-1]
     for prefixes, row in rows:
@@ -92,6 +92,7 @@ def admin_object_id(route: str) -> str:
 def value_for(parameter: str, name: str, route: str, world: World, check_in: CheckIn) -> str:
     values = {
         "pk": lambda: pk_for(name, world, check_in),
+        "place_pk": lambda: world.match_x.volunteers.get().pk,
         "object_id": lambda: (
             world.waiting_x.pk if name == "admin:view_on_site" else admin_object_id(route)
         ),

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from rest_framework.test import APIClient
 
+from matching.lifecycle import proposal_approve, referrals_propose
 from matching.models import Agreement, Match, MatchRun, Proposal, ProposalPair
-from matching.lifecycle import proposal_approve
 from programmes.models import ProgrammeSite, Referral
 from tests.auth import login_verified
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
@@ -52,7 +53,8 @@ def proposal_for(run: MatchRun, referral: Referral, volunteer: Volunteer) -> Pro
 
 def proposed_referral(site: ProgrammeSite, **fields) -> Referral:
     referral = waiting_referral(site, **fields)
-    Referral.objects.filter(pk=referral.pk).update(status=Referral.Status.PROPOSED)
+    with transaction.atomic():
+        referrals_propose([referral.pk])
     referral.refresh_from_db()
     return referral
 

@@ -120,5 +120,16 @@ def test_volunteer_declines_with_a_reason(world, client_for):
 def test_staff_see_matches_without_the_volunteers_private_details(world, client_for):
     match = client_for("staff_a").get(f"/api/v1/matches/{world.match_x.pk}/").json()
 
-    assert set(match["volunteers"][0]) == {"volunteer", "volunteer_name", "accepted_at"}
+    # Who signed and who left, with the reason's choice; never the notes the volunteer wrote.
+    assert set(match["volunteers"][0]) == {
+        "volunteer",
+        "volunteer_name",
+        "accepted_at",
+        "left_at",
+        "left_reason",
+        "left_reason_display",
+        "end_requested_at",
+        "end_request_reason",
+        "end_request_reason_display",
+    }
     assert "home_postal_code" not in json.dumps(match)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from matching import agreements
+from matching import lifecycle
 from tests.volunteers.factories import VettingRecordFactory, VolunteerFactory
 from volunteers.models import VettingRecord
 
@@ -138,6 +138,6 @@ def test_another_volunteer_cannot_see_the_match(world, client_for):
 
 
 def sign_everything(world) -> None:
-    agreements.agreement_accept(world.agreement_x, by=world.users["volunteer"])
-    agreements.agreement_record_consent(world.agreement_x, by=world.users["staff_a"])
-    agreements.agreement_countersign(world.agreement_x, by=world.users["coord_x"])
+    lifecycle.agreement_accept(world.agreement_x, by=world.users["volunteer"])
+    lifecycle.agreement_record_consent(world.agreement_x, by=world.users["staff_a"])
+    lifecycle.agreement_countersign(world.agreement_x, by=world.users["coord_x"])

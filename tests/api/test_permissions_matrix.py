@@ -7,12 +7,14 @@ Roles not named in a case answer 403 (their role may not do it); anonymous calle
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 from drf_spectacular.generators import EndpointEnumerator
 
 from config.api import etag_of
+from matching import lifecycle
 from tests.api.conftest import ROLES
 from tests.programmes.factories import UserFactory
 
@@ -28,6 +30,7 @@ class Case:
     target: str = ""
     body: dict = field(default_factory=dict)
     sees: tuple[str, ...] = ()  # for lists: the roles whose results hold ``target``
+    prepare: Callable | None = None  # brings the world's target to where the operation fits
 
     @property
     def key(self) -> tuple[str, str]:
@@ -46,6 +49,12 @@ REFERRAL_BODY = {
     "consent_given_on": "2026-11-01",
 }
 RUN_BODY = {"programme": "ressursvenn", "scope": "site", "site": "site_x"}
+
+
+def signed_by_all_but_the_coordinator(world) -> None:
+    lifecycle.agreement_accept(world.agreement_x, by=world.users["volunteer"])
+    lifecycle.agreement_record_consent(world.agreement_x, by=world.users["staff_a"])
+
 
 MATRIX = [
     Case("GET", "/api/v1/programmes/", ok(EVERYONE)),
@@ -84,7 +93,13 @@ MATRIX = [
         target="referral_x",
         body={"adults": 2},
     ),
-    Case("POST", "/api/v1/referrals/{id}/withdraw/", ok(("staff_a",), staff_b=404), "referral_x"),
+    Case(
+        "POST",
+        "/api/v1/referrals/{id}/withdraw/",
+        ok(("staff_a", "coord_x", "admin"), staff_b=404, coord_y=404),
+        target="referral_x",
+        body={"reason": "participant_declined"},
+    ),
     Case(
         "POST",
         "/api/v1/referrals/{id}/accept/",
@@ -101,6 +116,13 @@ MATRIX = [
     ),
     Case("GET", "/api/v1/match-runs/{id}/", ok(("coord_x", "admin"), coord_y=404), "run_x"),
     Case("POST", "/api/v1/match-runs/", ok(("coord_x", "admin"), 202, coord_y=400), body=RUN_BODY),
+    # The world's run did not fail, so restarting it is refused by the lifecycle, not the role.
+    Case(
+        "POST",
+        "/api/v1/match-runs/{id}/restart/",
+        ok(("coord_x", "admin"), 409, coord_y=404),
+        target="run_x",
+    ),
     Case(
         "GET",
         "/api/v1/proposals/",
@@ -135,8 +157,36 @@ MATRIX = [
         ok(("staff_a", "coord_x", "admin"), staff_b=404, coord_y=404),
         target="match_x",
     ),
+    Case(
+        "POST",
+        "/api/v1/matches/{id}/end/",
+        ok(("coord_x", "admin"), coord_y=404),
+        target="match_x",
+        body={"reason": "moved", "requeue": True},
+    ),
+    Case(
+        "POST",
+        "/api/v1/matches/{id}/release-volunteer/",
+        ok(("coord_x", "admin"), coord_y=404),
+        target="match_x",
+        body={"reason": "volunteer_ended", "volunteer": "volunteer"},
+    ),
+    # The world's match has all its volunteers, so a search is refused by the lifecycle.
+    Case(
+        "POST",
+        "/api/v1/matches/{id}/replacement-search/",
+        ok(("coord_x", "admin"), 409, coord_y=404),
+        target="match_x",
+    ),
     Case("GET", "/api/v1/me/matches/", ok(("volunteer",)), target="match_x", sees=("volunteer",)),
     Case("GET", "/api/v1/me/matches/{id}/", ok(("volunteer",)), target="match_x"),
+    Case(
+        "POST",
+        "/api/v1/me/matches/{id}/ask-to-end/",
+        ok(("volunteer",)),
+        target="match_x",
+        body={"reason": "moved", "note": "Jeg flytter til Tromsø."},
+    ),
     Case(
         "GET",
         "/api/v1/agreements/",
@@ -169,6 +219,7 @@ MATRIX = [
         "/api/v1/agreements/{id}/countersign/",
         ok(("coord_x",), coord_y=404),
         target="agreement_x",
+        prepare=signed_by_all_but_the_coordinator,
     ),
     Case("GET", "/api/v1/me/", ok(("volunteer",))),
     Case("PATCH", "/api/v1/me/", ok(("volunteer",)), body={"interests": "hiking"}),
@@ -211,8 +262,11 @@ def url_for(case: Case, world) -> str:
 
 
 def body_for(case: Case, world) -> dict:
-    site = world.site_x.pk
-    return {key: site if value == "site_x" else value for key, value in case.body.items()}
+    ids = {"site_x": world.site_x.pk, "volunteer": world.volunteer.pk}
+    return {
+        key: ids.get(value, value) if isinstance(value, str) else value
+        for key, value in case.body.items()
+    }
 
 
 def expected(case: Case, role: str) -> int:
@@ -234,6 +288,8 @@ def if_match_for(client, case: Case, url: str) -> dict:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", MATRIX, ids=lambda case: f"{case.method} {case.path}")
 def test_role_gets_the_expected_status(case, role, world, client_for):
+    if case.prepare:
+        case.prepare(world)
     client = client_for(role)
     url = url_for(case, world)
     headers = if_match_for(client, case, url)

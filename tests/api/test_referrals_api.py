@@ -145,14 +145,32 @@ def test_a_proposed_referral_can_no_longer_be_changed(world, client_for):
 
 
 def test_staff_withdraw_and_coordinator_accepts_into_the_queue(world, client_for):
-    accepted = client_for("coord_x").post(f"{URL}{world.referral_x.pk}/accept/")
-    withdrawn = client_for("staff_a").post(f"{URL}{world.referral_x.pk}/withdraw/")
+    url = f"{URL}{world.referral_x.pk}"
+    accepted = client_for("coord_x").post(f"{url}/accept/")
+    accepted_again = client_for("coord_x").post(f"{url}/accept/")
+    withdrawn = post(
+        client_for("staff_a"),
+        f"{url}/withdraw/",
+        {"reason": "help_elsewhere", "note": "Får hjelp fra kommunen"},
+    )
 
     assert accepted.json()["status"] == "waiting"
+    assert accepted_again.status_code == 400
+    assert "status" in accepted_again.json()
     assert withdrawn.json()["status"] == "withdrawn"
-    again = client_for("staff_a").post(f"{URL}{world.referral_x.pk}/withdraw/")
+    assert withdrawn.json()["withdrawal_reason"] == "help_elsewhere"
+    assert withdrawn.json()["withdrawal_note"] == "Får hjelp fra kommunen"
+    again = post(client_for("staff_a"), f"{url}/withdraw/", {"reason": "other"})
     assert again.status_code == 400
     assert "status" in again.json()
+
+
+def test_withdrawing_without_a_reason_is_a_400_on_reason_and_changes_nothing(world, client_for):
+    response = post(client_for("staff_a"), f"{URL}{world.referral_x.pk}/withdraw/", {})
+
+    assert response.status_code == 400
+    assert "reason" in response.json()
+    assert Referral.objects.get(pk=world.referral_x.pk).status == Referral.Status.SUBMITTED
 
 
 def test_lists_filter_order_and_page(world, client_for):

@@ -82,7 +82,11 @@ def test_token_never_acts_as_coordinator(world):
 def test_read_scope_may_not_write(world):
     _token, raw = token_for(world, scope="read")
 
-    response = bearer(raw).post(f"/api/v1/referrals/{world.referral_x.pk}/withdraw/")
+    response = bearer(raw).post(
+        f"/api/v1/referrals/{world.referral_x.pk}/withdraw/",
+        {"reason": "participant_declined"},
+        format="json",
+    )
 
     assert response.status_code == 403
 
@@ -90,7 +94,11 @@ def test_read_scope_may_not_write(world):
 def test_write_scope_may_write(world):
     _token, raw = token_for(world, scope="write")
 
-    response = bearer(raw).post(f"/api/v1/referrals/{world.referral_x.pk}/withdraw/")
+    response = bearer(raw).post(
+        f"/api/v1/referrals/{world.referral_x.pk}/withdraw/",
+        {"reason": "participant_declined"},
+        format="json",
+    )
 
     assert response.json()["status"] == "withdrawn"
 

@@ -3,9 +3,9 @@ nobody can add, change or delete a row there."""
 
 import pytest
 
+from matching.lifecycle import referral_accept
 from programmes.audit import referral_history, referrals_log_read
 from programmes.models import AuditLogEntry
-from programmes.services import referral_accept
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_nobody_may_add_change_or_delete_rows_in_the_admin(world, portal_as):
 def test_referral_history_lists_reads_and_changes_oldest_first(world):
     coordinator = world.users["coord_x"]
     referrals_log_read(coordinator, [world.referral_x], "portal")
-    referral_accept(world.referral_x)
+    referral_accept(world.referral_x, by=world.users["coord_x"])
     referrals_log_read(coordinator, [world.referral_x.pk], "export")
 
     history = referral_history(world.referral_x)
@@ -109,7 +109,7 @@ def test_admin_history_page_shows_the_referral_history(world, portal_as):
 
 
 def test_admin_row_page_shows_field_names_and_masked_values_only(world, portal_as):
-    referral_accept(world.referral_x)
+    referral_accept(world.referral_x, by=world.users["coord_x"])
     row = AuditLogEntry.objects.filter(object_id=world.referral_x.pk).latest("pk")
 
     response = portal_as("admin").get(f"{LOG}{row.pk}/change/")

@@ -9,11 +9,11 @@ from auditlog.context import set_actor
 
 from config.audit import MASK
 from matching.followup import referrals_flag_long_waits
+from matching.lifecycle import proposal_approve, referral_accept, referrals_propose
 from matching.models import Match, MatchVolunteer, Proposal
-from matching.lifecycle import proposal_approve
 from programmes.api_tokens import api_token_create
 from programmes.models import AuditLogEntry, Referral
-from programmes.services import referral_accept, referral_update, referrals_mark_proposed
+from programmes.services import referral_update
 from tests.auth import totp_device_for
 from tests.matching.factories import waiting_referral
 from volunteers.models import Volunteer
@@ -62,7 +62,7 @@ def test_a_change_of_the_note_alone_writes_no_row(world):
 
 
 def test_status_transition_keeps_the_status_values(world):
-    referral_accept(world.referral_x)
+    referral_accept(world.referral_x, by=world.users["coord_x"])
 
     [row] = changes_of(world.referral_x)
     assert row.changes["status"] == ["submitted", "waiting"]
@@ -85,7 +85,9 @@ def test_portal_change_records_the_user_id_and_channel_never_email_or_address(wo
     staff.save()
 
     response = portal_as("staff_a").post(
-        f"/referrals/{world.referral_x.pk}/withdraw/", REMOTE_ADDR="203.0.113.9"
+        f"/referrals/{world.referral_x.pk}/withdraw/",
+        {"reason": "participant_declined"},
+        REMOTE_ADDR="203.0.113.9",
     )
 
     assert response.status_code == 302
@@ -107,7 +109,11 @@ def test_api_change_with_a_token_is_the_token_users(world):
         user=staff, crisis_centre=world.site_x.crisis_centre, scope="write", name="fagsystem"
     )
 
-    response = bearer(raw).post(f"/api/v1/referrals/{world.referral_x.pk}/withdraw/")
+    response = bearer(raw).post(
+        f"/api/v1/referrals/{world.referral_x.pk}/withdraw/",
+        {"reason": "participant_declined"},
+        format="json",
+    )
 
     assert response.status_code == 200
     [row] = changes_of(world.referral_x)
@@ -133,7 +139,7 @@ def test_proposal_approval_logs_every_object_it_writes(world):
 def test_bulk_update_of_referrals_is_logged(world):
     referral = waiting_referral(world.site_x)
 
-    referrals_mark_proposed([referral.pk])
+    referrals_propose([referral.pk])
 
     [row] = changes_of(referral)
     assert row.changes["status"] == [Referral.Status.WAITING, Referral.Status.PROPOSED]

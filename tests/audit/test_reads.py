@@ -28,11 +28,15 @@ def test_volunteer_home_logs_the_referral_of_their_match(world, portal_as, reads
     assert reads_since() == [(world.users["volunteer"].pk, world.match_x.referral_id, "portal")]
 
 
-def test_coordinator_dashboard_logs_the_referrals_to_accept(world, portal_as, reads_since):
+def test_coordinator_dashboard_logs_the_referrals_to_accept_and_of_open_matches(
+    world, portal_as, reads_since
+):
     response = portal_as("coord_x").get("/coordinator/")
 
     assert response.status_code == 200
-    assert reads_since() == [(world.users["coord_x"].pk, world.referral_x.pk, "portal")]
+    coordinator = world.users["coord_x"].pk
+    shown = sorted({world.referral_x.pk, world.match_x.referral_id})
+    assert reads_since() == [(coordinator, pk, "portal") for pk in shown]
 
 
 def test_match_run_page_logs_the_proposed_referrals(world, portal_as, reads_since):

@@ -5,15 +5,15 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
-from matching.models import MatchRun
 from matching.lifecycle import proposal_approve
+from matching.models import MatchRun
 from tests.matching.factories import (
     municipality,
+    pending_proposal,
     ready_volunteer,
     site_with_people,
     waiting_referral,
 )
-from tests.matching.test_review import pending_proposal
 from tests.programmes.factories import ReferralFactory
 from volunteers.models import Volunteer
 

@@ -104,7 +104,7 @@ def test_a_family_gets_a_replacement_when_one_of_its_two_volunteers_declines(
     open_agreement_from_home(kari, alias)
     kari.get_by_label("Hvorfor takker du nei?").fill("Jeg flytter til Bergen")
     button(kari, "Takk nei").click()
-    say_saved(kari, "Lagret.")
+    say_saved(kari, "Du har takket nei til avtalen.")
     assert "Du gikk ut av denne koblingen" in region(kari, "Mine koblinger").inner_text()
     assert not region(kari, "Avtaler som venter på deg").count()
 
@@ -114,7 +114,7 @@ def test_a_family_gets_a_replacement_when_one_of_its_two_volunteers_declines(
     assert "Trenger en ny frivillig." in agreement
     assert "Kari: gikk ut" in agreement
     button(ola, "Godta avtalen").click()
-    say_saved(ola, "Lagret.")
+    say_saved(ola, "Du har godtatt avtalen.")
 
     newcomer = ready_volunteer("fritidsvenn", code="0152", user__first_name="Aisha")
     desk.get_by_role("link", name="Tilbake til oversikten").click()
@@ -135,15 +135,15 @@ def test_a_family_gets_a_replacement_when_one_of_its_two_volunteers_declines(
     aisha = open_watched(open_as, newcomer.user)
     open_agreement_from_home(aisha, alias)
     button(aisha, "Godta avtalen").click()
-    say_saved(aisha, "Lagret.")
+    say_saved(aisha, "Du har godtatt avtalen.")
     centre = open_watched(open_as, staff)
     open_agreement_from_home(centre, alias)
     button(centre, "Registrer deltakerens samtykke").click()
-    say_saved(centre, "Lagret.")
+    say_saved(centre, "Deltakerens samtykke er registrert.")
 
     desk.get_by_role("link", name=f"Avtale for {alias}").click()
     button(desk, "Kontrasigner").click()
-    say_saved(desk, "Lagret.")
+    say_saved(desk, "Avtalen er kontrasignert, og koblingen er aktiv.")
     desk.get_by_role("link", name="Koordinatoroversikt").click()
     region(desk, "Pågående koblinger").get_by_role("link", name=f"Kobling for {alias}").click()
     desk.get_by_role("link", name=f"Avtale for {alias}").click()

@@ -1,6 +1,9 @@
 import datetime
 
-from matching.models import AgreementTerms
+from django.db import transaction
+
+from matching import lifecycle
+from matching.models import AgreementTerms, MatchRun, Proposal, ProposalPair
 from programmes.models import Referral
 from tests.programmes.factories import (
     CrisisCentreFactory,
@@ -60,6 +63,73 @@ def ready_volunteer(programme_slug: str = "ressursvenn", code: str = "0150", **f
     )
     give_full_vetting(volunteer, chosen)
     return volunteer
+
+
+def pending_proposal(site, coordinator, volunteers, referral=None) -> Proposal:
+    """A run's proposal of ``volunteers`` for a waiting referral (a new one unless given), which
+    the lifecycle's own propose step has moved to proposed."""
+    referral = referral or waiting_referral(site, languages=["ar"])
+    with transaction.atomic():
+        run = MatchRun.objects.create(
+            programme=site.programme,
+            scope="site",
+            site=site,
+            on_date="2026-11-26",
+            rules={},
+            started_by=coordinator,
+            status="succeeded",
+        )
+        proposal = Proposal.objects.create(run=run, referral=referral, cost=1.0)
+        for volunteer in volunteers:
+            ProposalPair.objects.create(
+                proposal=proposal,
+                volunteer=volunteer,
+                distance_km=1.0,
+                overlap_hours=2.0,
+                shared_languages=["ar"],
+                cost=-4.0,
+            )
+        assert lifecycle.referrals_propose([referral.pk]) == {referral.pk}
+    return proposal
+
+
+def referral_at(status: str, site, staff, coordinator) -> Referral:
+    """A referral of ``site`` brought to ``status`` by the lifecycle's own steps, with as many
+    new volunteers as its programme puts in a match."""
+    Status = Referral.Status
+    if status == Status.SUBMITTED:
+        children = [2017] if site.programme.requires_children else []
+        return ReferralFactory(site=site, languages=["ar"], children_birth_years=children)
+    if status == Status.WAITING:
+        return lifecycle.referral_accept(
+            referral_at(Status.SUBMITTED, site, staff, coordinator), by=coordinator
+        )
+    if status == Status.WITHDRAWN:
+        waiting = referral_at(Status.WAITING, site, staff, coordinator)
+        reason = Referral.WithdrawalReason.MISTAKE
+        return lifecycle.referral_withdraw(waiting, by=staff, reason=reason)
+    slug = site.programme.slug
+    volunteers = [
+        ready_volunteer(slug, code=f"015{i}") for i in range(site.programme.volunteers_per_referral)
+    ]
+    referral = referral_at(Status.WAITING, site, staff, coordinator)
+    proposal = pending_proposal(site, coordinator, volunteers, referral)
+    if status != Status.PROPOSED:
+        match = lifecycle.proposal_approve(proposal, by=coordinator)
+        if status != Status.MATCHED:
+            _sign(match, staff, coordinator, volunteers)
+            if status == Status.CLOSED:
+                lifecycle.match_complete(match)
+    referral.refresh_from_db()
+    assert referral.status == status, (referral.status, status)
+    return referral
+
+
+def _sign(match, staff, coordinator, volunteers) -> None:
+    for volunteer in volunteers:
+        lifecycle.agreement_accept(match.agreement, by=volunteer.user)
+    lifecycle.agreement_record_consent(match.agreement, by=staff)
+    lifecycle.agreement_countersign(match.agreement, by=coordinator)
 
 
 __all__ = ["municipality"]

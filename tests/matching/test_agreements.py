@@ -1,17 +1,17 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from matching.agreements import (
+from matching.lifecycle import (
+    MatchConflict,
     agreement_accept,
     agreement_countersign,
     agreement_decline,
     agreement_record_consent,
+    proposal_approve,
 )
 from matching.models import Match, RejectedPair
-from matching.lifecycle import proposal_approve
 from programmes.models import Referral
-from tests.matching.factories import ready_volunteer, site_with_people
-from tests.matching.test_review import pending_proposal
+from tests.matching.factories import pending_proposal, ready_volunteer, site_with_people
 from volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +27,14 @@ def approved_match(programme_slug="ressursvenn", volunteers=1):
 def test_agreement_becomes_active_after_volunteer_consent_and_countersignature():
     match, staff, coordinator, (volunteer,) = approved_match()
     agreement = match.agreement
+    with pytest.raises(ValidationError, match="Countersign last"):
+        agreement_countersign(agreement, by=coordinator)
 
-    agreement_countersign(agreement, by=coordinator)
     agreement_accept(agreement, by=volunteer.user)
+    agreement_record_consent(agreement, by=staff)
     assert Match.objects.get(pk=match.pk).status == Match.Status.AWAITING_AGREEMENT
 
-    agreement_record_consent(agreement, by=staff)
+    agreement_countersign(agreement, by=coordinator)
 
     match.refresh_from_db()
     assert match.status == Match.Status.ACTIVE
@@ -47,12 +49,14 @@ def test_fritidsvenn_agreement_waits_for_both_volunteers_and_lasts_a_year():
         agreement.ends_on.month - agreement.starts_on.month
     ) >= 12
 
-    agreement_countersign(agreement, by=coordinator)
     agreement_record_consent(agreement, by=staff)
     agreement_accept(agreement, by=first.user)
+    with pytest.raises(ValidationError, match=str(second)):
+        agreement_countersign(agreement, by=coordinator)
     assert Match.objects.get(pk=match.pk).status == Match.Status.AWAITING_AGREEMENT
 
     agreement_accept(agreement, by=second.user)
+    agreement_countersign(agreement, by=coordinator)
     assert Match.objects.get(pk=match.pk).status == Match.Status.ACTIVE
 
 
@@ -82,5 +86,5 @@ def test_only_the_right_people_can_sign():
 def test_a_declined_agreement_cannot_be_accepted_afterwards():
     match, _staff, _coordinator, (volunteer,) = approved_match()
     agreement_decline(match.agreement, by=volunteer.user, reason="Har ikke tid")
-    with pytest.raises(ValidationError):
+    with pytest.raises(MatchConflict):
         agreement_accept(match.agreement, by=volunteer.user)

@@ -8,9 +8,13 @@ from django.utils import timezone
 from matching.models import CheckIn, Match, MatchRun, Proposal
 from programmes.models import Referral, VettingKind
 from tests.auth import login_verified
-from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
+from tests.matching.factories import (
+    pending_proposal,
+    ready_volunteer,
+    site_with_people,
+    waiting_referral,
+)
 from tests.matching.test_agreements import approved_match
-from tests.matching.test_review import pending_proposal
 from tests.programmes.factories import ReferralFactory
 from tests.volunteers.factories import VettingRecordFactory
 

@@ -5,18 +5,18 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from matching.lifecycle import proposal_approve
 from matching.models import Match
 from matching.selectors import dashboard_map_for, matches_per_month_for
-from matching.lifecycle import proposal_approve
 from programmes.models import Referral
 from tests.matching.factories import (
     municipality,
+    pending_proposal,
     ready_volunteer,
     site_with_people,
     waiting_referral,
 )
 from tests.matching.test_agreements import approved_match
-from tests.matching.test_review import pending_proposal
 from tests.programmes.factories import ReferralFactory
 from volunteers.models import Volunteer
 

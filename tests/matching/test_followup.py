@@ -6,24 +6,28 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from matching.agreements import (
-    agreement_accept,
-    agreement_countersign,
-    agreement_record_consent,
-    check_in_answer,
-)
+from matching.agreements import check_in_answer
 from matching.followup import (
     agreements_close_ended,
     check_ins_flag_overdue,
     referrals_flag_long_waits,
     vetting_warn_expiring,
 )
+from matching.lifecycle import (
+    agreement_accept,
+    agreement_countersign,
+    agreement_record_consent,
+    proposal_approve,
+)
 from matching.models import Match
-from matching.lifecycle import proposal_approve
 from programmes.models import Referral, VettingKind
 from programmes.services import ReferralInput, referral_submit
-from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
-from tests.matching.test_review import pending_proposal
+from tests.matching.factories import (
+    pending_proposal,
+    ready_volunteer,
+    site_with_people,
+    waiting_referral,
+)
 from volunteers.models import Volunteer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
@@ -122,14 +126,16 @@ def test_ended_agreement_closes_the_match_and_frees_the_volunteer(active_match):
     assert Volunteer.objects.get(pk=active_match.volunteers.get().volunteer_id).commitments == 0
 
 
-def test_volunteer_is_warned_once_thirty_days_before_vetting_expires(
+def test_volunteer_is_reminded_once_sixty_days_before_vetting_expires(
     django_capture_on_commit_callbacks,
 ):
     volunteer = ready_volunteer()
     with_email(volunteer.user, "frivillig@example.no")
-    volunteer.vetting.filter(kind=VettingKind.POLITIATTEST).update(
-        expires_on=TODAY + datetime.timedelta(days=30)
-    )
+    politiattest = volunteer.vetting.filter(kind=VettingKind.POLITIATTEST)
+    politiattest.update(expires_on=TODAY + datetime.timedelta(days=61))
+    assert vetting_warn_expiring(TODAY) == 0
+
+    politiattest.update(expires_on=TODAY + datetime.timedelta(days=60))
     with django_capture_on_commit_callbacks(execute=True):
         assert vetting_warn_expiring(TODAY) == 1
     assert vetting_warn_expiring(TODAY) == 0

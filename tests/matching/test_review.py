@@ -6,36 +6,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection
 
-from matching.models import Match, MatchRun, Proposal, ProposalPair, RejectedPair
 from matching.lifecycle import MatchConflict, proposal_approve, proposal_reject
+from matching.models import Match, Proposal, RejectedPair
 from programmes.models import Referral
-from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
+from tests.matching.factories import pending_proposal, ready_volunteer, site_with_people
 from volunteers.models import Volunteer
-
-
-def pending_proposal(site, coordinator, volunteers) -> Proposal:
-    referral = waiting_referral(site, languages=["ar"])
-    Referral.objects.filter(pk=referral.pk).update(status=Referral.Status.PROPOSED)
-    run = MatchRun.objects.create(
-        programme=site.programme,
-        scope="site",
-        site=site,
-        on_date="2026-11-26",
-        rules={},
-        started_by=coordinator,
-        status="succeeded",
-    )
-    proposal = Proposal.objects.create(run=run, referral=referral, cost=1.0)
-    for volunteer in volunteers:
-        ProposalPair.objects.create(
-            proposal=proposal,
-            volunteer=volunteer,
-            distance_km=1.0,
-            overlap_hours=2.0,
-            shared_languages=["ar"],
-            cost=-4.0,
-        )
-    return proposal
 
 
 @pytest.mark.django_db

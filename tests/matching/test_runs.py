@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from matching import engine
-from matching.models import MatchRun, Proposal, RejectedPair, UnmatchedReferral
 from matching.lifecycle import proposal_approve
+from matching.models import MatchRun, Proposal, RejectedPair, UnmatchedReferral
 from matching.services import match_run_execute, match_run_start
 from matching.tasks import match_run_task
 from programmes.models import Referral, VettingKind

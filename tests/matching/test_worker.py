@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
-from matching.lifecycle import agreement_accept, agreement_countersign, agreement_record_consent
+from matching.lifecycle import (
+    agreement_accept,
+    agreement_countersign,
+    agreement_record_consent,
+    proposal_approve,
+)
 from matching.models import Match, MatchRun
-from matching.lifecycle import proposal_approve
 from matching.services import match_run_start
 from programmes.models import Referral
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral

@@ -7,10 +7,9 @@ import time_machine
 from dateutil.relativedelta import relativedelta
 from django.test import Client
 
-from matching.lifecycle import agreement_accept, agreement_countersign, agreement_record_consent
+from matching import lifecycle
 from matching.models import CheckIn, Match, MatchRun, Proposal, RejectedPair, UnmatchedReferral
 from programmes.models import Referral
-from programmes.services import referral_transition
 from tests.matching.factories import municipality, postal_code
 from tests.matching.test_agreements import approved_match
 
@@ -41,20 +40,19 @@ def case_closed_with_everything():
     referral = match.referral
     _personal_details(referral)
     agreement = match.agreement
-    agreement_countersign(agreement, by=coordinator)
-    agreement_accept(agreement, by=volunteer.user)
-    agreement_record_consent(agreement, by=staff)
+    lifecycle.agreement_accept(agreement, by=volunteer.user)
+    lifecycle.agreement_record_consent(agreement, by=staff)
+    lifecycle.agreement_countersign(agreement, by=coordinator)
     CheckIn.objects.filter(match=match, months_after_start=1).update(
         answered_at=START, meetings_held=3, wellbeing=CheckIn.Wellbeing.GOOD
     )
     _earlier_run_rows(referral, coordinator, volunteer)
-    Match.objects.filter(pk=match.pk).update(
-        status=Match.Status.CLOSED, ended_at=START, end_reason=f"{ALIAS} flyttet til Bergen"
+    moved = Match.EndReason.MOVED
+    lifecycle.match_end_request(
+        match, by=volunteer.user, reason=moved, note=f"{ALIAS} flytter til Bergen i mars"
     )
-    referral_transition(
-        Referral.objects.get(pk=referral.pk),
-        Referral.Status.CLOSED,
-        closure_reason=Referral.ClosureReason.MOVED,
+    lifecycle.match_end(
+        match, by=coordinator, reason=moved, note=f"{ALIAS} flyttet til Bergen", requeue=False
     )
     return Referral.objects.get(pk=referral.pk), coordinator, volunteer
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import models as django_models
 from django.test import override_settings
 
+from matching.lifecycle import referral_withdraw
 from matching.models import (
     Agreement,
     CheckIn,
@@ -31,7 +32,6 @@ from programmes.retention import (
     retention_due,
 )
 from programmes.selectors import referral_waiting_by_site
-from programmes.services import referral_withdraw
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
 from tests.privacy.conftest import ALIAS, NOTES, case_closed_with_everything, months_later
 from volunteers.models import Volunteer
@@ -57,14 +57,21 @@ def test_a_referral_closed_11_months_ago_stays_and_one_closed_13_months_ago_is_a
 
 
 def test_a_withdrawn_referral_goes_after_the_shorter_period(clock):
-    site, _staff, _coordinator = site_with_people()
-    referral = referral_withdraw(waiting_referral(site))
+    site, staff, _coordinator = site_with_people()
+    referral = referral_withdraw(
+        waiting_referral(site),
+        by=staff,
+        reason=Referral.WithdrawalReason.HELP_ELSEWHERE,
+        note="Bor hos søsteren i Tromsø",
+    )
 
     clock.move_to(months_later(2))
     assert retention_due(months_later(2)).withdrawn_referrals == []
 
     clock.move_to(months_later(4))
-    assert retention_due(months_later(4)).withdrawn_referrals == [referral.pk]
+    assert retention_apply(months_later(4)).withdrawn_referrals == [referral.pk]
+    anonymised = Referral.objects.get(pk=referral.pk)
+    assert (anonymised.withdrawal_reason, anonymised.withdrawal_note) == ("help_elsewhere", "")
 
 
 @override_settings(RETENTION_CLOSED_REFERRAL_MONTHS=2)
@@ -252,9 +259,20 @@ def related_rows_dump(referral: Referral) -> str:
 # Text fields about a referral that anonymisation keeps on purpose, with the reason.
 TEXT_KEPT = {
     ("matching.UnmatchedReferral", "reason"): "a code from the engine, counted by the dashboard",
+    # A replacement search points at its match; the run's own fields say nothing of the person.
+    ("matching.MatchRun", "rules"): "the engine's settings for the run",
+    ("matching.MatchRun", "timings"): "seconds per phase of the run",
+    ("matching.MatchRun", "error"): "why the run failed, an exception's type and message",
 }
 # Text fields of the referral's own row that anonymisation empties.
-REFERRAL_TEXT_EMPTIED = {"alias", "notes", "languages", "availability", "children_birth_years"}
+REFERRAL_TEXT_EMPTIED = {
+    "alias",
+    "notes",
+    "withdrawal_note",
+    "languages",
+    "availability",
+    "children_birth_years",
+}
 
 
 def text_fields(model) -> set[str]:
@@ -279,7 +297,7 @@ def models_about_a_referral() -> set:
 
 
 def test_every_free_text_field_about_a_referral_is_removed_or_kept_on_purpose():
-    handled = {(model._meta.label, name) for model, name in FREE_TEXT_ABOUT_REFERRAL}
+    handled = {(model._meta.label, name) for model, name, _path in FREE_TEXT_ABOUT_REFERRAL}
     handled |= {("matching.ProposalPair", "shared_languages")}
     handled |= {("programmes.Referral", name) for name in REFERRAL_TEXT_EMPTIED}
     found = {

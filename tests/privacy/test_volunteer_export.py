@@ -49,6 +49,8 @@ NOT_EXPORTED = {
     ("matching.Match", "approved_by"): "coordinator action",
     ("matching.Agreement", "consent_recorded_by"): "staff action on a referral",
     ("matching.Agreement", "countersigned_by"): "coordinator action",
+    ("matching.MatchRun", "match"): "a coordinator's search for someone to join the match",
+    ("matching.Proposal", "replacement_for"): "another volunteer proposed to join the match",
     ("admin.LogEntry", "user"): "Django's back-office history; volunteers have no back office",
 }
 # Not found by the walk below because they hold no foreign key: sessions (a session key is a
@@ -70,9 +72,9 @@ def relations_to_the_person() -> set[tuple[str, str]]:
 def volunteer_with_everything():
     match, staff, coordinator, (volunteer,) = approved_match()
     agreement = match.agreement
-    agreement_countersign(agreement, by=coordinator)
     agreement_accept(agreement, by=volunteer.user)
     agreement_record_consent(agreement, by=staff)
+    agreement_countersign(agreement, by=coordinator)
     VettingRecordFactory(volunteer=volunteer)
     VolunteerDeletionRequest.objects.create(volunteer=volunteer)
     RejectedPair.objects.create(

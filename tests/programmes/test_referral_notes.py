@@ -9,8 +9,7 @@ import pytest
 from matching.models import MatchRun
 from programmes.models import Referral
 from tests.auth import login_verified
-from tests.matching.factories import ready_volunteer, site_with_people
-from tests.matching.test_review import pending_proposal
+from tests.matching.factories import pending_proposal, ready_volunteer, site_with_people
 from tests.programmes.test_referral_pages import valid_post
 
 pytestmark = pytest.mark.django_db

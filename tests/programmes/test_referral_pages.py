@@ -118,9 +118,9 @@ def test_staff_withdraws_their_referral(client):
     site, staff, _coordinator = site_with_people()
     referral = ReferralFactory(site=site)
     login_verified(client, staff)
-    client.post(f"/referrals/{referral.pk}/withdraw/")
+    client.post(f"/referrals/{referral.pk}/withdraw/", {"reason": "participant_declined"})
     referral.refresh_from_db()
-    assert referral.status == Referral.Status.WITHDRAWN
+    assert (referral.status, referral.withdrawal_reason) == ("withdrawn", "participant_declined")
 
 
 def test_another_centres_referral_cannot_be_withdrawn(client):
@@ -128,7 +128,11 @@ def test_another_centres_referral_cannot_be_withdrawn(client):
     other_site, _other_staff, _ = site_with_people(name="Bergen")
     referral = ReferralFactory(site=other_site)
     login_verified(client, staff)
-    assert client.post(f"/referrals/{referral.pk}/withdraw/").status_code == 404
+    withdraw = client.post(
+        f"/referrals/{referral.pk}/withdraw/", {"reason": "participant_declined"}
+    )
+    assert withdraw.status_code == 404
+    assert Referral.objects.get(pk=referral.pk).status == Referral.Status.SUBMITTED
     assert client.get("/referrals/").content.decode().count(referral.alias) == 0
 
 

@@ -5,13 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
 from programmes.models import Referral
-from programmes.services import (
-    ReferralInput,
-    referral_accept,
-    referral_submit,
-    referral_transition,
-    referral_withdraw,
-)
+from programmes.services import ReferralInput, referral_submit
 from tests.programmes.factories import (
     CrisisCentreFactory,
     ProgrammeSiteFactory,
@@ -154,54 +148,6 @@ def test_staff_of_another_centre_cannot_refer_to_the_site(site):
     assert Referral.objects.count() == 0
 
 
-def test_referral_walks_its_whole_lifecycle_to_closed():
-    referral = ReferralFactory()
-    for status in (Status.WAITING, Status.PROPOSED, Status.MATCHED, Status.ACTIVE):
-        referral = referral_transition(referral, status)
-    referral = referral_transition(referral, Status.CLOSED, closure_reason="completed")
-    assert (referral.status, referral.closure_reason) == (Status.CLOSED, "completed")
-
-
-def test_accepting_a_referral_starts_its_wait():
-    referral = referral_accept(ReferralFactory())
-    assert referral.status == Status.WAITING
-    assert referral.waiting_since is not None
-
-
-@pytest.mark.parametrize(
-    ("path", "illegal"),
-    [
-        ([], Status.MATCHED),
-        ([], Status.ACTIVE),
-        ([Status.WAITING], Status.ACTIVE),
-        ([Status.WAITING, Status.PROPOSED, Status.MATCHED, Status.ACTIVE], Status.WITHDRAWN),
-        ([Status.WITHDRAWN], Status.WAITING),
-    ],
-)
-def test_illegal_transitions_are_refused(path, illegal):
-    referral = ReferralFactory()
-    for status in path:
-        referral = referral_transition(referral, status)
-    with pytest.raises(ValidationError) as caught:
-        referral_transition(referral, illegal)
-    assert "cannot go from" in caught.value.message_dict["status"][0]
-    referral.refresh_from_db()
-    assert referral.status == (path[-1] if path else Status.SUBMITTED)
-
-
-def test_closing_needs_a_reason():
-    referral = ReferralFactory(status=Status.ACTIVE)
-    with pytest.raises(ValidationError) as caught:
-        referral_transition(referral, Status.CLOSED)
-    assert "closure_reason" in caught.value.message_dict
-
-
 def test_database_refuses_a_closed_referral_without_reason():
     with pytest.raises(IntegrityError):
         ReferralFactory(status=Status.CLOSED, closure_reason="")
-
-
-def test_withdrawing_is_final():
-    referral = referral_withdraw(ReferralFactory())
-    with pytest.raises(ValidationError):
-        referral_accept(referral)
