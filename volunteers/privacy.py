@@ -111,9 +111,16 @@ def _match(match, volunteer: Volunteer) -> dict:
         "status": match.status,
         "created_at": iso_or_none(match.created_at),
         "ended_at": iso_or_none(match.ended_at),
-        "end_reason": match.end_reason,
+        # The category only: the coordinator's note on the ending may speak of the participant.
+        "closure_reason": match.closure_reason,
         "participant": participant_view_for(match, volunteer),
         "you_accepted_at": iso_or_none(place.accepted_at),
+        "you_left_at": iso_or_none(place.left_at),
+        "why_you_left": place.left_reason,
+        "your_note_on_leaving": place.left_note,
+        "you_asked_to_end_at": iso_or_none(place.end_requested_at),
+        "why_you_asked_to_end": place.end_request_reason,
+        "your_note_asking_to_end": place.end_request_note,
         "agreement": _agreement(agreement) if agreement else None,
         "check_ins": [_check_in(check_in) for check_in in match.check_ins.all()],
     }

@@ -7,10 +7,12 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from matching import lifecycle
 from matching.lifecycle import agreement_accept, agreement_countersign, agreement_record_consent
 from matching.models import Match, RejectedPair
 from programmes.models import ApiToken, AuditLogEntry
 from tests.auth import totp_device_for
+from tests.matching.factories import pending_proposal, ready_volunteer, site_with_people
 from tests.matching.test_agreements import approved_match
 from tests.volunteers.factories import VettingRecordFactory
 from volunteers.models import Volunteer, VolunteerDeletionRequest
@@ -145,3 +147,28 @@ def test_the_export_is_logged_as_a_read_of_the_participants_referral():
     assert AuditLogEntry.objects.filter(
         object_id=match.referral_id, channel="export", actor=volunteer.user
     ).exists()
+
+
+def test_the_export_holds_what_the_volunteer_said_when_leaving_but_not_the_coordinators_note(
+    client,
+):
+    site, staff, coordinator = site_with_people()
+    volunteer = ready_volunteer()
+    match = lifecycle.proposal_approve(
+        pending_proposal(site, coordinator, [volunteer]), by=coordinator
+    )
+    lifecycle.agreement_accept(match.agreement, by=volunteer.user)
+    lifecycle.agreement_record_consent(match.agreement, by=staff)
+    lifecycle.agreement_countersign(match.agreement, by=coordinator)
+    lifecycle.match_end_request(
+        match, by=volunteer.user, reason="volunteer_ended", note="Ny jobb med skift"
+    )
+    lifecycle.match_end(
+        match, by=coordinator, reason="volunteer_ended", note="Deltakeren var lettet", requeue=True
+    )
+    client.force_login(volunteer.user)
+
+    exported = client.get("/my-data/download/").content.decode()
+
+    assert "Ny jobb med skift" in exported and "volunteer_ended" in exported
+    assert "Deltakeren var lettet" not in exported
