@@ -6,11 +6,13 @@ agreement, and a run whose worker died."""
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from config.celery_app import app as celery_app
 from matching import lifecycle, services
 from matching.followup import vetting_warn_expiring
 from matching.models import Match, MatchRun, Proposal
@@ -450,3 +452,12 @@ def test_a_note_on_ending_a_match_that_holds_an_id_number_is_refused(run_now):
 
     assert "note" in refused.value.message_dict
     assert fresh(match).status == Match.Status.AWAITING_AGREEMENT
+
+
+def test_the_broker_redelivers_a_dead_workers_run_only_after_it_is_marked_failed():
+    stale_seconds = settings.MATCH_RUN_STALE_MINUTES * 60
+    assert celery_app.conf.broker_transport_options["visibility_timeout"] > 2 * stale_seconds
+    assert celery_app.conf.task_acks_late and celery_app.conf.task_reject_on_worker_lost
+    assert "matching.match_runs_fail_stale" in {
+        entry["task"] for entry in celery_app.conf.beat_schedule.values()
+    }
