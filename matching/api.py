@@ -203,10 +203,9 @@ def end_reason_field():
     )
 
 
-class MatchPlaceSerializer(serializers.ModelSerializer):
-    """One volunteer's place: who signed, who left and why, who asked to end."""
+class OwnPlaceSerializer(serializers.ModelSerializer):
+    """The volunteer's own place in the match; never another volunteer's."""
 
-    volunteer_name = serializers.CharField(source="volunteer", read_only=True)
     left_reason = end_reason_field()
     end_request_reason = end_reason_field()
     left_reason_display = serializers.CharField(source="get_left_reason_display", read_only=True)
@@ -217,8 +216,6 @@ class MatchPlaceSerializer(serializers.ModelSerializer):
     class Meta:
         model = MatchVolunteer
         fields = (
-            "volunteer",
-            "volunteer_name",
             "accepted_at",
             "left_at",
             "left_reason",
@@ -227,6 +224,16 @@ class MatchPlaceSerializer(serializers.ModelSerializer):
             "end_request_reason",
             "end_request_reason_display",
         )
+        read_only_fields = fields
+
+
+class MatchPlaceSerializer(OwnPlaceSerializer):
+    """One volunteer's place, as staff see it: who signed, who left and why, who asked to end."""
+
+    volunteer_name = serializers.CharField(source="volunteer", read_only=True)
+
+    class Meta(OwnPlaceSerializer.Meta):
+        fields = ("volunteer", "volunteer_name", *OwnPlaceSerializer.Meta.fields)
         read_only_fields = fields
 
 
@@ -270,30 +277,6 @@ class ParticipantSerializer(serializers.Serializer):
     municipality_name = serializers.CharField(allow_null=True)
     shared_languages = serializers.ListField(child=serializers.CharField(), allow_null=True)
     availability = SlotSerializer(many=True, allow_null=True)
-
-
-class OwnPlaceSerializer(serializers.ModelSerializer):
-    """The volunteer's own place in the match; never another volunteer's."""
-
-    left_reason = end_reason_field()
-    end_request_reason = end_reason_field()
-    left_reason_display = serializers.CharField(source="get_left_reason_display", read_only=True)
-    end_request_reason_display = serializers.CharField(
-        source="get_end_request_reason_display", read_only=True
-    )
-
-    class Meta:
-        model = MatchVolunteer
-        fields = (
-            "accepted_at",
-            "left_at",
-            "left_reason",
-            "left_reason_display",
-            "end_requested_at",
-            "end_request_reason",
-            "end_request_reason_display",
-        )
-        read_only_fields = fields
 
 
 class OwnMatchSerializer(serializers.ModelSerializer):

@@ -15,6 +15,12 @@ def _volunteer_users(places) -> list:
     return [place.volunteer.user for place in places]
 
 
+def _each_volunteer(places, subject: str, body: str) -> None:
+    """One message per volunteer: volunteers never see each other's addresses."""
+    for user in _volunteer_users(places):
+        email_after_commit([user], subject, body)
+
+
 def _coordinators(referral: Referral):
     return referral.site.coordinators.all()
 
@@ -27,16 +33,15 @@ def notify_match_approved(match: Match, places) -> None:
     """Each new volunteer gets their own message (never a shared To: line); the crisis centre
     hears its referral is matched."""
     referral = match.referral
-    for user in _volunteer_users(places):
-        email_after_commit(
-            [user],
-            _("You have been matched in %s") % referral.site.programme,
-            _(
-                "A coordinator has matched you with a participant in %(municipality)s. "
-                "Log in to Kobling to read and accept the agreement."
-            )
-            % {"municipality": referral.municipality.name},
+    _each_volunteer(
+        places,
+        _("You have been matched in %s") % referral.site.programme,
+        _(
+            "A coordinator has matched you with a participant in %(municipality)s. "
+            "Log in to Kobling to read and accept the agreement."
         )
+        % {"municipality": referral.municipality.name},
+    )
     email_after_commit(
         _centre_staff(referral),
         _("Referral %s is matched") % referral.alias,
@@ -50,17 +55,15 @@ def notify_match_approved(match: Match, places) -> None:
 
 def notify_referral_withdrawn(referral: Referral, places) -> None:
     """The volunteers who were matched and the coordinators hear it; no reason is passed on."""
-    for user in _volunteer_users(places):
-        email_after_commit(
-            [user],
-            _("Your match %s has ended") % referral.alias,
-            _(
-                "The referral %(alias)s was withdrawn by the crisis centre, so your match has "
-                "ended. Please do not contact the participant. Your coordinator will be in touch "
-                "if anything is needed."
-            )
-            % {"alias": referral.alias},
+    _each_volunteer(
+        places,
+        _("Your match %s has ended") % referral.alias,
+        _(
+            "The referral %(alias)s was withdrawn, so your match has ended. Please do not "
+            "contact the participant. Your coordinator will be in touch if anything is needed."
         )
+        % {"alias": referral.alias},
+    )
     email_after_commit(
         _coordinators(referral),
         _("Referral %s was withdrawn") % referral.alias,
@@ -71,16 +74,15 @@ def notify_referral_withdrawn(referral: Referral, places) -> None:
 
 def notify_match_ended(match: Match, places) -> None:
     referral = match.referral
-    for user in _volunteer_users(places):
-        email_after_commit(
-            [user],
-            _("Your match %s has ended") % referral.alias,
-            _(
-                "Your coordinator has ended the match with %(alias)s (%(reason)s). Please do not "
-                "contact the participant any more. Thank you for your time."
-            )
-            % {"alias": referral.alias, "reason": match.get_closure_reason_display().lower()},
+    _each_volunteer(
+        places,
+        _("Your match %s has ended") % referral.alias,
+        _(
+            "Your coordinator has ended the match with %(alias)s (%(reason)s). Please do not "
+            "contact the participant any more. Thank you for your time."
         )
+        % {"alias": referral.alias, "reason": match.get_closure_reason_display().lower()},
+    )
     email_after_commit(
         _centre_staff(referral),
         _("The match for %s has ended") % referral.alias,
@@ -93,16 +95,15 @@ def notify_volunteer_left(match: Match, leaving, remaining) -> None:
     """One of two volunteers left: the other volunteer, the centre and the coordinators hear that
     the family needs a replacement."""
     referral = match.referral
-    for user in _volunteer_users(remaining):
-        email_after_commit(
-            [user],
-            _("%s needs a new volunteer") % referral.alias,
-            _(
-                "%(name)s is no longer part of the match with %(alias)s. You carry on; your "
-                "coordinator is looking for a new volunteer to join you."
-            )
-            % {"name": leaving.volunteer, "alias": referral.alias},
+    _each_volunteer(
+        remaining,
+        _("%s needs a new volunteer") % referral.alias,
+        _(
+            "%(name)s is no longer part of the match with %(alias)s. You carry on; your "
+            "coordinator is looking for a new volunteer to join you."
         )
+        % {"name": leaving.volunteer, "alias": referral.alias},
+    )
     email_after_commit(
         [*_coordinators(referral), *_centre_staff(referral)],
         _("%s needs a replacement volunteer") % referral.alias,
@@ -135,16 +136,15 @@ def notify_ended_for_safety(match: Match, place, others) -> None:
     """A volunteer ended a match for safety reasons: it took effect at once; any other volunteer
     of the match must stop too, and the coordinators must follow up."""
     referral = match.referral
-    for user in _volunteer_users(others):
-        email_after_commit(
-            [user],
-            _("Your match %s has ended") % referral.alias,
-            _(
-                "The match with %(alias)s has ended at once. Please do not contact the "
-                "participant any more. Your coordinator will be in touch."
-            )
-            % {"alias": referral.alias},
+    _each_volunteer(
+        others,
+        _("Your match %s has ended") % referral.alias,
+        _(
+            "The match with %(alias)s has ended at once. Please do not contact the "
+            "participant any more. Your coordinator will be in touch."
         )
+        % {"alias": referral.alias},
+    )
     email_after_commit(
         _coordinators(referral),
         _("Match %s ended for safety reasons") % referral.alias,

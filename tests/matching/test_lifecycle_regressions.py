@@ -52,6 +52,19 @@ def replacement_now(django_capture_on_commit_callbacks):
     return start
 
 
+def queued_run(site, coordinator, **fields) -> MatchRun:
+    """A site run as match_run_start records it, without queueing a task."""
+    return MatchRun.objects.create(
+        programme=site.programme,
+        scope="site",
+        site=site,
+        on_date=timezone.localdate(),
+        rules=services.rules_for(site.programme),
+        started_by=coordinator,
+        **fields,
+    )
+
+
 def with_email(user, address):
     user.email = address
     user.save(update_fields=["email"])
@@ -323,13 +336,9 @@ def test_a_run_whose_worker_died_is_marked_failed_and_can_be_started_again(
     site, _staff, coordinator = site_with_people()
     waiting_referral(site, languages=["ar"])
     ready_volunteer()
-    run = MatchRun.objects.create(
-        programme=site.programme,
-        scope="site",
-        site=site,
-        on_date=timezone.localdate(),
-        rules=services.rules_for(site.programme),
-        started_by=coordinator,
+    run = queued_run(
+        site,
+        coordinator,
         status=MatchRun.Status.RUNNING,
         attempt=1,
         heartbeat_at=timezone.now() - datetime.timedelta(minutes=30),
@@ -353,14 +362,7 @@ def test_a_dead_attempt_that_wakes_up_saves_nothing(monkeypatch):
     site, _staff, coordinator = site_with_people()
     referral = waiting_referral(site, languages=["ar"])
     ready_volunteer()
-    run = MatchRun.objects.create(
-        programme=site.programme,
-        scope="site",
-        site=site,
-        on_date=timezone.localdate(),
-        rules=services.rules_for(site.programme),
-        started_by=coordinator,
-    )
+    run = queued_run(site, coordinator)
     solve = services.engine.solve
 
     def slow_solve(instance):
@@ -397,17 +399,7 @@ def test_a_volunteer_proposed_by_another_run_meanwhile_is_not_proposed_twice(mon
     mine = waiting_referral(site, languages=["ar"])
     theirs = waiting_referral(other_site, languages=["ar"])
     volunteer = ready_volunteer(capacity=1)
-    first, second = (
-        MatchRun.objects.create(
-            programme=s.programme,
-            scope="site",
-            site=s,
-            on_date=timezone.localdate(),
-            rules=services.rules_for(s.programme),
-            started_by=c,
-        )
-        for s, c in ((site, coordinator), (other_site, other_coordinator))
-    )
+    first, second = queued_run(site, coordinator), queued_run(other_site, other_coordinator)
     solve = services.engine.solve
 
     def other_run_saves_first(instance):
@@ -461,3 +453,10 @@ def test_the_broker_redelivers_a_dead_workers_run_only_after_it_is_marked_failed
     assert "matching.match_runs_fail_stale" in {
         entry["task"] for entry in celery_app.conf.beat_schedule.values()
     }
+
+
+def test_every_closure_reason_of_a_referral_is_a_reason_a_match_can_end_with():
+    """match_end closes the referral with the match's reason: the two lists must not drift."""
+    closure = dict(Referral.ClosureReason.choices)
+    ending = dict(Match.EndReason.choices)
+    assert {code: ending.get(code) for code in closure} == closure
