@@ -49,9 +49,8 @@ def _codes(text: str) -> list[str]:
     return [code.strip().lower() for code in text.replace(",", " ").split() if code.strip()]
 
 
-class ActionForm(forms.Form):
-    """A form that confirms one step of a service. The service decides; its errors go back next
-    to the field they name, anything else above the form."""
+class ServiceErrorsMixin:
+    """Puts a service's errors on the field they name, the rest on the form as a whole."""
 
     def add_service_errors(self, error: ValidationError) -> None:
         if not hasattr(error, "error_dict"):
@@ -66,7 +65,13 @@ class ActionForm(forms.Form):
 
     @property
     def http_status(self) -> int:
-        return 400 if self.is_bound and self.errors else 200
+        """400 for a form sent back with errors, so a client or test can tell at a glance."""
+        return 400 if self.is_bound and self.has_any_errors else 200
+
+
+class ActionForm(ServiceErrorsMixin, forms.Form):
+    """A form that confirms one step of a service. The service decides; its errors go back next
+    to the field they name, anything else above the form."""
 
 
 def note_field(max_length: int, help_text) -> forms.CharField:

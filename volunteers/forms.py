@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from programmes.forms import ServiceErrorsMixin
 from programmes.models import PolitiattestType, VettingKind
 
 LANGUAGE_ROWS = 6
@@ -44,23 +45,6 @@ LEVEL_LABELS = [
     ("basic", _("Basic")),
 ]
 DATE_ATTRS = {"type": "date"}
-
-
-class ServiceErrorsMixin:
-    """Puts a service's errors on the field they name, the rest on the form as a whole."""
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        for name, messages in error.message_dict.items():
-            self.add_error(name if name in self.fields else None, messages)
-
-    @property
-    def has_any_errors(self) -> bool:
-        return bool(self.errors)
-
-    @property
-    def http_status(self) -> int:
-        """400 for a form sent back with errors, so a client or test can tell at a glance."""
-        return 400 if self.is_bound and self.has_any_errors else 200
 
 
 class LanguagesForm(ServiceErrorsMixin, forms.Form):

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from volunteers.forms import ServiceErrorsMixin
+from programmes.forms import ServiceErrorsMixin
 
 CODE_ATTRS = {
     "autocomplete": "one-time-code",
