@@ -460,3 +460,22 @@ def test_every_closure_reason_of_a_referral_is_a_reason_a_match_can_end_with():
     closure = dict(Referral.ClosureReason.choices)
     ending = dict(Match.EndReason.choices)
     assert {code: ending.get(code) for code in closure} == closure
+
+
+def test_each_volunteer_of_a_family_pair_gets_their_own_approval_email(
+    run_now, django_capture_on_commit_callbacks
+):
+    site, _staff, coordinator = site_with_people("fritidsvenn")
+    waiting_referral(site, languages=["ar"])
+    first = ready_volunteer("fritidsvenn", code="0150")
+    second = ready_volunteer("fritidsvenn", code="0151")
+    with_email(first.user, "en@example.no")
+    with_email(second.user, "to@example.no")
+    proposal = run_now(site, coordinator).proposals.get()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.proposal_approve(proposal, by=coordinator)
+
+    to_volunteers = [m.to for m in mail.outbox if set(m.to) & {"en@example.no", "to@example.no"}]
+    assert sorted(to_volunteers) == [["en@example.no"], ["to@example.no"]]
