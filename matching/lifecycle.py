@@ -17,7 +17,8 @@ awaiting_agreement → declined (its last volunteer declined) | closed. A volunt
 match (MatchVolunteer) is *current* until they decline or leave; it stays as the record of who
 signed and who left.
 
-Invariants (tests/matching/test_lifecycle_machine.py checks each after every step):
+Invariants (tests/matching/lifecycle_invariants.py checks each; the state-machine test in
+tests/matching/test_lifecycle_machine.py calls it after every step):
 
 1. A volunteer's ``commitments`` is the number of their current places in open matches, and
    commitments plus their places in pending proposals never exceed their capacity.
