@@ -479,3 +479,17 @@ def test_each_volunteer_of_a_family_pair_gets_their_own_approval_email(
 
     to_volunteers = [m.to for m in mail.outbox if set(m.to) & {"en@example.no", "to@example.no"}]
     assert sorted(to_volunteers) == [["en@example.no"], ["to@example.no"]]
+
+
+def test_a_volunteer_cannot_decline_an_agreement_that_is_already_active(run_now):
+    site, staff, coordinator = site_with_people()
+    waiting_referral(site, languages=["ar"])
+    volunteer = ready_volunteer()
+    match = lifecycle.proposal_approve(run_now(site, coordinator).proposals.get(), by=coordinator)
+    signed(match, staff, coordinator, [volunteer])
+
+    with pytest.raises(lifecycle.MatchConflict):
+        lifecycle.agreement_decline(match.agreement, by=volunteer.user, reason="Angret")
+
+    assert fresh(match).status == Match.Status.ACTIVE
+    assert fresh(volunteer).commitments == 1
