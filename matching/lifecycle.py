@@ -480,23 +480,29 @@ def _note_checked(note: str, limit: int) -> str:
     return note
 
 
+def _coordinated_open_match(match: Match, by) -> tuple[Referral, Match]:
+    """Lock the referral, then the match, for a coordinator's step on a match still open."""
+    referral = _locked_referral(match.referral_id)
+    _require_coordinator(by, referral.site)
+    locked = _locked_match(match.pk)
+    _require_open(locked)
+    locked.referral = referral
+    return referral, locked
+
+
 def match_end(match: Match, *, by, reason: str, note: str = "", requeue: bool) -> Match:
     """A coordinator ends a match early, with a reason. The referral goes back to the queue to
     find someone new (``requeue``) or closes with that reason. Takes effect at once: the
     volunteers lose sight of the participant and are told."""
     note = _end_reason_checked(reason, note)
     with transaction.atomic():
-        referral = _locked_referral(match.referral_id)
-        _require_coordinator(by, referral.site)
-        locked = _locked_match(match.pk)
-        _require_open(locked)
+        referral, locked = _coordinated_open_match(match, by)
         places = _current_places(locked)
         _match_end(locked, reason, note)
         if requeue:
             _referral_step(referral, "requeue")
         else:
             _referral_step(referral, "close", closure_reason=reason)
-        locked.referral = referral
         notices.notify_match_ended(locked, places)
     return locked
 
@@ -560,11 +566,7 @@ def match_volunteer_release(match: Match, *, volunteer, by, reason: str, note: s
     left, the match needs a replacement; with none, it ends and the referral waits again."""
     note = _end_reason_checked(reason, note)
     with transaction.atomic():
-        referral = _locked_referral(match.referral_id)
-        _require_coordinator(by, referral.site)
-        locked = _locked_match(match.pk)
-        _require_open(locked)
-        locked.referral = referral
+        _referral, locked = _coordinated_open_match(match, by)
         place = _own_current_place(locked, volunteer.user, asked_by_them=False)
         _place_leave(locked, place, reason, note, by)
     return locked

@@ -18,7 +18,7 @@ from matching.models import Match, MatchRun, Proposal, ProposalPair
 from programmes.models import Referral, VettingKind
 from tests.api.conftest import ROLES, proposal_for, proposed_referral
 from tests.auth import login_verified
-from tests.matching.factories import ready_volunteer, site_with_people
+from tests.matching.factories import agreement_signed, ready_volunteer, site_with_people
 from volunteers.models import VettingRecord
 
 pytestmark = pytest.mark.django_db
@@ -41,17 +41,9 @@ def fresh(obj):
     return obj
 
 
-def signed(match, staff, coordinator, volunteers) -> Match:
-    for volunteer in volunteers:
-        lifecycle.agreement_accept(match.agreement, by=volunteer.user)
-    lifecycle.agreement_record_consent(match.agreement, by=staff)
-    lifecycle.agreement_countersign(match.agreement, by=coordinator)
-    return fresh(match)
-
-
 def sign_world(world) -> Match:
     users = world.users
-    return signed(world.match_x, users["staff_a"], users["coord_x"], [world.volunteer])
+    return agreement_signed(world.match_x, users["staff_a"], users["coord_x"], [world.volunteer])
 
 
 def family_match():
@@ -220,7 +212,7 @@ def test_staff_can_read_a_match_but_only_its_coordinator_ends_it(world, client_f
 
 def test_releasing_one_of_two_volunteers_leaves_the_family_match_needing_a_replacement():
     match, staff, coordinator, first, second = family_match()
-    match = signed(match, staff, coordinator, [first, second])
+    match = agreement_signed(match, staff, coordinator, [first, second])
     body = {"volunteer": first.pk, "reason": "volunteer_ended", "note": "Ny jobb."}
 
     response = post(client_of(coordinator), f"/api/v1/matches/{match.pk}/release-volunteer/", body)
@@ -360,7 +352,7 @@ def test_volunteer_sees_only_the_alias_after_asking_to_end_for_safety(world, cli
 
 def test_the_other_volunteer_never_sees_why_their_partner_asked_to_end():
     match, staff, coordinator, first, second = family_match()
-    match = signed(match, staff, coordinator, [first, second])
+    match = agreement_signed(match, staff, coordinator, [first, second])
     post(
         client_of(first.user),
         f"/api/v1/me/matches/{match.pk}/ask-to-end/",

@@ -117,7 +117,7 @@ def referral_at(status: str, site, staff, coordinator) -> Referral:
     if status != Status.PROPOSED:
         match = lifecycle.proposal_approve(proposal, by=coordinator)
         if status != Status.MATCHED:
-            _sign(match, staff, coordinator, volunteers)
+            agreement_signed(match, staff, coordinator, volunteers)
             if status == Status.CLOSED:
                 lifecycle.match_complete(match)
     referral.refresh_from_db()
@@ -125,11 +125,15 @@ def referral_at(status: str, site, staff, coordinator) -> Referral:
     return referral
 
 
-def _sign(match, staff, coordinator, volunteers) -> None:
+def agreement_signed(match, staff, coordinator, volunteers):
+    """Every signature in the order the lifecycle requires: volunteers, centre, coordinator last.
+    Returns the match as it is now (active)."""
     for volunteer in volunteers:
         lifecycle.agreement_accept(match.agreement, by=volunteer.user)
     lifecycle.agreement_record_consent(match.agreement, by=staff)
     lifecycle.agreement_countersign(match.agreement, by=coordinator)
+    match.refresh_from_db()
+    return match
 
 
 __all__ = ["municipality"]

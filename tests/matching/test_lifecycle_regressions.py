@@ -19,7 +19,12 @@ from matching.models import Match, MatchRun, Proposal
 from matching.selectors import participant_view_for
 from programmes.models import Referral, VettingKind
 from tests.auth import login_verified
-from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
+from tests.matching.factories import (
+    agreement_signed,
+    ready_volunteer,
+    site_with_people,
+    waiting_referral,
+)
 from volunteers.models import VettingRecord, Volunteer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
@@ -69,15 +74,6 @@ def with_email(user, address):
     user.email = address
     user.save(update_fields=["email"])
     return user
-
-
-def signed(match, staff, coordinator, volunteers) -> Match:
-    for volunteer in volunteers:
-        lifecycle.agreement_accept(match.agreement, by=volunteer.user)
-    lifecycle.agreement_record_consent(match.agreement, by=staff)
-    lifecycle.agreement_countersign(match.agreement, by=coordinator)
-    match.refresh_from_db()
-    return match
 
 
 def fresh(obj):
@@ -155,7 +151,7 @@ def test_withdrawing_an_active_match_tells_the_volunteer_without_the_reason(
     volunteer = ready_volunteer()
     with_email(volunteer.user, "frivillig@example.no")
     match = lifecycle.proposal_approve(run_now(site, coordinator).proposals.get(), by=coordinator)
-    signed(match, staff, coordinator, [volunteer])
+    agreement_signed(match, staff, coordinator, [volunteer])
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -215,7 +211,7 @@ def test_a_replacement_joins_the_family_match_and_the_agreement_records_who_left
     proposal = run.proposals.get()
     assert (proposal.replacement_for, proposal.pairs.get().volunteer) == (match, newcomer)
     lifecycle.proposal_approve(proposal, by=coordinator)
-    match = signed(fresh(match), staff, coordinator, [second, newcomer])
+    match = agreement_signed(fresh(match), staff, coordinator, [second, newcomer])
 
     assert match.status == Match.Status.ACTIVE
     assert not match.needs_replacement
@@ -242,7 +238,7 @@ def test_a_coordinator_ends_an_active_match_early(run_now, requeue, status):
     referral = waiting_referral(site, languages=["ar"])
     volunteer = ready_volunteer()
     match = lifecycle.proposal_approve(run_now(site, coordinator).proposals.get(), by=coordinator)
-    signed(match, staff, coordinator, [volunteer])
+    agreement_signed(match, staff, coordinator, [volunteer])
 
     lifecycle.match_end(match, by=coordinator, reason=Match.EndReason.MOVED, requeue=requeue)
 
@@ -262,7 +258,7 @@ def test_a_volunteer_asking_to_end_waits_for_the_coordinator_but_safety_ends_it_
     referral = waiting_referral(site, languages=["ar"])
     volunteer = ready_volunteer()
     match = lifecycle.proposal_approve(run_now(site, coordinator).proposals.get(), by=coordinator)
-    signed(match, staff, coordinator, [volunteer])
+    agreement_signed(match, staff, coordinator, [volunteer])
 
     lifecycle.match_end_request(match, by=volunteer.user, reason=Match.EndReason.VOLUNTEER_ENDED)
     assert fresh(match).status == Match.Status.ACTIVE
@@ -289,7 +285,7 @@ def test_the_coordinator_countersigns_only_after_the_volunteer_and_the_centre(ru
     message = refused.value.message_dict["agreement"][0]
     assert str(volunteer) in message and "consent" in message
     assert fresh(match.agreement).countersigned_at is None
-    assert signed(match, staff, coordinator, [volunteer]).status == Match.Status.ACTIVE
+    assert agreement_signed(match, staff, coordinator, [volunteer]).status == Match.Status.ACTIVE
 
 
 def politiattest_expires(volunteer: Volunteer, on: datetime.date) -> None:
@@ -486,7 +482,7 @@ def test_a_volunteer_cannot_decline_an_agreement_that_is_already_active(run_now)
     waiting_referral(site, languages=["ar"])
     volunteer = ready_volunteer()
     match = lifecycle.proposal_approve(run_now(site, coordinator).proposals.get(), by=coordinator)
-    signed(match, staff, coordinator, [volunteer])
+    agreement_signed(match, staff, coordinator, [volunteer])
 
     with pytest.raises(lifecycle.MatchConflict):
         lifecycle.agreement_decline(match.agreement, by=volunteer.user, reason="Angret")
