@@ -40,7 +40,7 @@ from matching.selectors import (
 )
 from matching.services import match_run_restart, match_run_start, replacement_search_start
 from programmes.api import SlotSerializer
-from programmes.audit import ApiReadsLogged, referral_ids_of
+from programmes.audit import ApiReadsLogged, Channel, referral_ids_of, referrals_log_read
 from programmes.selectors import (
     crisis_centres_visible_to,
     programmes_visible_to,
@@ -372,6 +372,8 @@ def run_accepted(user, run: MatchRun) -> Response:
     run = runs_shown_to(user).get(pk=run.pk)
     location = reverse("api:match-run-detail", args=[run.pk])
     body = MatchRunSerializer(run).data
+    # A run that finished at once (no broker) lists its unmatched referrals right here.
+    referrals_log_read(user, referral_ids_of(run.unmatched.all()), Channel.API)
     return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 

@@ -38,10 +38,20 @@ __all__ = ["MatchConflict", "match_run_execute", "match_run_start", "match_runs_
 
 
 def _require_coordinator(user, sites) -> None:
+    """All or nothing: a run touches every site in its scope, so the user must coordinate each
+    one of them (admins may run anything)."""
+    if not sites:
+        raise ValidationError({"scope": _("This programme has no site there to run for.")})
     if user.is_superuser:
         return
-    if not ProgrammeSite.objects.filter(pk__in=[s.pk for s in sites], coordinators=user).exists():
-        raise PermissionDenied(_("Only a coordinator of this programme site may do that."))
+    wanted = {site.pk for site in sites}
+    coordinated = ProgrammeSite.objects.filter(pk__in=wanted, coordinators=user).count()
+    if coordinated < len(wanted):
+        raise PermissionDenied(
+            _("Only a coordinator of every programme site in the run may start it.")
+            if len(wanted) > 1
+            else _("Only a coordinator of this programme site may do that.")
+        )
 
 
 def match_run_start(*, programme, started_by, scope, site=None, crisis_centre=None) -> MatchRun:
