@@ -23,6 +23,7 @@ from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
 from rest_framework.routers import SimpleRouter
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from matching.lifecycle import MatchConflict
@@ -77,17 +78,76 @@ def api_exception_handler(exc, context):
     return response
 
 
+_TEXT = gettext_lazy("Must be text.")
+_LIST = gettext_lazy("Must be a list.")
+# (field class, the JSON types it takes, the message otherwise); the first class that fits wins.
+# DRF would turn 5 into "5", "yes" and 1 into True and "2" into 2: the API takes JSON types as
+# they are, so a confused client hears about it instead of storing what it did not mean.
+JSON_TYPES = (
+    (serializers.BooleanField, (bool,), gettext_lazy("Must be true or false.")),
+    (serializers.IntegerField, (int,), gettext_lazy("Must be a whole number.")),
+    (serializers.FloatField, (int, float), gettext_lazy("Must be a number.")),
+    (serializers.MultipleChoiceField, (list,), _LIST),
+    (serializers.ChoiceField, None, _TEXT),
+    (serializers.CharField, (str,), _TEXT),
+    (serializers.DateField, (str,), _TEXT),
+    (serializers.DateTimeField, (str,), _TEXT),
+    (serializers.TimeField, (str,), _TEXT),
+    (serializers.ListField, (list,), _LIST),
+    (serializers.ListSerializer, (list,), _LIST),
+    (serializers.DictField, (dict,), gettext_lazy("Must be an object.")),
+)
+
+
+def json_type_problem(field, value) -> list | dict | None:
+    """Why ``value`` is the wrong JSON type for ``field``, or None. Null is left to the field
+    (allow_null); so are field classes not in JSON_TYPES."""
+    if value is None:
+        return None
+    kind = next((row for row in JSON_TYPES if isinstance(field, row[0])), None)
+    if kind is None:
+        return None
+    _field_class, accepted, message = kind
+    if accepted is None:  # a choice: the type of its values (text, as a rule)
+        accepted = tuple({type(choice) for choice in field.choices}) or (str,)
+    bool_confused = isinstance(value, bool) and bool not in accepted
+    if bool_confused or not isinstance(value, accepted):
+        return [str(message)]
+    if isinstance(field, serializers.ListField) and field.child is not None:
+        items = {index: json_type_problem(field.child, item) for index, item in enumerate(value)}
+        return {index: problem for index, problem in items.items() if problem} or None
+    return None
+
+
 class StrictSerializer(serializers.Serializer):
-    """An input shape that refuses fields it does not know, naming each, so a typo is a 400
-    rather than a silently ignored value."""
+    """An input shape that takes a JSON object and refuses what it does not expect, naming the
+    field: keys it does not know (a typo is a 400, not a silently ignored value) and values of
+    the wrong JSON type (see JSON_TYPES). Nested StrictSerializers check their own fields."""
+
+    def run_validation(self, data=serializers.empty):
+        not_an_object = data is not serializers.empty and not isinstance(data, Mapping)
+        if not_an_object and not (data is None and self.allow_null):
+            key = api_settings.NON_FIELD_ERRORS_KEY
+            raise serializers.ValidationError({key: [_not_an_object(self)]})
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(str(name) for name in set(data) - writable)
-            if unknown:
-                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        writable = {name: field for name, field in self.fields.items() if not field.read_only}
+        unknown = sorted(str(name) for name in set(data) - set(writable))
+        errors = {name: [_("Unknown field.")] for name in unknown}
+        for name, field in writable.items():
+            problem = json_type_problem(field, data[name]) if name in data else None
+            if problem:
+                errors[name] = problem
+        if errors:
+            raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+def _not_an_object(serializer) -> str:
+    if serializer.parent is None:
+        return _('The request body must be a JSON object, like {"field": value}.')
+    return _("Must be an object.")
 
 
 IF_MATCH = OpenApiParameter(

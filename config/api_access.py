@@ -3,19 +3,17 @@ throttles and the request-body limit. Kept apart from config/api.py because DRF 
 settings-named classes while it is itself being imported, before drf-spectacular can load.
 """
 
-import json
-
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, permissions, status, throttling
+from rest_framework import permissions, throttling
 from rest_framework.parsers import JSONParser
 
+from config.api_input import MAX_BODY_BYTES, BodyTooLarge, declared_length, json_from_body
 from programmes.models import ApiToken
 from programmes.selectors import user_roles
 
 ADMIN, COORDINATOR, STAFF, VOLUNTEER = "admin", "coordinator", "crisis_centre_staff", "volunteer"
 AUTHENTICATED = "authenticated"
-MAX_BODY_BYTES = 64 * 1024
 
 
 def api_token(request) -> ApiToken | None:
@@ -54,26 +52,18 @@ class RolePermission(permissions.BasePermission):
         return bool(allowed & api_roles(request))
 
 
-class BodyTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = _("The request body is too large.")
-    default_code = "too_large"
-
-
 class LimitedJSONParser(JSONParser):
-    """Refuses bodies over MAX_BODY_BYTES (413) before parsing them; a client may lie about the
-    length, so the stream is read no further than the limit either."""
+    """Strict JSON (config.api_input) of at most MAX_BODY_BYTES. The size is refused earlier,
+    by config.api_input.ApiBodyLimitMiddleware, and checked here again; a client may lie about
+    the length, so the stream is read no further than the limit either. JSON is UTF-8 whatever
+    charset the Content-Type names (RFC 8259, section 8.1)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        request = parser_context["request"]
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = declared_length(parser_context["request"].META) or 0
         body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
         if declared > MAX_BODY_BYTES or len(body) > MAX_BODY_BYTES:
             raise BodyTooLarge()
-        try:
-            return json.loads(body.decode(parser_context.get("encoding", "utf-8")))
-        except ValueError as error:
-            raise exceptions.ParseError(_("JSON parse error: %s") % error) from error
+        return json_from_body(body)
 
 
 class _LiveRate:

@@ -1,11 +1,27 @@
 """What people see when something goes wrong: a plain page, or for /api/ a JSON body, and never
 a traceback, exception text or setting. The details go to the log (``django.request``)."""
 
-from django.http import JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from config.api_input import BodyTooLarge
 from config.paths import is_api_request
+
+
+def bad_request(request, exception):
+    """A request Django could not take (too large a form, too many fields, a bad header): 413
+    for size, 400 otherwise. Like 500.html, 400.html needs no request context."""
+    status = 413 if isinstance(exception, RequestDataTooBig) else 400
+    if is_api_request(request):
+        detail = (
+            BodyTooLarge.default_detail if status == 413 else _("The request could not be read.")
+        )
+        return JsonResponse({"detail": str(detail)}, status=status)
+    page = loader.get_template("400.html").render({"too_large": status == 413})
+    return HttpResponse(page, status=status)
 
 
 def page_not_found(request, exception):

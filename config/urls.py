@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("programmes.urls")),
 ]
 
+handler400 = "config.errors.bad_request"
 handler404 = "config.errors.page_not_found"
 handler500 = "config.errors.server_error"
