@@ -56,7 +56,8 @@ from matching import notices
 from matching.agreements import agreement_create, agreement_period_months, check_ins_schedule
 from matching.models import Agreement, Match, MatchVolunteer, Proposal, RejectedPair
 from programmes.audit import objects_log_created, queryset_update_logged
-from programmes.models import ProgrammeSite, Referral, validate_alias
+from programmes.models import ProgrammeSite, Referral
+from programmes.validators import screened_text
 from volunteers.models import Volunteer
 from volunteers.selectors import vetting_valid_until
 
@@ -356,7 +357,8 @@ def _require_vetting_acknowledged(referral: Referral, volunteer_ids, acknowledge
 def proposal_reject(proposal: Proposal, *, by, reason: str) -> Proposal:
     """Reject with a reason: none of the pairs is proposed again. A new-match proposal's referral
     waits again; a match that needed a replacement still needs one."""
-    if not reason.strip():
+    reason = screened_text(reason, "reason", 300)
+    if not reason:
         raise ValidationError({"reason": _("Say why the proposal is rejected.")})
     with transaction.atomic():
         referral = _locked_referral(proposal.referral_id)
@@ -369,7 +371,7 @@ def proposal_reject(proposal: Proposal, *, by, reason: str) -> Proposal:
             ],
             ignore_conflicts=True,
         )
-        _mark_reviewed(locked, Proposal.Status.REJECTED, by, reason.strip())
+        _mark_reviewed(locked, Proposal.Status.REJECTED, by, reason)
         if not locked.replacement_for_id:
             _referral_step(referral, "reject")
     return locked
@@ -469,15 +471,8 @@ def _end_reason_checked(reason: str, note: str) -> str:
 
 
 def _note_checked(note: str, limit: int) -> str:
-    """A short note about a case: never a name's ID number, phone number or e-mail address."""
-    note = note.strip()
-    if len(note) > limit:
-        raise ValidationError({"note": _("Keep the note to %d characters.") % limit})
-    try:
-        validate_alias(note)
-    except ValidationError as error:
-        raise ValidationError({"note": error.messages}) from error
-    return note
+    """A short note about a case: never an ID number, phone number or e-mail address."""
+    return screened_text(note, "note", limit)
 
 
 def _coordinated_open_match(match: Match, by) -> tuple[Referral, Match]:
@@ -680,13 +675,14 @@ def agreement_decline(agreement: Agreement, *, by, reason: str) -> Match:
     """A volunteer says no before the agreement is active. They leave the match (and are never
     proposed for this referral again); if nobody is left the referral waits for another
     volunteer, otherwise the match needs a replacement."""
-    if not reason.strip():
+    reason = screened_text(reason, "reason", 300)
+    if not reason:
         raise ValidationError({"reason": _("Say why you decline.")})
     with transaction.atomic():
         _referral, locked = _locked_agreement(agreement)
         _require_awaiting(locked)
         place = _own_current_place(locked.match, by)
-        _place_leave(locked.match, place, EndReason.DECLINED, reason.strip()[:300], by)
+        _place_leave(locked.match, place, EndReason.DECLINED, reason, by)
     return locked.match
 
 

@@ -1,16 +1,18 @@
-"""Validators for the values people type about themselves: languages, weekly availability,
-children's birth years. Each error names the item it is about (``languages[1]``), so a form or
-API can point at it."""
+"""Validators for the values people type: languages, weekly availability, children's birth
+years, and free text that must not identify anyone. Each error names the item it is about
+(``languages[1]``), so a form or API can point at it."""
 
 import datetime
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable
 
 import pycountry
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 LANGUAGE_LEVELS = ("native", "fluent", "conversational", "basic")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -148,3 +150,171 @@ def validate_children_birth_years(years: object) -> None:
 def validate_not_future(value: datetime.date) -> None:
     if value > timezone.localdate():
         raise ValidationError(_("%(date)s is in the future."), params={"date": value})
+
+
+# Free text: notes and reasons people type about a case. Kobling must never hold what identifies a
+# participant, so national ID numbers, phone numbers and e-mail addresses are refused, also in
+# the forms people use to slip them past a filter (separators, "(at)", full-width "＠").
+
+# Control, format (bidirectional overrides and isolates, zero-width) and surrogate characters:
+# invisible, they reorder or hide what a reader sees.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+LINE_BREAKS = re.compile("\r\n|[\r\u0085\u2028\u2029]")
+
+ID_NUMBER = "id_number"
+PHONE_NUMBER = "phone_number"
+EMAIL_ADDRESS = "email_address"
+LONG_NUMBER = "long_number"
+IDENTIFYING_KINDS = {
+    ID_NUMBER: gettext_lazy("a national ID number"),
+    PHONE_NUMBER: gettext_lazy("a phone number"),
+    EMAIL_ADDRESS: gettext_lazy("an e-mail address"),
+    LONG_NUMBER: gettext_lazy("a long number, such as an account or case number"),
+}
+
+# Digit groups joined by one separator (spaces may surround a dash, dot or slash): "41 23 45 67",
+# "01.01.90-123.45", "412 - 34 - 567".
+NUMBER_SEPARATOR = r"(?: ?[./\-\u2010-\u2015\u2212_] ?| )"
+NUMBER_CHAIN = re.compile(rf"\d+(?:{NUMBER_SEPARATOR}\d+)*")
+SEPARATOR = re.compile(NUMBER_SEPARATOR)
+# How Norwegian phone numbers are written: 41234567, 41 23 45 67, 412 34 567, 4123 4567.
+PHONE_GROUPINGS = {(8,), (2, 2, 2, 2), (3, 2, 3), (4, 4)}
+YEAR = re.compile(r"(19|20)\d\d")
+CLOCK = re.compile(r"([01]\d|2[0-4])[0-5]\d")
+# Bank account numbers: 1234.56.78903.
+ACCOUNT_GROUPING = (4, 2, 5)
+
+AT_SIGN = re.compile(r"\s*[(\[{<]\s*(?:at|a|alfa|alfakrøll|krøll|snabel-?a)\s*[)\]}>]\s*")
+DOT = re.compile(r"\s*[(\[{<]\s*(?:dot|punkt|punktum|prikk)\s*[)\]}>]\s*|\s+(?:dot|punktum)\s+")
+SPOKEN_AT = re.compile(r"\s+(?:at|alfakrøll|krøll)\s+")
+EMAIL = re.compile(r"[\w.+%-]+\s*@\s*[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}(?!\w)")
+# "kari at example.no" is only an address when it ends like one; "at" is also a Norwegian word.
+COMMON_DOMAINS = "no|com|net|org|se|dk|fi|is|de|uk|eu|info|io|me|nu|pl|ua|ru|fr|es|nl|biz"
+SPOKEN_EMAIL = re.compile(rf"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.(?:{COMMON_DOMAINS})(?!\w)")
+
+
+def clean_free_text(text: str) -> str:
+    """What is kept of typed text: line breaks become ``\\n``; control, bidirectional-override,
+    zero-width and other invisible characters are dropped; outer whitespace is stripped."""
+    text = LINE_BREAKS.sub("\n", text)
+    kept = (
+        char
+        for char in text
+        if char in "\n\t" or unicodedata.category(char) not in INVISIBLE_CATEGORIES
+    )
+    return "".join(kept).strip()
+
+
+def _comparable(text: str) -> str:
+    """The text as a filter reads it: cleaned, NFKC-normalised (full-width ``＠`` and digits
+    become ASCII), every script's digits as 0-9, lower case, whitespace runs as one space."""
+    text = unicodedata.normalize("NFKC", clean_free_text(text))
+    text = re.sub(r"\d", lambda digit: str(unicodedata.digit(digit.group())), text)
+    return re.sub(r"\s+", " ", text.casefold())
+
+
+def _is_birth_date(digits: str) -> bool:
+    """DDMMYY of a national ID number, also a D-number (day + 40), an H-number (month + 40) or
+    a synthetic test number (month + 80)."""
+    day, month = int(digits[:2]), int(digits[2:4])
+    return (1 <= day <= 31 or 41 <= day <= 71) and 1 <= month % 40 <= 12 and month < 93
+
+
+def _number_kind(groups: list[str], separators: list[str], after_plus: bool) -> str | None:
+    """What a run of digit groups joined by separators looks like, if identifying."""
+    digits = "".join(groups)
+    # A country code: "+47 412 34 567", "0047 41234567", "+46 70 123 45 67".
+    if (after_plus and len(digits) >= 8) or (digits.startswith("00") and len(digits) >= 10):
+        return PHONE_NUMBER
+    # Only runs split at plain spaces are read apart: "01.01.2024-01.03.2024" is one date
+    # range, "010190 12345 2" an ID number and a count.
+    cuts = [0] + [i + 1 for i, sep in enumerate(separators) if sep == " "] + [len(groups)]
+    for start, end in itertools.combinations(cuts, 2):
+        kind = _window_kind(groups[start:end], separators[start : end - 1])
+        if kind:
+            return kind
+    if any(len(group) >= 9 for group in groups):
+        return LONG_NUMBER
+    return None
+
+
+def _is_year_or_time_pair(groups: list[str]) -> bool:
+    """Years ("2015 2019") and times ("2000-2200"), not a phone number ("4123 4567")."""
+    return all(YEAR.fullmatch(group) for group in groups) or all(
+        CLOCK.fullmatch(group) for group in groups
+    )
+
+
+def _window_kind(groups: list[str], separators: list[str]) -> str | None:
+    digits = "".join(groups)
+    sizes = tuple(len(group) for group in groups)
+    if len(digits) == 11 and _is_birth_date(digits):
+        return ID_NUMBER
+    if sizes == ACCOUNT_GROUPING:
+        return LONG_NUMBER
+    if (
+        len(digits) == 8
+        and digits[0] in "23456789"
+        and sizes in PHONE_GROUPINGS
+        and len(set(separators)) <= 1
+        and not (sizes == (4, 4) and _is_year_or_time_pair(groups))
+    ):
+        return PHONE_NUMBER
+    return None
+
+
+def _numbers_found(text: str) -> set[str]:
+    found = set()
+    for chain in NUMBER_CHAIN.finditer(text):
+        after_plus = text[: chain.start()].rstrip(" (").endswith("+")
+        separators = SEPARATOR.findall(chain.group())
+        groups = SEPARATOR.split(chain.group())
+        found.add(_number_kind(groups, separators, after_plus))
+    return found - {None}
+
+
+def _email_found(text: str) -> bool:
+    text = DOT.sub(".", AT_SIGN.sub("@", text))
+    return bool(EMAIL.search(text) or SPOKEN_EMAIL.search(SPOKEN_AT.sub("@", text)))
+
+
+def identifying_data_in(text: str) -> list[str]:
+    """The kinds of identifying data the text seems to hold, in the order of
+    ``IDENTIFYING_KINDS``; empty if none."""
+    comparable = _comparable(text)
+    found = _numbers_found(comparable)
+    if _email_found(comparable):
+        found.add(EMAIL_ADDRESS)
+    return [kind for kind in IDENTIFYING_KINDS if kind in found]
+
+
+def validate_no_identifying_data(value: str) -> None:
+    """Refuse free text that holds a national ID number, phone number, e-mail address or another
+    long number. The message says what kind of data was found, never the data."""
+    kinds = identifying_data_in(value)
+    if kinds:
+        raise ValidationError(
+            _(
+                "Remove what looks like %(kinds)s. Kobling must hold nothing that could "
+                "identify a person."
+            ),
+            code="identifying_data",
+            params={"kinds": ", ".join(str(IDENTIFYING_KINDS[kind]) for kind in kinds)},
+        )
+
+
+def screened_text(value: object, field: str, max_length: int | None = None) -> str:
+    """Typed text for ``field`` as a service keeps it: cleaned, within ``max_length`` and free of
+    identifying data; otherwise a ValidationError on ``field``."""
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Expected text.")})
+    text = clean_free_text(value)
+    if max_length is not None and len(text) > max_length:
+        raise ValidationError(
+            {field: _("Keep it to %(limit)d characters.") % {"limit": max_length}}
+        )
+    try:
+        validate_no_identifying_data(text)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from error
+    return text

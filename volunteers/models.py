@@ -16,7 +16,11 @@ from programmes.models import (
     Programme,
     VettingKind,
 )
-from programmes.validators import validate_languages_with_level, validate_weekly_availability
+from programmes.validators import (
+    validate_languages_with_level,
+    validate_no_identifying_data,
+    validate_weekly_availability,
+)
 
 
 class Volunteer(models.Model):
@@ -80,7 +84,11 @@ class Volunteer(models.Model):
         help_text=_("Matches approved and not yet ended; never more than the capacity."),
     )
     interests = models.CharField(
-        _("interests and activities"), max_length=300, blank=True, help_text=_("Comma-separated.")
+        _("interests and activities"),
+        max_length=300,
+        blank=True,
+        validators=[validate_no_identifying_data],
+        help_text=_("Comma-separated."),
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.APPLICANT

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from programmes.validators import screened_text
 from volunteers.models import VettingRecord, Volunteer
 from volunteers.selectors import vetting_missing
 
@@ -62,6 +63,8 @@ def volunteer_profile_update(volunteer: Volunteer, **changes) -> Volunteer:
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    if "interests" in changes:
+        changes["interests"] = screened_text(changes["interests"], "interests")
     with transaction.atomic():
         locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
         for name, value in changes.items():

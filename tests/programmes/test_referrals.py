@@ -131,10 +131,6 @@ def test_unknown_safety_municipality_is_refused_and_nothing_saved():
     assert "avoid_municipalities[1]: unknown municipality '0000'" in message
 
 
-def test_alias_carrying_a_national_id_number_is_refused():
-    assert "never an ID number" in error_for("alias", alias="Amina 01017012345")
-
-
 def test_consent_in_the_future_is_refused():
     tomorrow = datetime.date.today() + datetime.timedelta(days=1)
     assert "in the future" in error_for("consent_given_on", consent_given_on=tomorrow)
