@@ -25,7 +25,14 @@ from matching.models import (
     UnmatchedReferral,
 )
 from matching.selectors import match_runs_visible_to, matches_visible_to, proposals_visible_to
-from programmes.admin import LogsReferralReads, ReadOnlyAdminMixin, ScopedAdmin
+from programmes.admin import (
+    KoblingAdmin,
+    LogsReferralReads,
+    ReadOnlyAdminMixin,
+    ScopedAdmin,
+    may_coordinate,
+    service_error_text,
+)
 from programmes.audit import referrals_log_read
 
 
@@ -116,14 +123,19 @@ class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
             pair.vetting_expires_on, "SHORT_DATE_FORMAT"
         )
 
-    @admin.action(description=_("Approve the selected proposals"))
+    def has_review_permission(self, request) -> bool:
+        return may_coordinate(request)
+
+    @admin.action(description=_("Approve the selected proposals"), permissions=["review"])
     def approve(self, request, queryset):
         # Without the acknowledgement: a proposal whose vetting runs out during the agreement
         # is refused with the reason, to be approved where the coordinator can confirm it.
         for proposal in queryset:
             self._review(request, proposal, lambda p: proposal_approve(p, by=request.user))
 
-    @admin.action(description=_("Reject the selected proposals (asks for a reason)"))
+    @admin.action(
+        description=_("Reject the selected proposals (asks for a reason)"), permissions=["review"]
+    )
     def reject(self, request, queryset):
         form = RejectForm(request.POST if "reason" in request.POST else None)
         if not form.is_valid():
@@ -149,7 +161,7 @@ class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
             action(proposal)
             self.message_user(request, f"{proposal.referral}: {_('done')}", messages.SUCCESS)
         except (MatchConflict, ValidationError, PermissionDenied) as error:
-            text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            text = service_error_text(error)
             self.message_user(request, f"{proposal.referral}: {text}", messages.ERROR)
 
 
@@ -211,6 +223,6 @@ class AgreementAdmin(LogsReferralReads, ReadOnlyAdmin):
 
 
 @admin.register(AgreementTerms)
-class AgreementTermsAdmin(admin.ModelAdmin):
+class AgreementTermsAdmin(KoblingAdmin):
     list_display = ["programme", "version", "period_months", "published_on"]
     list_filter = ["programme"]

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser, Group, Permission
@@ -175,16 +176,16 @@ REFERRAL_STATUS_SHARES = {
 EXPIRED_ATTEST_SHARE = 0.05
 EXPIRING_ATTEST_SHARE = 0.04
 
+# What the back office opens to each staff group. The ModelAdmins narrow it further to what the
+# services allow the role (programmes/admin.py): staff correct their centre's referrals while
+# they wait; coordinators only add vetting records ("change_volunteer" opens the form for it).
 COORDINATOR_PERMISSIONS = {
     "programmes": (
-        "view_referral", "change_referral", "view_programme", "view_programmesite",
+        "view_referral", "view_programme", "view_programmesite",
         "view_crisiscentre", "view_municipality", "view_postalcode",
-        # The volunteer form picks the organisation through an autocomplete.
-        "view_organisation",
     ),
     "volunteers": (
-        "view_volunteer", "add_volunteer", "change_volunteer",
-        "view_vettingrecord", "add_vettingrecord", "change_vettingrecord",
+        "view_volunteer", "change_volunteer", "view_vettingrecord", "add_vettingrecord",
     ),
     "matching": (
         "view_matchrun", "view_proposal", "view_unmatchedreferral", "view_match",
@@ -193,7 +194,7 @@ COORDINATOR_PERMISSIONS = {
 }  # fmt: skip
 CRISIS_CENTRE_STAFF_PERMISSIONS = {
     "programmes": (
-        "view_referral", "add_referral", "change_referral", "view_municipality",
+        "view_referral", "change_referral", "view_municipality",
         "view_postalcode", "view_programmesite", "view_crisiscentre",
     ),
     "matching": ("view_match", "view_agreement"),
@@ -202,6 +203,22 @@ CRISIS_CENTRE_STAFF_PERMISSIONS = {
 
 class GeodataMissing(Exception):
     """The municipalities and postal codes (``manage.py load_geodata``) are not in the database."""
+
+
+class DemoRefusedInProduction(Exception):
+    """Demo data has a public admin password and authenticator secret: never in production."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Demo data and demo helpers are refused when KOBLING_ENV=production: the demo "
+            "logins have a published password and two-factor secret."
+        )
+
+
+def demo_refuse_in_production() -> None:
+    """Every way in to the demo data and its logins calls this first."""
+    if settings.KOBLING_ENV == "production":
+        raise DemoRefusedInProduction
 
 
 @dataclass
@@ -223,6 +240,7 @@ def demo_delete() -> None:
     """Delete the demo rows and everything built on them: referrals and volunteers of the demo
     centres and organisations, and the match runs, proposals and matches that refer to those.
     Programmes and groups stay: other data may use them."""
+    demo_refuse_in_production()
     sites = ProgrammeSite.objects.filter(crisis_centre__in=_demo_centres())
     organisations = _demo_organisations()
     volunteers = Volunteer.objects.filter(
@@ -371,6 +389,7 @@ class DemoBuilder:
     """Gathers the geodata, then writes centres, sites, volunteers and referrals in bulk."""
 
     def __init__(self, seed: int):
+        demo_refuse_in_production()
         self.rng = random.Random(seed)
         self.now = timezone.now().replace(second=0, microsecond=0)
         self.today = timezone.localdate()

@@ -1,18 +1,35 @@
+"""Volunteers in the back office. Admins add volunteers and correct their details; status,
+commitments and dates move only through the services. A coordinator sees the volunteers of
+their sites' organisations and may add vetting records for them (through vetting_record_add,
+as on the vetting page); nothing else of a volunteer changes here."""
+
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from programmes.admin import ReadOnlyAdminMixin
+from programmes.admin import KoblingAdmin, ReadOnlyAdminMixin, ServiceRefused, service_call
 from programmes.privacy_admin import VolunteerDeletionActions
+from programmes.selectors import is_admin
 from volunteers.models import VettingRecord, Volunteer, VolunteerDeletionRequest
 from volunteers.selectors import volunteers_visible_to
+from volunteers.services import vetting_record_add
+
+RECORD_FIELDS = ["kind", "politiattest_type", "issued_on", "expires_on"]
 
 
 class VettingRecordInline(admin.TabularInline):
+    """Coordinators add records; only an admin corrects or removes one."""
+
     model = VettingRecord
     extra = 0
-    fields = ["kind", "politiattest_type", "issued_on", "expires_on", "recorded_by"]
+    fields = [*RECORD_FIELDS, "recorded_by"]
     readonly_fields = ["recorded_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return is_admin(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_admin(request.user) and super().has_delete_permission(request, obj)
 
 
 class VettingExpiryFilter(admin.SimpleListFilter):
@@ -33,7 +50,7 @@ class VettingExpiryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(admin.ModelAdmin):
+class VolunteerAdmin(KoblingAdmin):
     list_display = ["__str__", "organisation", "home_postal_code", "status", "capacity", "gender"]
     list_filter = ["status", "programmes", "gender", "capacity", VettingExpiryFilter]
     search_fields = [
@@ -43,29 +60,90 @@ class VolunteerAdmin(admin.ModelAdmin):
         "home_postal_code__municipality__name",
     ]
     autocomplete_fields = ["home_postal_code", "avoid_municipalities", "organisation"]
-    readonly_fields = ["status", "status_changed_at", "joined_on"]
+    fields = [
+        "user",
+        "organisation",
+        "programmes",
+        "home_postal_code",
+        "languages",
+        "gender",
+        "availability",
+        "capacity",
+        "commitments",
+        "avoid_municipalities",
+        "interests",
+        "status",
+        "status_changed_at",
+        "joined_on",
+    ]
+    # Status through volunteer_transition, commitments through the match lifecycle.
+    readonly_fields = ["commitments", "status", "status_changed_at", "joined_on"]
     inlines = [VettingRecordInline]
 
     def get_queryset(self, request):
         return volunteers_visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
-        # The user account is chosen once, by an admin; coordinators never browse all accounts.
-        if request.user.is_superuser and obj is None:
-            return self.readonly_fields
-        return [*self.readonly_fields, "user"]
+        if not is_admin(request.user):
+            return self.fields
+        # The user account is chosen once, by an admin.
+        return self.readonly_fields if obj is None else [*self.readonly_fields, "user"]
+
+    def has_add_permission(self, request):
+        # No service adds a volunteer for a coordinator (and none that pins the organisation).
+        return is_admin(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        """A coordinator "changes" a volunteer only by adding vetting records, never their own."""
+        if not super().has_change_permission(request, obj):
+            return False
+        if is_admin(request.user) or obj is None:
+            return True
+        managed = volunteers_visible_to(request.user).exclude(user=request.user)
+        return managed.filter(pk=obj.pk).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        # A volunteer retires (volunteer_transition) or is erased on request (volunteer_erase).
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Writes only the fields the form changed: the row's other columns (status,
+        commitments) may have moved meanwhile, through the services."""
+        if not change:
+            obj.save()
+            return
+        many = {field.name for field in obj._meta.many_to_many}
+        columns = [name for name in form.changed_data if name not in many]
+        if "capacity" in columns and obj.capacity < obj.commitments:
+            raise ServiceRefused(
+                _("The capacity cannot be below the %(count)d matches the volunteer is in.")
+                % {"count": obj.commitments}
+            )
+        if columns:
+            obj.save(update_fields=columns)
 
     def save_formset(self, request, form, formset, change):
-        records = formset.save(commit=False)
-        for record in records:
-            record.recorded_by = record.recorded_by or request.user
+        if formset.model is not VettingRecord:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        formset.new_objects = [
+            service_call(
+                vetting_record_add,
+                form.instance,
+                recorded_by=request.user,
+                **{name: getattr(record, name) for name in RECORD_FIELDS},
+            )
+            for record in formset.new_objects
+        ]
+        for record, _fields in formset.changed_objects:
             record.save()
         for record in formset.deleted_objects:
             record.delete()
+        return None
 
 
 @admin.register(VolunteerDeletionRequest)
-class VolunteerDeletionRequestAdmin(VolunteerDeletionActions, ReadOnlyAdminMixin, admin.ModelAdmin):
+class VolunteerDeletionRequestAdmin(VolunteerDeletionActions, ReadOnlyAdminMixin, KoblingAdmin):
     list_display = ["volunteer", "requested_at", "handled_at", "handled_by", "outcome"]
     list_filter = ["outcome"]
     readonly_fields = ["volunteer", "requested_at", "handled_at", "handled_by", "outcome"]

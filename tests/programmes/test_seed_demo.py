@@ -231,9 +231,9 @@ def test_groups_get_permissions_for_their_work_in_the_admin(output):
     coordinator = User.objects.get(username="koordinator-oslo")
     staff = User.objects.get(username="krisesenter-oslo")
 
-    assert coordinator.has_perms(["programmes.change_referral", "volunteers.add_vettingrecord"])
-    assert not coordinator.has_perm("programmes.add_referral")
-    assert staff.has_perms(["programmes.add_referral", "programmes.view_postalcode"])
+    assert coordinator.has_perms(["programmes.view_referral", "volunteers.add_vettingrecord"])
+    assert not coordinator.has_perm("programmes.change_referral")
+    assert staff.has_perms(["programmes.change_referral", "programmes.view_postalcode"])
     assert not staff.has_perm("volunteers.view_volunteer")
 
 
