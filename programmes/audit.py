@@ -61,6 +61,7 @@ AUDITED = {
             "prefix",
             "created_at",
             "revoked_at",
+            "expires_at",
         ],
         "excluded": ["last_used_at"],
     },

@@ -5,6 +5,8 @@
   final, so ``status_changed_at`` is when that happened.
 - A retired volunteer is erased ``RETENTION_RETIRED_VOLUNTEER_MONTHS`` after retiring, once none
   of their matches is open (``volunteers.privacy.volunteer_erase``).
+- Sign-in records (django-axes: successful and failed logins with time, network address and
+  browser) go ``LOGIN_RECORD_DAYS`` after the sign-in.
 
 Anonymising a referral keeps what the statistics count and nothing that describes the person:
 
@@ -15,8 +17,9 @@ Anonymising a referral keeps what the statistics count and nothing that describe
   can no longer point to the row.
 - removed: alias (replaced by ``anon-<id>``), note, languages, weekly availability, children's
   birth years, postal code, preferred volunteer gender, maximum distance and municipalities to
-  avoid; the languages shared in proposals; and every free text written about the referral in
-  other tables (``FREE_TEXT_ABOUT_REFERRAL``).
+  avoid, the submission key and the hash of what was submitted; the languages shared in
+  proposals; and every free text written about the referral in other tables
+  (``FREE_TEXT_ABOUT_REFERRAL``).
 
 The audit log stays as it is: it holds no personal values, and the database refuses changes.
 """
@@ -24,6 +27,7 @@ The audit log stays as it is: it holds no personal values, and the database refu
 import datetime
 from dataclasses import dataclass, field
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.admin.models import LogEntry as AdminLogEntry
@@ -64,16 +68,27 @@ FREE_TEXT_ABOUT_REFERRAL = [
 ]
 
 
+LOGIN_RECORD_MODELS = (AccessLog, AccessAttempt, AccessFailureLog)
+
+
 @dataclass
 class RetentionDue:
-    """Ids of what retention removes on a given day, by reason."""
+    """Ids of what retention removes on a given day, by reason, and how many sign-in records
+    go (they are many, and no one asks which)."""
 
     closed_referrals: list[int] = field(default_factory=list)
     withdrawn_referrals: list[int] = field(default_factory=list)
     retired_volunteers: list[int] = field(default_factory=list)
+    login_records: int = 0
+
+    def ids(self) -> dict[str, list[int]]:
+        return {name: ids for name, ids in vars(self).items() if isinstance(ids, list)}
 
     def counts(self) -> dict[str, int]:
-        return {name: len(ids) for name, ids in vars(self).items()}
+        return {
+            **{name: len(ids) for name, ids in self.ids().items()},
+            "login_records": self.login_records,
+        }
 
 
 def _months_before(now: datetime.datetime, months: int) -> datetime.datetime:
@@ -96,7 +111,13 @@ def retention_due(now: datetime.datetime) -> RetentionDue:
             waiting.filter(status=Referral.Status.WITHDRAWN, status_changed_at__lt=withdrawn_before)
         ),
         retired_volunteers=_ids(volunteers.order_by("pk").distinct()),
+        login_records=sum(records.count() for records in _old_login_records(now)),
     )
+
+
+def _old_login_records(now: datetime.datetime) -> list:
+    before = now - datetime.timedelta(days=settings.LOGIN_RECORD_DAYS)
+    return [model.objects.filter(attempt_time__lt=before) for model in LOGIN_RECORD_MODELS]
 
 
 def _ids(queryset) -> list[int]:
@@ -117,6 +138,8 @@ def retention_apply(now: datetime.datetime, *, dry_run: bool = False) -> Retenti
             referral_anonymise(referral)
         for volunteer in Volunteer.objects.filter(pk__in=due.retired_volunteers):
             volunteer_erase(volunteer, by=None)
+        for records in _old_login_records(now):
+            records.delete()
     return due
 
 
@@ -141,6 +164,9 @@ def referral_anonymise(referral: Referral) -> Referral:
             postal_code=None,
             volunteer_gender="",
             max_distance_km=None,
+            # An integration's Idempotency-Key may be its own case number.
+            submission_key="",
+            submission_fingerprint="",
             anonymised_at=timezone.now(),
         )
         Referral.avoid_municipalities.through.objects.filter(referral=locked).delete()

@@ -46,6 +46,8 @@ def volunteer_data_export(volunteer: Volunteer, *, exported_by=None) -> dict:
         "deletion_requests": [_deletion_request(r) for r in volunteer.deletion_requests.all()],
         "two_factor_devices": _devices(user),
         "api_tokens": _api_tokens(user),
+        "sign_ins": _sign_ins(user),
+        "failed_sign_ins": _failed_sign_ins(user),
         "audit_log": _audit_entries(user),
     }
 
@@ -179,8 +181,32 @@ def _api_tokens(user) -> list[dict]:
             "created_at": iso_or_none(token.created_at),
             "last_used_at": iso_or_none(token.last_used_at),
             "revoked_at": iso_or_none(token.revoked_at),
+            "expires_at": iso_or_none(token.expires_at),
         }
         for token in user.api_tokens.all()
+    ]
+
+
+def _sign_ins(user) -> list[dict]:
+    records = AccessLog.objects.filter(username=user.get_username()).order_by("attempt_time")
+    return [
+        {
+            "signed_in_at": iso_or_none(record.attempt_time),
+            "signed_out_at": iso_or_none(record.logout_time),
+            "network_address": record.ip_address,
+            "browser": record.user_agent,
+        }
+        for record in records
+    ]
+
+
+def _failed_sign_ins(user) -> list[dict]:
+    """Wrong passwords typed for the username lately (django-axes keeps them for the lockout):
+    when and how many, not from where, because it may have been someone else."""
+    attempts = AccessAttempt.objects.filter(username=user.get_username()).order_by("attempt_time")
+    return [
+        {"last_failed_at": iso_or_none(a.attempt_time), "failures": a.failures_since_start}
+        for a in attempts
     ]
 
 

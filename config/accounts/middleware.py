@@ -1,8 +1,8 @@
 """Two gates every request passes after the user is known (and after django-otp's middleware,
 which tells whether this session passed the second factor):
 
-- StaffIdleTimeoutMiddleware signs staff out after STAFF_SESSION_IDLE_MINUTES without a
-  request. Volunteers keep their session for SESSION_COOKIE_AGE.
+- StaffIdleTimeoutMiddleware signs staff out after STAFF_SESSION_IDLE_MINUTES without
+  activity. Volunteers keep their session for SESSION_COOKIE_AGE.
 - TwoFactorRequiredMiddleware keeps a user who must pass a second factor and has not out of
   everything but the pages that let them do so: the portal and the admin redirect there, the
   API answers 403. The admin's own password-only login page sends people to ours.
@@ -29,6 +29,13 @@ LAST_SEEN_KEY = "kobling_last_seen"
 SESSION_ENDED_KEY = "kobling_session_ended"
 # Pages that show no one's data, and those a user needs on the way to the second factor.
 EXEMPT_PREFIXES = ("/static/", "/i18n/", "/health/")
+# Requests that are not someone at work, so they do not restart the idle time: files and
+# pages without anyone's data (a language switch is followed by the page it returns to, which
+# counts), and what a page asks for by itself, such as a running match run's status every two
+# seconds (matching/static/matching/run_progress.js sends BACKGROUND_HEADER).
+NOT_ACTIVITY_PREFIXES = EXEMPT_PREFIXES
+NOT_ACTIVITY_NAMES = ("about",)
+BACKGROUND_HEADER = "X-Kobling-Background"
 EXEMPT_NAMES = (
     "about",
     "login",
@@ -52,7 +59,8 @@ class StaffIdleTimeoutMiddleware:
         if user_is_staff_member(request.user):
             if self.idle_too_long(request.session):
                 return self.session_ended(request)
-            session_seen_now(request.session)
+            if is_activity(request):
+                session_seen_now(request.session)
         return self.get_response(request)
 
     @staticmethod
@@ -117,6 +125,14 @@ def second_factor_url(user, next_url: str) -> str:
     """Where someone goes for their second factor: to use it, or to set it up first."""
     page = "two_factor_verify" if two_factor_enabled(user) else "two_factor_setup"
     return f"{reverse(page)}?{urlencode({'next': next_url})}"
+
+
+def is_activity(request) -> bool:
+    """Whether the request shows that someone is at work (see NOT_ACTIVITY_PREFIXES)."""
+    path = request.path_info
+    if path.startswith(NOT_ACTIVITY_PREFIXES) or BACKGROUND_HEADER in request.headers:
+        return False
+    return path not in {reverse(name) for name in NOT_ACTIVITY_NAMES}
 
 
 def is_exempt(path: str) -> bool:

@@ -1,5 +1,6 @@
 """Strong login: setting up an authenticator app (TOTP), checking its codes and the recovery
-codes, turning two-factor off for volunteers, and ending a user's access.
+codes, turning two-factor off for volunteers, limiting password-reset e-mails, and ending a
+user's access.
 
 Recovery codes are django-otp static tokens, stored only as a SHA-256 digest: like a password,
 the code itself is shown once, when it is made, and never again.
@@ -14,6 +15,7 @@ from base64 import b32encode
 import segno
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,8 +26,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.accounts.selectors import user_is_staff_member
-from programmes.api_tokens import api_token_revoke
-from programmes.models import ApiToken
+from programmes.api_tokens import api_tokens_revoke_for
 
 log = logging.getLogger("kobling.accounts")
 
@@ -34,6 +35,7 @@ RECOVERY_DEVICE_NAME = "Recovery codes"
 # No 0/o, 1/l/i: recovery codes are copied by hand from paper.
 RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_CODE_LENGTH = 10
+RESET_WINDOW_SECONDS = 60 * 60
 SESSION_USER_KEY = "_auth_user_id"
 WRONG_CODE = gettext_lazy(
     "The code is wrong or has expired. Type the 6 digits your authenticator app shows now."
@@ -126,8 +128,7 @@ def user_deactivate(user, *, by=None) -> None:
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
-        for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
-            api_token_revoke(token)
+        api_tokens_revoke_for(user)
         user_sessions_end(user)
     log.info("User %s deactivated by %s", user.pk, getattr(by, "pk", None))
 
@@ -141,6 +142,40 @@ def user_sessions_end(user) -> None:
         if session.get_decoded().get(SESSION_USER_KEY) == str(user.pk)
     ]
     Session.objects.filter(pk__in=mine).delete()
+
+
+def password_reset_allowed(email: str, address: str | None) -> bool:
+    """Whether a password-reset e-mail may go out for this request: at most
+    ``PASSWORD_RESET_PER_EMAIL_HOURLY`` to one e-mail address and
+    ``PASSWORD_RESET_PER_ADDRESS_HOURLY`` requests from one network address an hour. Every
+    request counts, whether or not the e-mail address has an account, so the limits reveal
+    nothing about who has one."""
+    email_count = _count_this_hour("reset-email", email.strip().lower())
+    address_count = _count_this_hour("reset-address", address or "")
+    allowed = (
+        email_count is not None
+        and address_count is not None
+        and email_count <= settings.PASSWORD_RESET_PER_EMAIL_HOURLY
+        and address_count <= settings.PASSWORD_RESET_PER_ADDRESS_HOURLY
+    )
+    if not allowed:
+        log.warning("Password-reset e-mail held back: too many requests within an hour")
+    return allowed
+
+
+def _count_this_hour(kind: str, value: str) -> int | None:
+    """This request's number in the hour that began with the first one; None when the cache,
+    which keeps the count, is down (and then nothing is sent)."""
+    key = f"{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
+    try:
+        cache.add(key, 0, timeout=RESET_WINDOW_SECONDS)
+        return cache.incr(key)
+    except ValueError:  # the count expired between add and incr
+        cache.set(key, 1, timeout=RESET_WINDOW_SECONDS)
+        return 1
+    except Exception:  # the cache is down; which errors depends on its backend
+        log.warning("Password-reset counts unavailable", exc_info=True)
+        return None
 
 
 def _code_check(device: Device, token: str, *, field: str, wrong) -> None:

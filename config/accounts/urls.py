@@ -4,6 +4,7 @@ from config.accounts import views
 
 urlpatterns = [
     path("login/", views.KoblingLoginView.as_view(), name="login"),
+    path("password_reset/", views.KoblingPasswordResetView.as_view(), name="password_reset"),
     path("two-factor/", views.two_factor_verify, name="two_factor_verify"),
     path("two-factor/recovery/", views.two_factor_recovery, name="two_factor_recovery"),
     path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),

@@ -3,8 +3,9 @@ setting up an authenticator, and the security page where everyone sees and chang
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -15,6 +16,7 @@ from django_otp import login as otp_login
 
 from config.accounts import services
 from config.accounts.forms import LoginForm, RecoveryCodeForm, TotpCodeForm
+from config.accounts.lockout import client_address
 from config.accounts.middleware import SESSION_ENDED_KEY, second_factor_url, session_seen_now
 from config.accounts.selectors import (
     recovery_codes_left,
@@ -48,6 +50,19 @@ class KoblingLoginView(LoginView):
         if not two_factor_required(self.request.user):
             return next_url
         return second_factor_url(self.request.user, next_url)
+
+
+class KoblingPasswordResetView(PasswordResetView):
+    """Django's reset page, sending only within the hourly limits. Over them it answers exactly
+    as when the e-mail goes out, so the page tells no one whether an address has an account or
+    was asked for too often."""
+
+    def form_valid(self, form):
+        if services.password_reset_allowed(
+            form.cleaned_data["email"], client_address(self.request)
+        ):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @login_required

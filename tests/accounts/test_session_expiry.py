@@ -1,7 +1,9 @@
-"""Staff sessions end after STAFF_SESSION_IDLE_MINUTES without a request; each request starts
-the idle time again. Volunteers are not subject to it."""
+"""Staff sessions end after STAFF_SESSION_IDLE_MINUTES without activity; each page or API call
+starts the idle time again, but not health checks, the About page, static files, the language
+switch or a page's own polls. Volunteers are not subject to it."""
 
 import datetime
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -9,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from config.accounts.middleware import BACKGROUND_HEADER
 from tests.accounts.conftest import log_in
 from tests.auth import login_verified, totp_device_for
 
@@ -92,3 +95,47 @@ def test_the_idle_time_counts_from_the_password_step(world, client, clock):
     clock.shift(idle(settings.STAFF_SESSION_IDLE_MINUTES + 1))
 
     assert client.get(login.url).url.startswith("/accounts/login/")
+
+
+# Issue 12, finding 9: /health/ and /about/ restarted the idle time, so an open tab that
+# requested them kept a staff session alive without anyone there.
+NOT_ACTIVITY = {
+    "health check": lambda client: client.get("/health/"),
+    "about page": lambda client: client.get("/about/"),
+    "static file": lambda client: client.get("/static/kobling/kobling.css"),
+    "language switch": lambda client: client.post("/i18n/setlang/", {"language": "en"}),
+    "run progress poll": lambda client: client.get(
+        "/coordinator/", headers={BACKGROUND_HEADER: "run-progress"}
+    ),
+}
+
+
+@pytest.mark.parametrize("request_for", NOT_ACTIVITY.values(), ids=NOT_ACTIVITY.keys())
+def test_requests_that_are_not_activity_do_not_restart_the_idle_time(
+    world, client, clock, request_for
+):
+    login_verified(client, world.users["coord_x"])
+    client.get("/coordinator/")
+
+    clock.shift(idle(settings.STAFF_SESSION_IDLE_MINUTES - 5))
+    request_for(client)
+    clock.shift(idle(6))
+    response = client.get("/coordinator/")
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_a_poll_still_ends_an_idle_session(world, client, clock):
+    login_verified(client, world.users["coord_x"])
+    client.get("/coordinator/")
+
+    clock.shift(idle(settings.STAFF_SESSION_IDLE_MINUTES + 1))
+    response = client.get("/coordinator/", headers={BACKGROUND_HEADER: "run-progress"})
+
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_the_run_progress_script_marks_its_polls():
+    script = Path(settings.BASE_DIR, "matching/static/matching/run_progress.js").read_text()
+    assert f'"{BACKGROUND_HEADER}"' in script

@@ -1,15 +1,19 @@
-"""Retention on a frozen clock: what goes when, what stays for the statistics, and that nothing
-of the participant is left in any table about the referral."""
+"""Retention on a frozen clock: what goes when, what stays for the statistics, that nothing of
+the participant is left in any table about the referral, and that sign-in records go too."""
 
+import datetime
 import io
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core import serializers
 from django.core.management import call_command
 from django.db import models as django_models
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.utils import timezone
 
 from matching.lifecycle import referral_withdraw
 from matching.models import (
@@ -33,7 +37,13 @@ from programmes.retention import (
 )
 from programmes.selectors import referral_waiting_by_site
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
-from tests.privacy.conftest import ALIAS, NOTES, case_closed_with_everything, months_later
+from tests.privacy.conftest import (
+    ALIAS,
+    NOTES,
+    START,
+    case_closed_with_everything,
+    months_later,
+)
 from volunteers.models import Volunteer
 from volunteers.services import volunteer_transition
 
@@ -110,6 +120,7 @@ def test_open_cases_and_active_volunteers_are_never_due(clock):
         "closed_referrals": 0,
         "withdrawn_referrals": 0,
         "retired_volunteers": 0,
+        "login_records": 0,
     }
 
 
@@ -155,6 +166,7 @@ def test_running_twice_changes_nothing_the_second_time(clock):
         "closed_referrals": 0,
         "withdrawn_referrals": 0,
         "retired_volunteers": 0,
+        "login_records": 0,
     }
     assert related_rows_dump(referral) == after_first
     assert referral_anonymise(referral).anonymised_at == months_later(13)
@@ -216,6 +228,19 @@ def test_nothing_of_the_participant_is_left_in_any_table_about_the_referral(cloc
     assert RejectedPair.objects.get(referral=referral).reason == REMOVED
 
 
+def test_the_submission_key_and_hash_go_with_the_rest(clock):
+    """An integration's Idempotency-Key may be its own case number for the participant."""
+    referral, _coordinator, _volunteer = case_closed_with_everything()
+    Referral.objects.filter(pk=referral.pk).update(
+        submission_key="sak-2025-0117", submission_fingerprint="a" * 64
+    )
+    clock.move_to(months_later(13))
+
+    anonymised = referral_anonymise(referral)
+
+    assert (anonymised.submission_key, anonymised.submission_fingerprint) == ("", "")
+
+
 def test_the_back_office_history_stops_naming_the_participant(clock):
     referral, coordinator, _volunteer = case_closed_with_everything()
     LogEntry.objects.log_actions(
@@ -272,6 +297,8 @@ REFERRAL_TEXT_EMPTIED = {
     "languages",
     "availability",
     "children_birth_years",
+    "submission_key",
+    "submission_fingerprint",
 }
 
 
@@ -307,3 +334,57 @@ def test_every_free_text_field_about_a_referral_is_removed_or_kept_on_purpose():
     }
 
     assert found == handled | set(TEXT_KEPT)
+
+
+# Issue 12, finding 9: login records (network address, browser) were kept for ever.
+
+
+def sign_in_and_fail(username: str) -> None:
+    client = Client(REMOTE_ADDR="198.51.100.7", HTTP_USER_AGENT="Firefox/140")
+    client.post("/accounts/login/", {"username": username, "password": "wrong"})
+    client.post("/accounts/login/", {"username": username, "password": "kobling-test"})
+    client.post("/accounts/login/", {"username": username, "password": "wrong"})
+
+
+def login_records() -> list[int]:
+    return [model.objects.count() for model in (AccessLog, AccessAttempt)]
+
+
+def test_login_records_go_after_90_days(clock):
+    sign_in_and_fail(ready_volunteer().user.username)
+    AccessFailureLog.objects.create(
+        username="someone", ip_address="198.51.100.7", user_agent="curl", attempt_time=START
+    )
+    assert login_records() == [1, 1]
+
+    clock.move_to(START + datetime.timedelta(days=settings.LOGIN_RECORD_DAYS - 1))
+    retention_apply(timezone.now())
+    assert login_records() == [1, 1]
+
+    clock.move_to(START + datetime.timedelta(days=settings.LOGIN_RECORD_DAYS, minutes=1))
+    due = retention_apply(timezone.now())
+
+    assert login_records() == [0, 0]
+    assert not AccessFailureLog.objects.exists()
+    assert due.login_records == 3
+
+
+@override_settings(LOGIN_RECORD_DAYS=7)
+def test_the_days_login_records_are_kept_come_from_the_settings(clock):
+    sign_in_and_fail(ready_volunteer().user.username)
+    clock.move_to(START + datetime.timedelta(days=8))
+
+    retention_apply(timezone.now())
+
+    assert login_records() == [0, 0]
+
+
+def test_a_dry_run_counts_old_login_records_and_keeps_them(clock):
+    sign_in_and_fail(ready_volunteer().user.username)
+    clock.move_to(START + datetime.timedelta(days=91))
+    out = io.StringIO()
+
+    call_command("apply_retention", "--dry-run", stdout=out)
+
+    assert "Would delete: 2 sign-in records older than 90 days." in out.getvalue()
+    assert login_records() == [1, 1]

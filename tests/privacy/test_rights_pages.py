@@ -195,5 +195,10 @@ def test_the_daily_task_applies_retention(clock, eager_celery):
 
     counts = retention_apply_task.delay().get()
 
-    assert counts == {"closed_referrals": 1, "withdrawn_referrals": 0, "retired_volunteers": 0}
+    assert counts == {
+        "closed_referrals": 1,
+        "withdrawn_referrals": 0,
+        "retired_volunteers": 0,
+        "login_records": 0,
+    }
     assert Referral.objects.get(pk=referral.pk).anonymised_at is not None

@@ -1,10 +1,13 @@
 """A volunteer's copy of their data holds every model that refers to them, and no secrets."""
 
+import datetime
 import json
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from matching import lifecycle
@@ -19,6 +22,8 @@ from volunteers.models import Volunteer, VolunteerDeletionRequest
 from volunteers.privacy import volunteer_data_export
 
 pytestmark = pytest.mark.django_db
+
+SIGNED_IN_AT = datetime.datetime(2026, 11, 20, 9, 30, tzinfo=datetime.UTC)
 
 # Where each relation to the volunteer or their account shows up in the export.
 EXPORTED = {
@@ -56,7 +61,8 @@ NOT_EXPORTED = {
     ("admin.LogEntry", "user"): "Django's back-office history; volunteers have no back office",
 }
 # Not found by the walk below because they hold no foreign key: sessions (a session key is a
-# secret; erasure ends them) and django-axes login records (by username; erasure deletes them).
+# secret; erasure ends them) and django-axes login records (by username; exported as sign_ins
+# and failed_sign_ins, deleted by erasure and after LOGIN_RECORD_DAYS).
 
 
 def relations_to_the_person() -> set[tuple[str, str]]:
@@ -172,3 +178,43 @@ def test_the_export_holds_what_the_volunteer_said_when_leaving_but_not_the_coord
 
     assert "Ny jobb med skift" in exported and "volunteer_ended" in exported
     assert "Deltakeren var lettet" not in exported
+
+
+# Issue 12, finding 9: login records (network address, browser) were missing from the export.
+
+
+def test_the_export_lists_sign_ins_with_time_address_and_browser():
+    volunteer = ready_volunteer()
+    with time_machine.travel(SIGNED_IN_AT, tick=False):
+        Client(REMOTE_ADDR="198.51.100.7", HTTP_USER_AGENT="Firefox/140 (Android)").post(
+            "/accounts/login/",
+            {"username": volunteer.user.username, "password": "kobling-test"},
+        )
+
+    export = volunteer_data_export(volunteer)
+
+    assert export["sign_ins"] == [
+        {
+            "signed_in_at": SIGNED_IN_AT.isoformat(),
+            "signed_out_at": None,
+            "network_address": "198.51.100.7",
+            "browser": "Firefox/140 (Android)",
+        }
+    ]
+
+
+def test_the_export_counts_failed_sign_ins_without_saying_from_where():
+    volunteer = ready_volunteer()
+    stranger = Client(REMOTE_ADDR="203.0.113.99")
+    with time_machine.travel(SIGNED_IN_AT, tick=False):
+        for _ in range(2):
+            stranger.post(
+                "/accounts/login/", {"username": volunteer.user.username, "password": "x"}
+            )
+
+    export = volunteer_data_export(volunteer)
+
+    assert export["failed_sign_ins"] == [
+        {"last_failed_at": SIGNED_IN_AT.isoformat(), "failures": 2}
+    ]
+    assert "203.0.113.99" not in json.dumps(export)

@@ -7,7 +7,11 @@
 
   function poll() {
     setTimeout(async function () {
-      const response = await fetch(location.href, { credentials: "same-origin" });
+      // The header tells the server this is no sign of someone at work (staff idle timeout).
+      const response = await fetch(location.href, {
+        credentials: "same-origin",
+        headers: { "X-Kobling-Background": "run-progress" },
+      });
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = page.getElementById("run-status");
       if (!fresh || !fresh.hasAttribute("data-in-progress")) {

@@ -1,5 +1,6 @@
 """Apply the retention rules now, or with --dry-run list what they would remove."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -13,7 +14,10 @@ REASONS = {
 
 
 class Command(BaseCommand):
-    help = "Anonymise referrals and erase volunteers whose retention period is over."
+    help = (
+        "Anonymise referrals and erase volunteers whose retention period is over, and delete "
+        "old sign-in records."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -23,9 +27,12 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run, **options):
         due = retention_apply(timezone.now(), dry_run=dry_run)
         if dry_run:
-            for name, ids in vars(due).items():
+            for name, ids in due.ids().items():
                 for pk in ids:
                     self.stdout.write(f"{name} {pk}: {REASONS[name]}")
         verb = "Would anonymise" if dry_run else "Anonymised"
-        counts = ", ".join(f"{count} {name}" for name, count in due.counts().items())
+        counts = ", ".join(f"{len(ids)} {name}" for name, ids in due.ids().items())
         self.stdout.write(f"{verb}: {counts}.")
+        verb = "Would delete" if dry_run else "Deleted"
+        days = settings.LOGIN_RECORD_DAYS
+        self.stdout.write(f"{verb}: {due.login_records} sign-in records older than {days} days.")

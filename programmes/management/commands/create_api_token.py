@@ -32,3 +32,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Token {token.prefix}… ({token.scope}) for {user} at {centre}:")
         self.stdout.write(raw)
         self.stdout.write("Store it now: Kobling keeps only its hash and cannot show it again.")
+        self.stdout.write(f"It stops working on {token.expires_at:%Y-%m-%d}.")

@@ -1,9 +1,10 @@
 """Print the current two-factor code of a demo user, so the demo can be tried without a phone."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from programmes.demo import DemoRefusedInProduction, demo_refuse_in_production
 
 
 class Command(BaseCommand):
@@ -16,8 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username: str, **options):
-        if settings.KOBLING_ENV == "production":
-            raise CommandError("demo_totp is for the demo only; it is refused in production.")
+        try:
+            demo_refuse_in_production()
+        except DemoRefusedInProduction as error:
+            raise CommandError(str(error)) from error
         device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
         if device is None:
             raise CommandError(f"{username} has no authenticator set up.")
