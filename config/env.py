@@ -5,6 +5,7 @@ django-environ parses URLs well but turns any unknown boolean into False; a typo
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -60,3 +61,14 @@ def url(name: str, schemes: tuple[str, ...]) -> str | None:
 def word_list(name: str, default: list[str]) -> list[str]:
     value = raw(name)
     return default if value is None else [item.strip() for item in value.split(",") if item.strip()]
+
+
+def identifier(name: str) -> str | None:
+    """A PostgreSQL role or similar name: lowercase letters, digits and underscores only, so it
+    can be quoted into SQL as it is."""
+    value = raw(name)
+    if value is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} must be lowercase letters, digits and underscores (at most 63)."
+        )
+    return value

@@ -7,6 +7,8 @@ class ProgrammesConfig(AppConfig):
     verbose_name = _("Programmes and referrals")
 
     def ready(self) -> None:
+        from config import database_roles
         from programmes.audit import audited_models_register
 
         audited_models_register()
+        database_roles.register(self)

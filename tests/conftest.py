@@ -1,8 +1,9 @@
 """Test set-up shared by every app.
 
-With CI=true the suite must run on the real PostgreSQL, Redis and Chromium: if one is missing the
-run stops at once with the reason, it never falls back. Without CI it runs on SQLite and skips,
-with the reason shown, only the tests marked ``postgres``, ``broker`` or ``browser``.
+With CI=true the suite must run on the real PostgreSQL, Redis and Chromium, and as the
+restricted database role the service uses (tests/app_role.py): if one is missing the run stops
+at once with the reason, it never falls back. Without CI it runs on SQLite and skips, with the
+reason shown, only the tests marked ``postgres``, ``broker`` or ``browser``.
 """
 
 import io
@@ -14,13 +15,16 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import translation
 
-from tests import services_check
+from tests import app_role, services_check
 
 
 def pytest_sessionstart(session):
-    problems = services_check.problems_for_ci() if settings.CI else []
+    role = app_role.role_for_tests()
+    problems = services_check.problems_for_ci(role) if settings.CI else []
     if problems:
         pytest.exit("CI=true but required services are missing:\n  " + "\n  ".join(problems), 3)
+    # migrate's post_migrate grants the role its privileges when the test database is built.
+    settings.DATABASE_APP_ROLE = role
 
 
 def pytest_collection_modifyitems(config, items):
@@ -44,9 +48,15 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the bundled geodata once; tests read it and roll back around it."""
+    """Load the bundled geodata once; tests read it and roll back around it. On PostgreSQL the
+    tests then connect as the restricted role, if there is one (tests/app_role.py)."""
     with django_db_blocker.unblock():
         call_command("load_geodata", stdout=io.StringIO())
+    if not settings.DATABASE_IS_POSTGRES:
+        yield
+        return
+    with app_role.tests_run_as(settings.DATABASE_APP_ROLE):
+        yield
 
 
 @pytest.fixture

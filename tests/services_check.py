@@ -9,8 +9,11 @@ from django.conf import settings
 CHROMIUM = "/usr/bin/chromium"
 
 
-def problems_for_ci() -> list[str]:
-    return [*_database_problems(), *_redis_problems(), *_chromium_problems()]
+def problems_for_ci(app_role: str | None) -> list[str]:
+    database = _database_problems()
+    if not database and settings.DATABASE_IS_POSTGRES:
+        database = _app_role_problems(app_role)
+    return [*database, *_redis_problems(), *_chromium_problems()]
 
 
 def _chromium_problems() -> list[str]:
@@ -24,18 +27,53 @@ def _database_problems() -> list[str]:
         return [f"DATABASE_URL is not PostgreSQL (got {settings.DATABASES['default']['ENGINE']})"]
     db = settings.DATABASES["default"]
     try:
-        # The maintenance database: the test database does not exist yet at this point.
-        psycopg.connect(
-            host=db["HOST"],
-            port=db["PORT"],
-            user=db["USER"],
-            password=db["PASSWORD"],
-            dbname="postgres",
-            connect_timeout=3,
-        ).close()
+        _maintenance_connection(db["USER"], db["PASSWORD"]).close()
     except psycopg.Error as error:
         return [f"PostgreSQL at {db['HOST']}:{db['PORT']}: {error}".strip()]
     return []
+
+
+def _maintenance_connection(user: str, password: str) -> psycopg.Connection:
+    # The maintenance database: the test database does not exist yet at this point.
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"],
+        user=user,
+        password=password or None,
+        dbname="postgres",
+        connect_timeout=3,
+    )
+
+
+def _app_role_problems(role: str | None) -> list[str]:
+    """The owner (DATABASE_URL's user) creates the test database; the tests run as ``role``,
+    which must be a different role that can log in and is no superuser."""
+    owner = settings.DATABASES["default"]["USER"]
+    setup = "scripts/test creates both roles (python -m tests.app_role)"
+    if not role:
+        return [f"no restricted database role for the tests (DATABASE_APP_ROLE); {setup}"]
+    if role == owner:
+        return [f"DATABASE_APP_ROLE={role} is DATABASE_URL's user; the tests must run as another"]
+    with _maintenance_connection(owner, settings.DATABASES["default"]["PASSWORD"]) as conn:
+        found = conn.execute(
+            "SELECT (SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user),"
+            " (SELECT rolsuper FROM pg_roles WHERE rolname = %s)",
+            [role],
+        ).fetchone()
+    owner_may_create, app_superuser = found
+    problems = []
+    if not owner_may_create:
+        problems.append(f"the owner role {owner} may not create the test database (CREATEDB)")
+    if app_superuser is None:
+        return [*problems, f"the database role {role} does not exist; {setup}"]
+    if app_superuser:
+        problems.append(f"the database role {role} is a superuser; it must be restricted")
+    try:
+        _maintenance_connection(role, "").close()
+    except psycopg.Error as error:
+        problems.append(f"cannot connect as the database role {role}: {error}".strip())
+    return problems
 
 
 def _redis_problems() -> list[str]:

@@ -1,4 +1,5 @@
-"""A real Celery worker process for the tests that need one."""
+"""A real Celery worker process for the tests that need one: on the test database, as the role
+the tests connect as (the restricted one under CI), in this run's KOBLING_ENV."""
 
 import contextlib
 import os
@@ -6,6 +7,9 @@ import subprocess
 import sys
 
 from django.conf import settings
+from django.db import connection
+
+from tests.app_role import database_url_for
 
 
 @contextlib.contextmanager
@@ -26,10 +30,17 @@ def celery_worker(*, queues: str = "celery", **env_overrides: str):
         "--loglevel",
         "WARNING",
     ]
-    env = {**os.environ, **env_overrides}
+    env = {**os.environ, "KOBLING_ENV": settings.KOBLING_ENV, **_database(), **env_overrides}
     process = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
     try:
         yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _database() -> dict[str, str]:
+    if not settings.DATABASE_IS_POSTGRES:
+        return {}
+    db = connection.settings_dict
+    return {"DATABASE_URL": database_url_for(db["USER"], db["PASSWORD"])}

@@ -1,9 +1,11 @@
-"""With CI=true the suite must never fall back to SQLite or eager Celery: it stops instead."""
+"""With CI=true the suite must never fall back to SQLite, eager Celery or the database owner's
+role: it stops instead."""
 
 import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 
@@ -29,3 +31,20 @@ def test_ci_run_stops_loudly_when_postgres_and_redis_are_missing():
     assert "PostgreSQL at 127.0.0.1:1" in output
     assert "Redis at redis://127.0.0.1:1/0" in output
     assert "CACHE_URL must point at Redis" in output
+
+
+@pytest.mark.postgres
+def test_ci_run_stops_loudly_when_the_restricted_database_role_is_missing():
+    # The tests must run as the service's restricted role, never fall back to the owner.
+    env = {**os.environ, "CI": "true", "DATABASE_APP_ROLE": "kobling_no_such_role"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/config/test_settings.py", "-p", "no:cacheprovider"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output
+    assert "the database role kobling_no_such_role does not exist" in output

@@ -1,6 +1,9 @@
-"""Configuration errors stop the service at start-up with a message naming the variable."""
+"""Configuration errors stop the service at start-up with a message naming the variable, and
+it fails closed: never in demo mode by accident, never in production with DEBUG on or a weak
+SECRET_KEY."""
 
 import os
+import secrets
 import subprocess
 import sys
 
@@ -16,13 +19,29 @@ CLEAN_ENV = {
 }
 
 
+STRONG_KEY = secrets.token_urlsafe(48)
+PRODUCTION = {
+    "KOBLING_ENV": "production",
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "kobling.example.no",
+    "DATABASE_URL": "postgres://kobling@127.0.0.1/kobling",
+}
+
+
 def start_django(**env) -> subprocess.CompletedProcess:
+    """Django set up in a new process, outside pytest, with only ``env`` configured (in demo
+    mode unless ``env`` says otherwise)."""
     script = (
         "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
     )
     return subprocess.run(
         [sys.executable, "-c", script],
-        env={**CLEAN_ENV, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        env={
+            **CLEAN_ENV,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "KOBLING_ENV": "demo",
+            **env,
+        },
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
@@ -39,7 +58,7 @@ def start_django(**env) -> subprocess.CompletedProcess:
         ({"CELERY_BROKER_URL": "kafka://x"}, "CELERY_BROKER_URL must start with one of"),
         ({"KOBLING_ENV": "production"}, "SECRET_KEY must be set"),
         (
-            {"KOBLING_ENV": "production", "SECRET_KEY": "x" * 50},
+            {"KOBLING_ENV": "production", "SECRET_KEY": STRONG_KEY},
             "ALLOWED_HOSTS must be set",
         ),
     ],
@@ -51,24 +70,50 @@ def test_bad_configuration_stops_start_up_naming_the_variable(env, message):
 
 
 def test_production_defaults_debug_off():
-    result = start_django(
-        KOBLING_ENV="production",
-        SECRET_KEY="x" * 50,
-        ALLOWED_HOSTS="kobling.example.no",
-        DATABASE_URL="postgres://kobling@127.0.0.1/kobling",
-    )
+    result = start_django(**PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
 
 
-def test_demo_runs_on_sqlite_under_var_with_eager_celery_when_nothing_is_configured():
+def test_without_kobling_env_nothing_starts_not_even_in_demo_mode():
+    result = start_django(KOBLING_ENV="")
+
+    assert result.returncode != 0
+    assert "KOBLING_ENV is not set: set it to production on a server" in result.stderr
+
+
+def test_production_refuses_debug_on():
+    result = start_django(**PRODUCTION, DEBUG="true")
+
+    assert result.returncode != 0
+    assert "DEBUG must be off when KOBLING_ENV=production" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "kobling-insecure-demo-key-never-use-in-production",
+        STRONG_KEY[:49],
+        "abcd" * 20,
+        "django-insecure-" + STRONG_KEY,
+    ],
+    ids=["the demo key", "49 characters", "4 different characters", "startproject's"],
+)
+def test_production_refuses_a_weak_secret_key(key):
+    result = start_django(**PRODUCTION | {"SECRET_KEY": key})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak for KOBLING_ENV=production" in result.stderr
+
+
+def test_demo_runs_on_sqlite_under_var_with_eager_celery_when_nothing_else_is_configured():
     script = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DATABASES['default']['NAME'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
-        env={**CLEAN_ENV, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        env={**CLEAN_ENV, "DJANGO_SETTINGS_MODULE": "config.settings", "KOBLING_ENV": "demo"},
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,

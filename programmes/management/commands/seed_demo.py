@@ -10,7 +10,8 @@ from programmes import demo
 class Command(BaseCommand):
     help = (
         "Create demo crisis centres, programme sites, volunteers and referrals for both "
-        "programmes. Does nothing if demo data exists, unless --reset is given."
+        "programmes. Does nothing if demo data exists, unless --reset is given. Refused when "
+        "KOBLING_ENV=production."
     )
 
     def add_arguments(self, parser):
@@ -25,6 +26,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed: int, reset: bool, **options):
+        try:
+            demo.demo_refuse_in_production()
+        except demo.DemoRefusedInProduction as error:
+            raise CommandError(str(error)) from error
         if demo.demo_exists() and not reset:
             self.stdout.write("Demo data already exists; nothing changed. Use --reset to rebuild.")
             return
@@ -73,5 +78,6 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Staff also need a two-factor code: add the demo secret {demo.DEMO_TOTP_SECRET} to "
-            "an authenticator app, or run `manage.py demo_totp USERNAME` for the current code."
+            "an authenticator app, or run `KOBLING_ENV=demo .venv/bin/python manage.py "
+            "demo_totp USERNAME` for the current code."
         )
