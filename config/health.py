@@ -1,10 +1,22 @@
-"""``/health/``: is the database answering, the cache working, and the task queue reachable?"""
+"""``/health/``: is the database answering, the cache working, and the task queue reachable?
+
+Only the database is essential: without it the answer is 503. A cache or broker that cannot be
+reached degrades the service but does not stop it (throttle counts move to each process's
+memory, tasks wait in the outbox), so the answer stays 200, ``healthy`` turns false and
+``degraded`` names what is missing. ``outbox`` says how many tasks wait for the broker and
+for how many seconds the oldest has.
+"""
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.http import JsonResponse
 from kombu import Connection
+
+from config.cache import FallbackRedisCache
+from outbox.services import outbox_backlog
+
+EAGER = "eager (no broker configured)"
 
 
 def _database() -> str:
@@ -14,24 +26,43 @@ def _database() -> str:
 
 
 def _cache() -> str:
+    if isinstance(caches["default"], FallbackRedisCache):
+        # The fallback would answer in Redis's place; ask Redis itself.
+        caches["default"].check()
+        return "ok"
     cache.set("kobling:health", "ok", 10)
     return "ok" if cache.get("kobling:health") == "ok" else "cache returned nothing"
 
 
 def _broker() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        return "eager (no broker configured)"
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=3) as conn:
-        conn.ensure_connection(max_retries=1)
+        return EAGER
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    with Connection(
+        settings.CELERY_BROKER_URL, connect_timeout=1, transport_options=options
+    ) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2)
     return "ok"
 
 
+def _outcome(check) -> str:
+    try:
+        return check()
+    except Exception as error:
+        return f"failed: {type(error).__name__}"
+
+
 def health(request):
-    checks = {}
-    for name, check in (("database", _database), ("cache", _cache), ("broker", _broker)):
-        try:
-            checks[name] = check()
-        except Exception as error:
-            checks[name] = f"failed: {type(error).__name__}"
-    healthy = all(value == "ok" or value.startswith("eager") for value in checks.values())
-    return JsonResponse({"healthy": healthy, **checks}, status=200 if healthy else 503)
+    checks = {
+        name: _outcome(check)
+        for name, check in (("database", _database), ("cache", _cache), ("broker", _broker))
+    }
+    degraded = [name for name, value in checks.items() if value not in ("ok", EAGER)]
+    body = {"healthy": not degraded, "degraded": degraded, **checks}
+    if "database" in degraded:
+        return JsonResponse(body, status=503)
+    body["outbox"] = outbox_backlog()
+    if body["outbox"]["waiting"]:
+        degraded.append("outbox")
+        body["healthy"] = False
+    return JsonResponse(body, status=200)

@@ -1,12 +1,16 @@
 """Portal forms. They turn what people type into the plain values the services take; the
 services decide what is valid, and their errors are put back on the matching field."""
 
+import re
+import secrets
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from programmes.models import Gender, Municipality, ProgrammeSite, Referral, validate_alias
+from programmes.models import Gender, Municipality, ProgrammeSite, Referral
 from programmes.services import ReferralInput
+from programmes.validators import validate_no_identifying_data
 
 AVAILABILITY_ROWS = 4
 NOTES_MAX_LENGTH = Referral._meta.get_field("notes").max_length
@@ -80,7 +84,7 @@ def note_field(max_length: int, help_text) -> forms.CharField:
         label=_("Short note (optional)"),
         required=False,
         max_length=max_length,
-        validators=[validate_alias],
+        validators=[validate_no_identifying_data],
         help_text=help_text,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": max_length}),
     )
@@ -173,12 +177,6 @@ class AvailabilityForm(forms.Form):
 
 class ReferralForm(AvailabilityForm):
     site = forms.ModelChoiceField(label=_("Programme and site"), queryset=ProgrammeSite.objects)
-    alias = forms.CharField(
-        label=_("Participant alias"),
-        required=False,
-        max_length=30,
-        help_text=_("Leave empty and Kobling makes one. Never a name or ID number."),
-    )
     postal_code = forms.CharField(
         label=_("Postal code of the new home"),
         required=False,
@@ -239,9 +237,18 @@ class ReferralForm(AvailabilityForm):
         label=_("Consent given on"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    # One per form shown: sent twice (a double click, a retry after an error page), the form
+    # still makes one referral (programmes.services.referral_submit).
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
+        self.initial.setdefault("submission_key", secrets.token_urlsafe(24))
+
+    def clean_submission_key(self) -> str:
+        key = self.cleaned_data["submission_key"]
+        return key if re.fullmatch(r"[-_A-Za-z0-9]{16,100}", key) else ""
 
     def clean_children_birth_years(self) -> list[int]:
         years = _codes(self.cleaned_data["children_birth_years"])
@@ -270,6 +277,5 @@ class ReferralForm(AvailabilityForm):
             volunteer_gender=data["volunteer_gender"],
             max_distance_km=data["max_distance_km"],
             avoid_municipalities=data["avoid_municipalities"],
-            alias=data["alias"].strip(),
             notes=data["notes"].strip(),
         )

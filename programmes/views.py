@@ -29,7 +29,7 @@ from programmes.selectors import (
     sites_visible_to,
     user_roles,
 )
-from programmes.services import referral_submit
+from programmes.services import SubmissionKeyReused, referral_submit
 from volunteers.selectors import vetting_missing, volunteers_visible_to
 
 RECENT_REFERRALS = 50
@@ -122,10 +122,15 @@ def referral_new(request):
         if not form.availability_errors:
             try:
                 referral = referral_submit(
-                    site=form.cleaned_data["site"], data=data, submitted_by=request.user
+                    site=form.cleaned_data["site"],
+                    data=data,
+                    submitted_by=request.user,
+                    submission_key=form.cleaned_data["submission_key"],
                 )
             except ValidationError as error:
                 form.add_service_errors(error)
+            except SubmissionKeyReused as reused:
+                form.add_error(None, _already_sent(reused.earlier))
             else:
                 messages.success(
                     request, _("Referral %(alias)s is submitted.") % {"alias": referral.alias}
@@ -133,6 +138,13 @@ def referral_new(request):
                 return redirect("referral_list")
     context = {"form": form, "municipalities": municipalities_for_lookup()}
     return render(request, "programmes/referral_form.html", context, status=form.http_status)
+
+
+def _already_sent(earlier: Referral) -> str:
+    return _(
+        "This form was already sent, as referral %(alias)s, with other answers. To refer "
+        "someone else, open a new form."
+    ) % {"alias": earlier.alias}
 
 
 def _withdrawable_referral(user, pk) -> Referral:
