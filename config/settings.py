@@ -1,9 +1,12 @@
 """Kobling settings. Every environment variable is read here, once; .env.example documents them.
 
-KOBLING_ENV picks the defaults:
-- ``demo`` (the default): SQLite under var/, Celery runs tasks eagerly in-process, DEBUG on.
-- ``test``: like demo, but CI=true demands PostgreSQL and Redis (see tests/conftest.py).
-- ``production``: SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS must be given; DEBUG is off.
+KOBLING_ENV picks the defaults, and must be set: without it Kobling refuses to start (only
+scripts/demo, scripts/test and pytest set it themselves).
+- ``demo``: SQLite under var/, Celery runs tasks eagerly in-process, DEBUG on.
+- ``test`` (the default under pytest): like demo, but CI=true demands PostgreSQL and Redis
+  (see tests/conftest.py).
+- ``production``: a strong SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS must be given; DEBUG is
+  off and may not be turned on.
 """
 
 import logging
@@ -23,18 +26,40 @@ VAR_DIR = BASE_DIR / "var"
 _parse = environ.Env()
 log = logging.getLogger("kobling.config")
 
-# Under pytest the default is "test", so a bare `pytest` behaves like the README's test command.
-_DEFAULT_ENV = "test" if "pytest" in sys.modules else "demo"
-KOBLING_ENV = env.choice("KOBLING_ENV", _DEFAULT_ENV, ("demo", "test", "production"))
+# Never guessed: a server started without it must not come up in demo mode, with DEBUG on and a
+# public SECRET_KEY. Under pytest the default is "test", so a bare `pytest` behaves like the
+# README's test command.
+if env.raw("KOBLING_ENV") is None and "pytest" not in sys.modules:
+    raise ImproperlyConfigured(
+        "KOBLING_ENV is not set: set it to production on a server, or to demo or test on your "
+        "own machine (scripts/demo and scripts/test set it for you)."
+    )
+KOBLING_ENV = env.choice("KOBLING_ENV", "test", ("demo", "test", "production"))
 IS_PRODUCTION = KOBLING_ENV == "production"
 CI = env.boolean("CI", False)
 
 DEBUG = env.boolean("DEBUG", default=KOBLING_ENV == "demo")
+if IS_PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG must be off when KOBLING_ENV=production: its error pages show settings and data."
+    )
+DEMO_SECRET_KEY = "kobling-insecure-demo-key-never-use-in-production"
 SECRET_KEY = env.raw("SECRET_KEY")
-if SECRET_KEY is None:
-    if IS_PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when KOBLING_ENV=production.")
-    SECRET_KEY = "kobling-insecure-demo-key-never-use-in-production"
+if IS_PRODUCTION and SECRET_KEY is None:
+    raise ImproperlyConfigured("SECRET_KEY must be set when KOBLING_ENV=production.")
+# As Django's own check (security.W009): at least 50 characters, 5 different ones, not generated
+# by startproject for development.
+if IS_PRODUCTION and (
+    SECRET_KEY == DEMO_SECRET_KEY
+    or SECRET_KEY.startswith("django-insecure-")
+    or len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for KOBLING_ENV=production: use at least 50 random characters, "
+        "e.g. from python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
+SECRET_KEY = SECRET_KEY or DEMO_SECRET_KEY
 ALLOWED_HOSTS = env.word_list("ALLOWED_HOSTS", [] if IS_PRODUCTION else ["127.0.0.1", "localhost"])
 if IS_PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when KOBLING_ENV=production.")
@@ -60,12 +85,15 @@ INSTALLED_APPS = [
     "programmes",
     "volunteers",
     "matching",
+    "outbox",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.security_headers.NoStoreMiddleware",
+    # Before anything reads a body: an /api/ body over the limit is a JSON 413.
+    "config.api_input.ApiBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +137,9 @@ if DATABASE_URL is None:
 DATABASES = {"default": _parse.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# Only for `manage.py migrate`, run as the owner role: the restricted role the service connects
+# as, granted what it needs after every migrate (config/database_roles.py).
+DATABASE_APP_ROLE = env.identifier("DATABASE_APP_ROLE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: local memory unless CACHE_URL names Redis ----------------------------------------
@@ -118,6 +149,12 @@ CACHES = {
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Redis down must not hang or fail a request: short timeouts, then per-process counts.
+    CACHES["default"]["BACKEND"] = "config.cache.FallbackRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=0.5, socket_timeout=1.0
+    )
 
 # --- Celery: eager in-process unless CELERY_BROKER_URL names a broker -----------------------
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", ("redis", "rediss", "amqp", "amqps"))
@@ -131,7 +168,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # die"). The broker redelivers an unacknowledged task only after three times that, when the run
 # is already marked failed, so a redelivery never races a coordinator's restart.
 MATCH_RUN_STALE_MINUTES = env.integer("MATCH_RUN_STALE_MINUTES", 10, minimum=1)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 60 * MATCH_RUN_STALE_MINUTES}
+# A broker that is down must fail a publish within about a second (one quick retry, short socket
+# timeouts), never hang a request: the task then waits in the outbox (outbox/) until it is back.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3 * 60 * MATCH_RUN_STALE_MINUTES,
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 2.0,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "Europe/Oslo"
 CELERY_BEAT_SCHEDULE = {
     name: {"task": f"matching.{name}", "schedule": crontab(hour=hour, minute=0)}
@@ -150,6 +200,7 @@ CELERY_BEAT_SCHEDULE["retention_apply"] = {
     "task": "programmes.retention_apply",
     "schedule": crontab(hour=3, minute=30),
 }
+CELERY_BEAT_SCHEDULE["outbox_flush"] = {"task": "outbox.flush", "schedule": crontab()}
 CELERY_MODE_DESCRIPTION = (
     "eager: no broker configured, tasks run in-process in the web server"
     if CELERY_TASK_ALWAYS_EAGER
@@ -185,16 +236,31 @@ RECOVERY_CODE_COUNT = 10
 # Staff are signed out after this many idle minutes; everyone after SESSION_COOKIE_AGE.
 STAFF_SESSION_IDLE_MINUTES = env.integer("STAFF_SESSION_IDLE_MINUTES", 15, minimum=1)
 SESSION_COOKIE_AGE = 12 * 60 * 60
-# Lockout after repeated failed logins (django-axes), per username: the right password is
-# refused while locked.
+# Lockout after repeated failed logins (config/accounts/lockout.py; django-axes), by username
+# *and* address, so a stranger elsewhere cannot lock anyone out; the right password is refused
+# while locked. An address is also locked after LOGIN_ADDRESS_FAILURE_LIMIT failures for any
+# usernames, each username counting at most LOGIN_FAILURE_LIMIT: one person's typos never lock
+# a crisis centre whose staff share an address.
 AXES_FAILURE_LIMIT = env.integer("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.integer("LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env.integer("LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# Not by address as well: a crisis centre's staff share one address, and one person's typos
-# must not lock out the whole centre.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "config.accounts.lockout.KoblingAxesHandler"
+AXES_LOCKOUT_CALLABLE = "config.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The client's address: behind TRUSTED_PROXY_COUNT reverse proxies (production: the one that
+# ends TLS) it is taken from X-Forwarded-For, counting from the right, never from what the
+# client itself wrote there.
+TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 1 if IS_PRODUCTION else 0)
+AXES_CLIENT_IP_CALLABLE = "config.accounts.lockout.client_address"
+# Password-reset e-mails: at most this many an hour to one e-mail address, and requests from
+# one network address; the page answers the same either way.
+PASSWORD_RESET_PER_EMAIL_HOURLY = env.integer("PASSWORD_RESET_PER_EMAIL_HOURLY", 3, minimum=1)
+PASSWORD_RESET_PER_ADDRESS_HOURLY = env.integer("PASSWORD_RESET_PER_ADDRESS_HOURLY", 20, minimum=1)
+# Sign-in records (django-axes: time, address, browser) go after this many days (retention).
+LOGIN_RECORD_DAYS = env.integer("LOGIN_RECORD_DAYS", 90, minimum=1)
+# API tokens stop working this many days after they are made.
+API_TOKEN_DAYS = env.integer("API_TOKEN_DAYS", 90, minimum=1)
 
 # --- Audit log (programmes/audit.py) -------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False
@@ -244,6 +310,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "600/minute", "token": "300/minute"},
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    # The anonymous throttle keys on the client's address, not on what it writes in
+    # X-Forwarded-For (see TRUSTED_PROXY_COUNT).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.KoblingAutoSchema",
 }
 SPECTACULAR_SETTINGS = {

@@ -23,6 +23,7 @@ from matching import engine, lifecycle
 from matching.lifecycle import MatchConflict
 from matching.models import Match, MatchRun, Proposal, ProposalPair, UnmatchedReferral
 from matching.selectors import engine_instance_for, rules_for
+from outbox.services import outbox_waiting_args, task_send_after_commit
 from programmes.audit import objects_log_created
 from programmes.models import ProgrammeSite
 from volunteers.selectors import vetting_valid_until, volunteers_free_capacity
@@ -112,7 +113,7 @@ def match_run_restart(run: MatchRun, *, by) -> MatchRun:
 def _queue(run: MatchRun) -> None:
     from matching.tasks import match_run_task
 
-    transaction.on_commit(lambda: match_run_task.delay(run.pk))
+    task_send_after_commit(match_run_task, run.pk)
 
 
 def _sites_of(run: MatchRun) -> list[ProgrammeSite]:
@@ -191,6 +192,9 @@ def match_runs_fail_stale(now: datetime.datetime | None = None) -> int:
     limit = now - datetime.timedelta(minutes=settings.MATCH_RUN_STALE_MINUTES)
     silent = Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
     stale = MatchRun.objects.filter(silent, status__in=IN_PROGRESS)
+    # A run whose task waits in the outbox, or left it lately, is not dead: no worker has it yet.
+    waiting = [args[0] for args in outbox_waiting_args("matching.run", sent_since=limit)]
+    stale = stale.exclude(pk__in=waiting)
     return stale.update(status=MatchRun.Status.FAILED, error=MatchRun.STALE, finished_at=now)
 
 

@@ -2,17 +2,21 @@
 referrals (crisis-centre staff submit and change them; coordinators accept them into the queue;
 either withdraws one). Each view reads through a scoped selector and calls one service."""
 
+import re
+
 import django_filters
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from config.api import IF_MATCH, StrictSerializer, etag_of, require_if_match
+from config.api import IF_MATCH, Conflict, StrictSerializer, etag_of, require_if_match
 from config.api_access import ADMIN, AUTHENTICATED, COORDINATOR, STAFF, within_token_centre
 from matching.lifecycle import referral_accept, referral_withdraw
 from programmes.audit import ApiReadsLogged
@@ -24,7 +28,13 @@ from programmes.selectors import (
     referrals_visible_to,
     sites_visible_to,
 )
-from programmes.services import ReferralInput, referral_submit, referral_update
+from programmes.services import (
+    ALIAS_IS_MADE_BY_KOBLING,
+    ReferralInput,
+    SubmissionKeyReused,
+    referral_submit,
+    referral_update,
+)
 
 READ_ONLY = ("list", "retrieve")
 
@@ -171,10 +181,15 @@ class ReferralChangeSerializer(StrictSerializer):
     avoid_municipalities = serializers.ListField(
         child=serializers.CharField(max_length=10), max_length=50
     )
-    alias = serializers.CharField(max_length=30, allow_blank=True)
     notes = serializers.CharField(
         max_length=280, allow_blank=True, help_text=_("Optional note for the coordinator.")
     )
+
+    def to_internal_value(self, data):
+        # Named apart from other unknown fields: a client that sent one needs to know why.
+        if isinstance(data, dict) and "alias" in data:
+            raise ValidationError({"alias": [ALIAS_IS_MADE_BY_KOBLING]})
+        return super().to_internal_value(data)
 
 
 class ReferralSubmitSerializer(ReferralChangeSerializer):
@@ -192,7 +207,6 @@ class ReferralSubmitSerializer(ReferralChangeSerializer):
     avoid_municipalities = serializers.ListField(
         child=serializers.CharField(max_length=10), max_length=50, default=list
     )
-    alias = serializers.CharField(max_length=30, allow_blank=True, default="")
     notes = serializers.CharField(max_length=280, allow_blank=True, default="")
 
 
@@ -275,6 +289,34 @@ class WithdrawSerializer(StrictSerializer):
     note = serializers.CharField(max_length=280, allow_blank=True, required=False, default="")
 
 
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,100}$"
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    pattern=IDEMPOTENCY_KEY_PATTERN,
+    description=gettext_lazy(
+        "A new random value (such as a UUID) per referral. Sending the request again with the "
+        "same key and body answers with the referral made the first time instead of a second "
+        "one; the same key with another body is refused (409)."
+    ),
+)
+IDEMPOTENCY_KEY_REUSED = gettext_lazy(
+    "This Idempotency-Key was already used for a referral with other answers. Send a new key "
+    "for a new referral."
+)
+
+
+def idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if key and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+        raise ValidationError(
+            {"Idempotency-Key": [_("Use 1 to 100 letters, digits or punctuation, no spaces.")]}
+        )
+    return key
+
+
 class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     roles = {
         **read_roles(ADMIN, COORDINATOR, STAFF),
@@ -306,15 +348,25 @@ class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return self._respond(self.get_object())
 
-    @extend_schema(request=ReferralSubmitSerializer, responses={201: ReferralSerializer})
+    @extend_schema(
+        request=ReferralSubmitSerializer,
+        responses={201: ReferralSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     def create(self, request):
         given = ReferralSubmitSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         fields = dict(given.validated_data)
         site = self._site(fields.pop("site"))
-        referral = referral_submit(
-            site=site, data=ReferralInput(**fields), submitted_by=request.user
-        )
+        try:
+            referral = referral_submit(
+                site=site,
+                data=ReferralInput(**fields),
+                submitted_by=request.user,
+                submission_key=idempotency_key(request),
+            )
+        except SubmissionKeyReused:
+            raise Conflict(IDEMPOTENCY_KEY_REUSED) from None
         location = reverse("api:referral-detail", args=[referral.pk])
         return self._respond(referral, status.HTTP_201_CREATED, Location=location)
 

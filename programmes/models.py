@@ -4,6 +4,7 @@
 Locations are coarse on purpose: a postal code or municipality point, never an address.
 """
 
+import datetime
 import re
 import secrets
 
@@ -12,12 +13,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.audit import MASK, object_label
 from programmes.validators import (
     validate_children_birth_years,
     validate_language_codes,
+    validate_no_identifying_data,
     validate_not_future,
     validate_weekly_availability,
 )
@@ -245,18 +248,21 @@ ALIAS_FORBIDDEN = re.compile(r"\d{6,}|@")
 
 
 def validate_alias(value: str) -> None:
-    """An alias must not carry a national ID number, phone number or email address."""
+    """An alias must not carry a national ID number, phone number or email address. Kobling
+    makes every new alias (``new_alias``); this still guards the ones staff typed before."""
     if ALIAS_FORBIDDEN.search(value.replace(" ", "")):
         raise ValidationError(
             _("Use an alias without long digit sequences or e-mail addresses, never an ID number.")
         )
 
 
-ALIAS_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+# No vowels, so the letters never spell a word or a name; no I, O or Q, which read as digits.
+ALIAS_LETTERS = "BCDFGHJKLMNPRSTVWXZ"
 
 
 def new_alias() -> str:
-    """Like ``P-KRT482``: letters and digits that never form a long digit sequence."""
+    """Like ``P-KRT482``: random letters and digits that say nothing about the person and never
+    form a long digit sequence. Unique only when saved (``programmes.services``)."""
     letters = "".join(secrets.choice(ALIAS_LETTERS) for _ in range(3))
     return f"P-{letters}{secrets.randbelow(1000):03d}"
 
@@ -308,7 +314,7 @@ class Referral(models.Model):
         unique=True,
         default=new_alias,
         validators=[validate_alias],
-        help_text=_("Never a name or ID number."),
+        help_text=_("Made by Kobling: it says nothing about the person."),
     )
     adults = models.PositiveSmallIntegerField(
         _("adults in household"), default=1, validators=[MinValueValidator(1), MaxValueValidator(4)]
@@ -360,7 +366,7 @@ class Referral(models.Model):
         _("short note for the coordinator"),
         max_length=280,
         blank=True,
-        validators=[validate_alias],
+        validators=[validate_no_identifying_data],
         help_text=_(
             "Optional. Never names, addresses or ID numbers. Not sent by e-mail or kept in the "
             "access log, and deleted with the rest of the referral."
@@ -386,7 +392,7 @@ class Referral(models.Model):
         _("note on the withdrawal"),
         max_length=280,
         blank=True,
-        validators=[validate_alias],
+        validators=[validate_no_identifying_data],
         help_text=_("Optional. Never names, addresses or ID numbers."),
     )
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
@@ -395,6 +401,14 @@ class Referral(models.Model):
     long_wait_flagged_on = models.DateField(_("flagged for a long wait on"), null=True, blank=True)
     anonymised_at = models.DateTimeField(
         _("personal data removed at"), null=True, blank=True, editable=False
+    )
+    # A repeated submission (the same portal form, or the API's Idempotency-Key) finds this
+    # referral instead of making a second one (programmes.services.referral_submit).
+    submission_key = models.CharField(
+        _("submission key"), max_length=100, blank=True, editable=False
+    )
+    submission_fingerprint = models.CharField(
+        _("keyed hash of what was submitted"), max_length=64, blank=True, editable=False
     )
 
     class Meta:
@@ -405,7 +419,12 @@ class Referral(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="closed") | ~models.Q(closure_reason=""),
                 name="closed_referral_has_reason",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["consent_recorded_by", "submission_key"],
+                condition=~models.Q(submission_key=""),
+                name="referral_submitted_once_per_key",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -440,12 +459,17 @@ class Referral(models.Model):
             raise ValidationError(errors)
 
 
+def api_token_expiry() -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(days=settings.API_TOKEN_DAYS)
+
+
 class ApiToken(models.Model):
     """A bearer token for an integration, such as a crisis centre's case system.
 
     A token acts for one user and only as staff of one crisis centre (never as a coordinator or
     volunteer, even if the user is one too), with a read or write scope. Only a SHA-256 of the
-    token is stored; ``manage.py create_api_token`` shows the token once.
+    token is stored; ``manage.py create_api_token`` shows the token once. It stops working
+    ``API_TOKEN_DAYS`` after it is made.
     """
 
     class Scope(models.TextChoices):
@@ -465,6 +489,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), default=api_token_expiry)
 
     class Meta:
         ordering = ["-created_at"]

@@ -3,14 +3,19 @@ Every later change of a referral's status is a step of the joint lifecycle of re
 and match in matching/lifecycle.py."""
 
 import datetime
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from programmes import models
 from programmes.models import Municipality, PostalCode, ProgrammeSite, Referral
 from programmes.notifications import notify_coordinators_of_new_referral
+from programmes.validators import screened_text
 
 Status = Referral.Status
 
@@ -30,17 +35,30 @@ class ReferralInput:
     volunteer_gender: str = ""
     max_distance_km: int | None = None
     avoid_municipalities: list[str] = field(default_factory=list)
-    alias: str = ""
     notes: str = ""
 
 
-def referral_submit(*, site: ProgrammeSite, data: ReferralInput, submitted_by) -> Referral:
+# Staff never choose the alias: a typed one can be a name, and a refused duplicate would tell
+# them an alias in use at another centre.
+ALIAS_IS_MADE_BY_KOBLING = gettext_lazy("Kobling makes the alias itself; it cannot be set.")
+ALIAS_ATTEMPTS = 20
+
+
+def referral_submit(
+    *, site: ProgrammeSite, data: ReferralInput, submitted_by, submission_key: str = ""
+) -> Referral:
     """Record a referral from crisis-centre staff of the site's centre. Nothing is saved unless
-    every field is valid."""
+    every field is valid. Sent again with the same ``submission_key`` (one per portal form or
+    API request), it returns the referral made the first time (SubmissionKeyReused if the
+    answers differ)."""
     if not site.crisis_centre.staff.filter(pk=submitted_by.pk).exists():
         raise PermissionDenied(
             _("Only staff of %(centre)s can refer to this site.") % {"centre": site.crisis_centre}
         )
+    fingerprint = _submission_fingerprint(site, data) if submission_key else ""
+    earlier = _submitted_before(submitted_by, submission_key, fingerprint)
+    if earlier is not None:
+        return earlier
     postal_code, municipality = _resolve_home(data.postal_code, data.municipality)
     avoid = _resolve_municipalities(data.avoid_municipalities, "avoid_municipalities")
     referral = Referral(
@@ -55,16 +73,47 @@ def referral_submit(*, site: ProgrammeSite, data: ReferralInput, submitted_by) -
         max_distance_km=data.max_distance_km,
         consent_given_on=data.consent_given_on,
         consent_recorded_by=submitted_by,
-        notes=data.notes,
+        notes=screened_text(data.notes, "notes"),
     )
-    if data.alias:
-        referral.alias = data.alias
-    referral.full_clean()
-    with transaction.atomic():
-        referral.save()
-        referral.avoid_municipalities.set(avoid)
-        notify_coordinators_of_new_referral(referral)
+    referral.full_clean(exclude=["alias"])
+    referral.submission_key, referral.submission_fingerprint = submission_key, fingerprint
+    try:
+        with transaction.atomic():
+            _save_under_new_alias(referral)
+            referral.avoid_municipalities.set(avoid)
+            notify_coordinators_of_new_referral(referral)
+    except IntegrityError:
+        # The same submission twice at once: the other request saved it first.
+        earlier = _submitted_before(submitted_by, submission_key, fingerprint)
+        if earlier is None:
+            raise
+        return earlier
     return referral
+
+
+class SubmissionKeyReused(Exception):
+    """A submission key came back with other answers than the first time."""
+
+    def __init__(self, earlier: Referral):
+        super().__init__(earlier.pk)
+        self.earlier = earlier
+
+
+def _submission_fingerprint(site: ProgrammeSite, data: ReferralInput) -> str:
+    # Keyed, so the stored hash cannot be matched against guessed answers.
+    answers = json.dumps({"site": site.pk, **asdict(data)}, sort_keys=True, default=str)
+    return salted_hmac("kobling.referral-submission", answers, algorithm="sha256").hexdigest()
+
+
+def _submitted_before(submitted_by, submission_key: str, fingerprint: str) -> Referral | None:
+    if not submission_key:
+        return None
+    earlier = Referral.objects.filter(
+        consent_recorded_by=submitted_by, submission_key=submission_key
+    ).first()
+    if earlier is not None and earlier.submission_fingerprint != fingerprint:
+        raise SubmissionKeyReused(earlier)
+    return earlier
 
 
 EDITABLE_STATUSES = (Status.SUBMITTED, Status.WAITING)
@@ -75,7 +124,6 @@ EDITABLE_FIELDS = (
     "children_birth_years",
     "volunteer_gender",
     "max_distance_km",
-    "alias",
     "notes",
 )
 
@@ -103,9 +151,28 @@ def referral_update(referral: Referral, *, changes: dict, updated_by) -> Referra
     return locked
 
 
+def _save_under_new_alias(referral: Referral) -> None:
+    """Save a new referral under a fresh alias, drawing again if it is taken (also by a
+    concurrent save), so a clash never reaches the user."""
+    for _attempt in range(ALIAS_ATTEMPTS):
+        referral.alias = models.new_alias()
+        try:
+            with transaction.atomic():
+                referral.save()
+            return
+        except IntegrityError:
+            if not Referral.objects.filter(alias=referral.alias).exists():
+                raise
+    raise RuntimeError("No free alias found; widen programmes.models.new_alias.")
+
+
 def _apply_changes(referral: Referral, changes: dict) -> list[Municipality] | None:
     """Set the changed fields, resolving codes; returns the new municipalities to avoid, if
     they change."""
+    if "alias" in changes:
+        raise ValidationError({"alias": ALIAS_IS_MADE_BY_KOBLING})
+    if "notes" in changes:
+        changes = {**changes, "notes": screened_text(changes["notes"], "notes")}
     if "postal_code" in changes or "municipality" in changes:
         referral.postal_code, referral.municipality = _resolve_home(
             changes.get("postal_code", ""), changes.get("municipality", "")
