@@ -31,7 +31,7 @@ def test_a_coordinator_of_one_site_may_not_run_the_whole_programme(world, client
     response = start(client_for("coord_x"), programme="ressursvenn", scope="programme")
 
     assert response.status_code == 403
-    assert "every programme site" in response.json()["detail"]
+    assert "koordinator for alle programstedene" in response.json()["detail"]
     assert MatchRun.objects.count() == runs_before
     assert not Proposal.objects.filter(referral__site=world.site_y).exists()
 

@@ -50,7 +50,7 @@ def test_an_alias_given_in_the_api_is_refused_naming_the_field(world):
     response = post(api_as(world.users["staff_a"]), submission(world, alias="Ola Nordmann"))
 
     assert response.status_code == 400
-    assert response.json() == {"alias": ["Kobling makes the alias itself; it cannot be set."]}
+    assert response.json() == {"alias": ["Kobling lager aliaset selv; det kan ikke settes."]}
     assert not Referral.objects.filter(alias="Ola Nordmann").exists()
 
 

@@ -63,7 +63,7 @@ def test_a_form_sent_again_with_other_answers_is_refused_in_words(client):
 
     assert response.status_code == 400
     page = response.content.decode()
-    assert f"This form was already sent, as referral {first.alias}, with other answers" in page
+    assert f"Dette skjemaet er allerede sendt, som henvisning {first.alias}, med andre svar" in page
     assert Referral.objects.filter(site=site).count() == 1
 
 
@@ -88,7 +88,7 @@ def test_the_same_key_with_another_body_is_a_409_in_words(world, client_for):
     response = post_api(client, submission(world, adults=2), key="key-1")
 
     assert response.status_code == 409
-    assert "Idempotency-Key was already used" in response.json()["detail"]
+    assert "Idempotency-Key er allerede brukt" in response.json()["detail"]
     assert Referral.objects.count() == before
 
 
