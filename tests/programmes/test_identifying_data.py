@@ -22,6 +22,7 @@ from programmes.validators import (
     validate_no_identifying_data,
 )
 from tests.auth import login_verified
+from tests.programmes.test_aliases import patch_current
 from tests.programmes.test_referral_pages import valid_post
 from volunteers.models import Volunteer
 
@@ -169,15 +170,8 @@ def test_a_disguised_address_in_the_portal_note_is_refused_on_the_field(client, 
 
 def test_the_note_is_kept_without_invisible_characters(world):
     client = api_as(world.users["staff_a"])
-    url = f"/api/v1/referrals/{world.referral_x.pk}/"
-    etag = client.get(url).headers["ETag"]
 
-    response = client.patch(
-        url,
-        json.dumps({"notes": "Rolige\u202e steder\u200b "}),
-        content_type="application/json",
-        HTTP_IF_MATCH=etag,
-    )
+    response = patch_current(client, world.referral_x, {"notes": "Rolige\u202e steder\u200b "})
 
     assert response.status_code == 200
     world.referral_x.refresh_from_db()
