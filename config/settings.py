@@ -63,6 +63,11 @@ SECRET_KEY = SECRET_KEY or DEMO_SECRET_KEY
 ALLOWED_HOSTS = env.word_list("ALLOWED_HOSTS", [] if IS_PRODUCTION else ["127.0.0.1", "localhost"])
 if IS_PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when KOBLING_ENV=production.")
+# Where people reach Kobling: e-mails link to pages under it (programmes/notifications.py).
+SITE_URL = env.url("SITE_URL", ("https", "http"))
+if IS_PRODUCTION and (SITE_URL is None or not SITE_URL.startswith("https://")):
+    raise ImproperlyConfigured("SITE_URL must be set to https://… when KOBLING_ENV=production.")
+SITE_URL = (SITE_URL or "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -3,6 +3,7 @@ no free-text notes, nothing that identifies the person. Mail is queued only afte
 transaction commits, so a rolled-back change never sends anything; if the broker is down it
 waits in the outbox (outbox/services.py) and goes out when the broker is back."""
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -12,9 +13,14 @@ from programmes.tasks import send_email_task
 
 
 def email_after_commit(users, subject: str, body: str) -> None:
-    recipients = sorted({user.email for user in users if user.email})
-    if recipients:
-        task_send_after_commit(send_email_task, recipients, subject, body)
+    """One message per recipient: nobody sees who else was told, nor their address."""
+    for address in sorted({user.email for user in users if user.email}):
+        task_send_after_commit(send_email_task, [address], subject, body)
+
+
+def link_to(view_name: str, *args) -> str:
+    """An absolute address for an e-mail, under SITE_URL."""
+    return settings.SITE_URL + reverse(view_name, args=args)
 
 
 def notify_coordinators_of_new_referral(referral: Referral) -> None:
@@ -24,13 +30,13 @@ def notify_coordinators_of_new_referral(referral: Referral) -> None:
         _("New referral to %(programme)s") % {"programme": site.programme},
         _(
             "%(centre)s has referred %(alias)s (%(municipality)s) to %(programme)s.\n"
-            "Review it in Kobling: %(path)s"
+            "Review it in Kobling: %(link)s"
         )
         % {
             "centre": site.crisis_centre,
             "alias": referral.alias,
             "municipality": referral.municipality.name,
             "programme": site.programme,
-            "path": reverse("home"),
+            "link": link_to("dashboard"),
         },
     )

@@ -59,6 +59,7 @@ def test_seed_demo_on_a_production_server_stops_before_touching_the_database(tmp
             "KOBLING_ENV": "production",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "ALLOWED_HOSTS": "kobling.example.no",
+            "SITE_URL": "https://kobling.example.no",
             "DATABASE_URL": f"sqlite:///{database}",
         },
         cwd=settings.BASE_DIR,

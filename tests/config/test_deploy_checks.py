@@ -12,6 +12,7 @@ from django.conf import settings
 PRODUCTION_ENV = {
     "KOBLING_ENV": "production",
     "ALLOWED_HOSTS": "kobling.example.no",
+    "SITE_URL": "https://kobling.example.no",
     "DATABASE_URL": "postgres://kobling@127.0.0.1:5432/kobling",
 }
 # Only the production settings above, not whatever this test run was configured with.
@@ -25,6 +26,7 @@ CONFIGURATION_PREFIXES = (
     "SECURE_",
     "KOBLING_",
     "ALLOWED_HOSTS",
+    "SITE_URL",
     "CI",
     "DJANGO_",
 )

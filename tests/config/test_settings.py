@@ -14,7 +14,17 @@ CLEAN_ENV = {
     k: v
     for k, v in os.environ.items()
     if not k.startswith(
-        ("DATABASE_", "CACHE_", "CELERY_", "DEBUG", "SECRET_KEY", "KOBLING_", "ALLOWED_HOSTS", "CI")
+        (
+            "DATABASE_",
+            "CACHE_",
+            "CELERY_",
+            "DEBUG",
+            "SECRET_KEY",
+            "KOBLING_",
+            "ALLOWED_HOSTS",
+            "SITE_URL",
+            "CI",
+        )
     )
 }
 
@@ -24,6 +34,7 @@ PRODUCTION = {
     "KOBLING_ENV": "production",
     "SECRET_KEY": STRONG_KEY,
     "ALLOWED_HOSTS": "kobling.example.no",
+    "SITE_URL": "https://kobling.example.no",
     "DATABASE_URL": "postgres://kobling@127.0.0.1/kobling",
 }
 
@@ -60,6 +71,14 @@ def start_django(**env) -> subprocess.CompletedProcess:
         (
             {"KOBLING_ENV": "production", "SECRET_KEY": STRONG_KEY},
             "ALLOWED_HOSTS must be set",
+        ),
+        (
+            {"KOBLING_ENV": "production", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "k.no"},
+            "SITE_URL must be set to https://",
+        ),
+        (
+            {**PRODUCTION, "SITE_URL": "http://kobling.example.no"},
+            "SITE_URL must be set to https://",
         ),
     ],
 )
