@@ -11,6 +11,7 @@ from django.test import Client
 from config.api_access import MAX_BODY_BYTES
 from matching.models import Proposal
 from programmes.models import Referral
+from tests.api.test_referrals_api import submission
 
 pytestmark = pytest.mark.django_db
 
@@ -239,17 +240,6 @@ def test_a_rejection_reason_must_be_text(world, coordinator):
     assert_still_pending(world)
 
 
-def referral_submission(world, **fields) -> dict:
-    body = {
-        "site": world.site_x.pk,
-        "languages": ["ar"],
-        "postal_code": "0150",
-        "availability": [{"day": 2, "start": "17:00", "end": "20:00"}],
-        "consent_given_on": "2026-11-01",
-    }
-    return {**body, **fields}
-
-
 @pytest.mark.parametrize(
     ("fields", "errors"),
     [
@@ -283,9 +273,7 @@ def test_a_referral_field_of_the_wrong_type_is_a_400_naming_it(world, client_for
     client = client_for("staff_a")
     count = Referral.objects.count()
 
-    response = client.post(
-        "/api/v1/referrals/", referral_submission(world, **fields), format="json", **EN
-    )
+    response = client.post("/api/v1/referrals/", submission(world, **fields), format="json", **EN)
 
     assert (response.status_code, response.json()) == (400, errors)
     assert Referral.objects.count() == count

@@ -15,6 +15,7 @@ from programmes.models import Referral, new_alias
 from programmes.services import referral_submit, referral_update
 from programmes.tasks import send_email_task
 from programmes.validators import identifying_data_in
+from tests.api.test_referrals_api import submission
 from tests.auth import login_verified
 from tests.programmes.test_referral_pages import valid_post
 from tests.programmes.test_referrals import valid_input
@@ -29,17 +30,6 @@ def api_as(user) -> APIClient:
     client = APIClient()
     login_verified(client, user)
     return client
-
-
-def submission(world, **fields) -> dict:
-    body = {
-        "site": world.site_x.pk,
-        "languages": ["ar"],
-        "postal_code": "0150",
-        "availability": [{"day": 2, "start": "17:00", "end": "20:00"}],
-        "consent_given_on": "2026-11-01",
-    }
-    return body | fields
 
 
 def patch_current(client, referral, body):
