@@ -1,3 +1,3 @@
-from config.celery_app import app as celery_app
+from core.celery_app import app as celery_app
 
 __all__ = ("celery_app",)

@@ -13,7 +13,7 @@ from django.db import connection
 from django.http import JsonResponse
 from kombu import Connection
 
-from config.cache import FallbackRedisCache
+from core.cache import FallbackRedisCache
 from outbox.services import outbox_backlog
 
 EAGER = "eager (no broker configured)"

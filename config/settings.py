@@ -9,22 +9,21 @@ scripts/demo, scripts/test and pytest set it themselves).
   off and may not be turned on.
 """
 
-import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config import env
+from core import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 _parse = environ.Env()
-log = logging.getLogger("kobling.config")
 
 # Never guessed: a server started without it must not come up in demo mode, with DEBUG on and a
 # public SECRET_KEY. Under pytest the default is "test", so a bare `pytest` behaves like the
@@ -49,11 +48,15 @@ if IS_PRODUCTION and SECRET_KEY is None:
     raise ImproperlyConfigured("SECRET_KEY must be set when KOBLING_ENV=production.")
 # As Django's own check (security.W009): at least 50 characters, 5 different ones, not generated
 # by startproject for development.
-if IS_PRODUCTION and (
-    SECRET_KEY == DEMO_SECRET_KEY
-    or SECRET_KEY.startswith("django-insecure-")
-    or len(SECRET_KEY) < 50
-    or len(set(SECRET_KEY)) < 5
+if (
+    IS_PRODUCTION
+    and SECRET_KEY is not None  # always so in production: checked just above
+    and (
+        SECRET_KEY == DEMO_SECRET_KEY
+        or SECRET_KEY.startswith("django-insecure-")
+        or len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+    )
 ):
     raise ImproperlyConfigured(
         "SECRET_KEY is too weak for KOBLING_ENV=production: use at least 50 random characters, "
@@ -64,10 +67,10 @@ ALLOWED_HOSTS = env.word_list("ALLOWED_HOSTS", [] if IS_PRODUCTION else ["127.0.
 if IS_PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when KOBLING_ENV=production.")
 # Where people reach Kobling: e-mails link to pages under it (programmes/notifications.py).
-SITE_URL = env.url("SITE_URL", ("https", "http"))
-if IS_PRODUCTION and (SITE_URL is None or not SITE_URL.startswith("https://")):
+_site_url_given = env.url("SITE_URL", ("https", "http"))
+if IS_PRODUCTION and (_site_url_given is None or not _site_url_given.startswith("https://")):
     raise ImproperlyConfigured("SITE_URL must be set to https://… when KOBLING_ENV=production.")
-SITE_URL = (SITE_URL or "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = (_site_url_given or "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -81,32 +84,38 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "axes",
+    # django-otp's and django-axes's apps, named for the back office (accounts/apps.py).
+    "accounts.apps.AuthenticatorAppsConfig",
+    "accounts.apps.RecoveryCodesConfig",
+    "accounts.apps.LoginAttemptsConfig",
     "auditlog",
     "csp",
-    "config.accounts",
+    "accounts",
     "programmes",
     "volunteers",
     "matching",
+    "casework",
+    # After the apps whose records it erases: privacy/admin.py extends their admins.
+    "privacy",
     "outbox",
+    # Installed everywhere, production too: its commands refuse there with a clear message.
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "config.security_headers.NoStoreMiddleware",
+    "core.security_headers.NoStoreMiddleware",
     # Before anything reads a body: an /api/ body over the limit is a JSON 413.
-    "config.api_input.ApiBodyLimitMiddleware",
+    "core.api_input.ApiBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "config.accounts.middleware.StaffIdleTimeoutMiddleware",
-    "config.accounts.middleware.TwoFactorRequiredMiddleware",
+    "accounts.middleware.StaffIdleTimeoutMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -133,7 +142,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database: SQLite under var/ unless DATABASE_URL names a real server -------------------
+# Database: SQLite under var/ unless DATABASE_URL names a real server
 DATABASE_URL = env.url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
 if DATABASE_URL is None:
     if IS_PRODUCTION:
@@ -147,21 +156,21 @@ DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DATABASE_APP_ROLE = env.identifier("DATABASE_APP_ROLE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache: local memory unless CACHE_URL names Redis ----------------------------------------
+# Cache: local memory unless CACHE_URL names Redis
 CACHE_URL = env.url("CACHE_URL", ("redis", "rediss", "locmem"))
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": _parse.cache_url_config(CACHE_URL)
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # Redis down must not hang or fail a request: short timeouts, then per-process counts.
-    CACHES["default"]["BACKEND"] = "config.cache.FallbackRedisCache"
+    CACHES["default"]["BACKEND"] = "core.cache.FallbackRedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
         socket_connect_timeout=0.5, socket_timeout=1.0
     )
 
-# --- Celery: eager in-process unless CELERY_BROKER_URL names a broker -----------------------
+# Celery: eager in-process unless CELERY_BROKER_URL names a broker
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", ("redis", "rediss", "amqp", "amqps"))
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -208,11 +217,11 @@ CELERY_BEAT_SCHEDULE["retention_apply"] = {
 CELERY_BEAT_SCHEDULE["outbox_flush"] = {"task": "outbox.flush", "schedule": crontab()}
 CELERY_MODE_DESCRIPTION = (
     "eager: no broker configured, tasks run in-process in the web server"
-    if CELERY_TASK_ALWAYS_EAGER
+    if CELERY_BROKER_URL is None  # CELERY_TASK_ALWAYS_EAGER, spelled out for mypy
     else f"broker at {CELERY_BROKER_URL.split('@')[-1]}"
 )
 
-# --- Auth ---------------------------------------------------------------------------------
+# Auth
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -231,7 +240,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# --- Strong login (config/accounts/) ---------------------------------------------------------
+# Strong login (accounts/)
 # Coordinators, crisis-centre staff and admins must pass a second factor (TOTP or a recovery
 # code) before any referral data is reachable; volunteers may turn it on.
 OTP_TOTP_ISSUER = "Kobling"
@@ -241,7 +250,7 @@ RECOVERY_CODE_COUNT = 10
 # Staff are signed out after this many idle minutes; everyone after SESSION_COOKIE_AGE.
 STAFF_SESSION_IDLE_MINUTES = env.integer("STAFF_SESSION_IDLE_MINUTES", 15, minimum=1)
 SESSION_COOKIE_AGE = 12 * 60 * 60
-# Lockout after repeated failed logins (config/accounts/lockout.py; django-axes), by username
+# Lockout after repeated failed logins (accounts/lockout.py; django-axes), by username
 # *and* address, so a stranger elsewhere cannot lock anyone out; the right password is refused
 # while locked. An address is also locked after LOGIN_ADDRESS_FAILURE_LIMIT failures for any
 # usernames, each username counting at most LOGIN_FAILURE_LIMIT: one person's typos never lock
@@ -250,14 +259,14 @@ AXES_FAILURE_LIMIT = env.integer("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_ADDRESS_FAILURE_LIMIT = env.integer("LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env.integer("LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_HANDLER = "config.accounts.lockout.KoblingAxesHandler"
-AXES_LOCKOUT_CALLABLE = "config.accounts.lockout.lockout_response"
+AXES_HANDLER = "accounts.lockout.KoblingAxesHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # The client's address: behind TRUSTED_PROXY_COUNT reverse proxies (production: the one that
 # ends TLS) it is taken from X-Forwarded-For, counting from the right, never from what the
 # client itself wrote there.
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 1 if IS_PRODUCTION else 0)
-AXES_CLIENT_IP_CALLABLE = "config.accounts.lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 # Password-reset e-mails: at most this many an hour to one e-mail address, and requests from
 # one network address; the page answers the same either way.
 PASSWORD_RESET_PER_EMAIL_HOURLY = env.integer("PASSWORD_RESET_PER_EMAIL_HOURLY", 3, minimum=1)
@@ -267,20 +276,20 @@ LOGIN_RECORD_DAYS = env.integer("LOGIN_RECORD_DAYS", 90, minimum=1)
 # API tokens stop working this many days after they are made.
 API_TOKEN_DAYS = env.integer("API_TOKEN_DAYS", 90, minimum=1)
 
-# --- Audit log (programmes/audit.py) -------------------------------------------------------
+# Audit log (programmes/audit.py)
 AUDITLOG_INCLUDE_ALL_MODELS = False
 # Rows without the actor's e-mail or address, with the channel (portal, api, admin, export, task).
 AUDITLOG_LOGENTRY_MODEL = "programmes.AuditLogEntry"
-AUDITLOG_MASK_CALLABLE = "config.audit.mask_value"
-DATABASE_ROUTERS = ["config.audit.SwappedAuditlogRouter"]
+AUDITLOG_MASK_CALLABLE = "core.audit.mask_value"
+DATABASE_ROUTERS = ["core.audit.SwappedAuditlogRouter"]
 # Auditlog's middleware would store the caller's IP address and miss users who sign in to the
-# API with a token; config.audit.AuditMiddleware takes its place in MIDDLEWARE.
+# API with a token; core.audit.AuditMiddleware takes its place in MIDDLEWARE.
 MIDDLEWARE = [
-    "config.audit.AuditMiddleware" if name == "auditlog.middleware.AuditlogMiddleware" else name
+    "core.audit.AuditMiddleware" if name == "auditlog.middleware.AuditlogMiddleware" else name
     for name in MIDDLEWARE
 ]
 
-# --- Retention (programmes/retention.py); months after which personal data goes -------------
+# Retention (privacy/retention.py); months after which personal data goes
 RETENTION_CLOSED_REFERRAL_MONTHS = env.integer("RETENTION_CLOSED_REFERRAL_MONTHS", 12, minimum=1)
 RETENTION_WITHDRAWN_REFERRAL_MONTHS = env.integer(
     "RETENTION_WITHDRAWN_REFERRAL_MONTHS", 3, minimum=0
@@ -289,18 +298,18 @@ RETENTION_RETIRED_VOLUNTEER_MONTHS = env.integer(
     "RETENTION_RETIRED_VOLUNTEER_MONTHS", 12, minimum=1
 )
 
-# --- REST API (/api/v1/; config/api.py) ---------------------------------------------------------
+# REST API (/api/v1/; core/api.py, accounts/api_access.py)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # The token scheme first, so an anonymous call is told how to authenticate (401).
-        "programmes.api_tokens.ApiTokenAuthentication",
+        "accounts.api_tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "config.api_access.RolePermission",
+        "accounts.api_access.RolePermission",
     ],
-    "DEFAULT_PARSER_CLASSES": ["config.api_access.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["accounts.api_access.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -309,16 +318,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.api_access.AnonThrottle",
-        "config.api_access.UserThrottle",
-        "config.api_access.TokenThrottle",
+        "accounts.api_access.AnonThrottle",
+        "accounts.api_access.UserThrottle",
+        "accounts.api_access.TokenThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "600/minute", "token": "300/minute"},
-    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.api_exception_handler",
     # The anonymous throttle keys on the client's address, not on what it writes in
     # X-Forwarded-For (see TRUSTED_PROXY_COUNT).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
-    "DEFAULT_SCHEMA_CLASS": "config.api_schema.KoblingAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api_schema.KoblingAutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kobling API",
@@ -347,18 +356,23 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Language and time: bokmål first, English second -----------------------------------------
+# Language and time: bokmål first, English second
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times as read in Norway, in both languages (config/formats): "29. nov. 2026" and
+# "29 Nov 2026", a 24-hour clock, never the American order or "p.m.".
+FORMAT_MODULE_PATH = "config.formats"
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The portal's look: Designsystemet (vendored, scripts/refresh_designsystemet) and kobling.css.
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
 
-# --- Security -------------------------------------------------------------------------------
+# Security
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = IS_PRODUCTION
 CSRF_COOKIE_SECURE = IS_PRODUCTION
@@ -375,6 +389,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 CSRF_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = IS_PRODUCTION
 LANGUAGE_COOKIE_SAMESITE = "Lax"
@@ -395,7 +410,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Email: console in demo/test -------------------------------------------------------------
+# Email: console in demo/test
 EMAIL_URL = env.url("EMAIL_URL", ("smtp", "smtps", "consolemail", "filemail"))
 if EMAIL_URL and EMAIL_URL.startswith("filemail://"):
     # filemail:///var/mail/kobling writes each message to a file there (tests read them).

@@ -10,8 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from matching.engine import MatchingInputError, parse_instance, result_to_dict, solve
-from matching.engine.lp import SolverFailure
+from matching.engine import (
+    MatchingInputError,
+    SolverFailure,
+    parse_instance,
+    result_to_dict,
+    solve,
+)
 
 EXIT_SOLVER_FAILURE = 1
 EXIT_BAD_INPUT = 2

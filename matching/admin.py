@@ -13,6 +13,9 @@ from django.shortcuts import render
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import COORDINATING_ROLES, user_has_role
+from core.admin import KoblingAdmin, ReadOnlyAdminMixin, ScopedAdmin, service_error_text
+from matching import reasons
 from matching.lifecycle import MatchConflict, proposal_approve, proposal_reject
 from matching.models import (
     Agreement,
@@ -25,27 +28,52 @@ from matching.models import (
     UnmatchedReferral,
 )
 from matching.selectors import match_runs_visible_to, matches_visible_to, proposals_visible_to
-from programmes.admin import (
-    KoblingAdmin,
-    LogsReferralReads,
-    ReadOnlyAdminMixin,
-    ScopedAdmin,
-    may_coordinate,
-    service_error_text,
-)
+from programmes.admin import LogsReferralReads
 from programmes.audit import referrals_log_read
+from programmes.geodata import distance_in_words as km
+from programmes.languages import language_names
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     pass
 
 
-class UnmatchedInline(admin.TabularInline):
+class ReasonInWords:
+    """Why a referral waits as the portal says it, never the engine's code or old detail."""
+
+    @admin.display(description=_("why waiting"))
+    def reason_in_words(self, unmatched):
+        return reasons.unmatched_sentence(unmatched)
+
+    @admin.display(description=_("near misses"))
+    def near_misses_in_words(self, unmatched):
+        return "; ".join(
+            f"{miss.volunteer.display_name}: {reasons.near_miss_sentence(miss)}"
+            for miss in unmatched.near_misses.all()
+        )
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    title = _("why waiting")
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return [(code, reasons.reason_heading(code)) for code in reasons.HEADINGS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(reason=self.value()) if self.value() else queryset
+
+
+class UnmatchedInline(ReasonInWords, admin.TabularInline):
     model = UnmatchedReferral
-    fields = ["referral", "reason", "detail"]
-    readonly_fields = fields
+    readonly_fields = ["referral", "reason_in_words", "near_misses_in_words"]
+    fields = list(readonly_fields)  # a copy: the stubs give the two different types
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request).select_related("referral")
+        return reasons.with_place_names(rows).prefetch_related(reasons.near_misses_prefetch())
 
 
 @admin.register(MatchRun)
@@ -77,7 +105,7 @@ class MatchRunAdmin(ReadOnlyAdmin):
 
 class PairInline(admin.TabularInline):
     model = ProposalPair
-    fields = [
+    readonly_fields = [
         "volunteer",
         "distance_km",
         "overlap_hours",
@@ -85,7 +113,7 @@ class PairInline(admin.TabularInline):
         "cost",
         "vetting_expires_on",
     ]
-    readonly_fields = fields
+    fields = list(readonly_fields)  # a copy: the stubs give the two different types
     extra = 0
     can_delete = False
 
@@ -97,9 +125,13 @@ class RejectForm(forms.Form):
 @admin.register(Proposal)
 class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
     visible_to = proposals_visible_to
-    list_display = ["referral", "run", "status", "replaces", "explanation", "cost"]
-    list_filter = ["status", "run__programme"]
-    search_fields = ["referral__alias"]
+    list_display = ["referral", "run", "status", "replaces", "made_by_hand", "explanation", "cost"]
+    list_filter = ["status", "run__programme", "made_by_hand"]
+    search_fields = [
+        "referral__alias",
+        "pairs__volunteer__user__first_name",
+        "pairs__volunteer__user__last_name",
+    ]
     inlines = [PairInline]
     actions = ["approve", "reject"]
 
@@ -110,8 +142,9 @@ class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
     @admin.display(description=_("explanation"))
     def explanation(self, proposal):
         return "; ".join(
-            f"{pair.volunteer}: {pair.distance_km:.1f} km, {pair.overlap_hours:g} h/week, "
-            f"{', '.join(pair.shared_languages)}{self._expiry(pair)}"
+            f"{pair.volunteer.display_name}: {km(pair.distance_km)}, "
+            f"{reasons.duration(pair.overlap_hours * 60)}, "
+            f"{language_names(pair.shared_languages)}{self._expiry(pair)}"
             for pair in proposal.pairs.all()
         )
 
@@ -124,7 +157,8 @@ class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
         )
 
     def has_review_permission(self, request) -> bool:
-        return may_coordinate(request)
+        # Whether to offer the action at all; the service then checks each object.
+        return user_has_role(request.user, *COORDINATING_ROLES)
 
     @admin.action(description=_("Approve the selected proposals"), permissions=["review"])
     def approve(self, request, queryset):
@@ -166,21 +200,24 @@ class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
 
 
 @admin.register(UnmatchedReferral)
-class UnmatchedReferralAdmin(LogsReferralReads, ReadOnlyAdmin):
-    list_display = ["referral", "reason", "detail", "run"]
-    list_filter = ["reason", "run__programme"]
+class UnmatchedReferralAdmin(ReasonInWords, LogsReferralReads, ReadOnlyAdmin):
+    list_display = ["referral", "reason_in_words", "run"]
+    list_filter = [ReasonFilter, "run__programme"]
+    readonly_fields = ["run", "referral", "reason_in_words", "near_misses_in_words"]
+    fields = list(readonly_fields)  # a copy: the stubs give the two different types
 
     @staticmethod
     def visible_to(user):
         runs = match_runs_visible_to(user)
-        return UnmatchedReferral.objects.filter(run__in=runs).select_related("referral", "run")
+        rows = UnmatchedReferral.objects.filter(run__in=runs).select_related("referral", "run")
+        return reasons.with_place_names(rows).prefetch_related(reasons.near_misses_prefetch())
 
 
 class PlaceInline(admin.TabularInline):
     """Who is in the match, who signed and who left (and why)."""
 
     model = MatchVolunteer
-    fields = [
+    readonly_fields = [
         "volunteer",
         "accepted_at",
         "left_at",
@@ -188,7 +225,7 @@ class PlaceInline(admin.TabularInline):
         "end_requested_at",
         "end_request_reason",
     ]
-    readonly_fields = fields
+    fields = list(readonly_fields)  # a copy: the stubs give the two different types
     extra = 0
     can_delete = False
 
@@ -207,7 +244,13 @@ class MatchAdmin(LogsReferralReads, ReadOnlyAdmin):
         "created_at",
         "ended_at",
     ]
-    list_filter = ["status", "needs_replacement", "closure_reason"]
+    list_filter = ["status", "needs_replacement", "closure_reason", "referral__site__programme"]
+    search_fields = [
+        "referral__alias",
+        "volunteers__volunteer__user__first_name",
+        "volunteers__volunteer__user__last_name",
+    ]
+    list_select_related = ["referral__site"]
     inlines = [PlaceInline]
 
 
@@ -224,5 +267,23 @@ class AgreementAdmin(LogsReferralReads, ReadOnlyAdmin):
 
 @admin.register(AgreementTerms)
 class AgreementTermsAdmin(KoblingAdmin):
-    list_display = ["programme", "version", "period_months", "published_on"]
+    list_display = ["programme", "version", "period_months", "published_on", "in_english"]
     list_filter = ["programme"]
+    fieldsets = [
+        (None, {"fields": ["programme", "version", "period_months", "published_on"]}),
+        (_("Text in bokmål"), {"fields": ["text", "contact_rules", "confidentiality"]}),
+        (
+            _("Text in English"),
+            {
+                "fields": ["text_en", "contact_rules_en", "confidentiality_en"],
+                "description": _(
+                    "Optional. Without an English text, readers of English see the bokmål text "
+                    "with a note."
+                ),
+            },
+        ),
+    ]
+
+    @admin.display(boolean=True, description=_("English text"))
+    def in_english(self, terms) -> bool:
+        return bool(terms.text_en)

@@ -5,13 +5,14 @@ lifecycle in matching/lifecycle.py."""
 import datetime
 
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from matching.models import Agreement, AgreementTerms, CheckIn, Match
 from programmes import catalogue
 from programmes.audit import objects_log_created
+from volunteers.selectors import vetting_valid_until
 
 
 def current_terms(programme) -> AgreementTerms:
@@ -42,6 +43,22 @@ def agreement_period_months(programme) -> int:
     return max(current_terms(programme).period_months, programme.min_commitment_months)
 
 
+def agreement_ends_on(programme, starts_on: datetime.date) -> datetime.date:
+    """When an agreement made under the programme's current terms, starting on ``starts_on``,
+    ends."""
+    return starts_on + relativedelta(months=agreement_period_months(programme))
+
+
+def vetting_running_out_during_agreement(
+    programme, volunteer_ids, starts_on: datetime.date
+) -> dict[int, datetime.date]:
+    """The volunteers whose vetting for the programme runs out before an agreement starting on
+    ``starts_on`` would end, with the day it runs out."""
+    ends_on = agreement_ends_on(programme, starts_on)
+    until = vetting_valid_until(volunteer_ids, programme, starts_on)
+    return {pk: day for pk, day in until.items() if day is not None and day < ends_on}
+
+
 def agreement_create(match: Match) -> Agreement:
     programme = match.referral.site.programme
     starts_on = timezone.localdate()
@@ -49,7 +66,7 @@ def agreement_create(match: Match) -> Agreement:
         match=match,
         terms=current_terms(programme),
         starts_on=starts_on,
-        ends_on=starts_on + relativedelta(months=agreement_period_months(programme)),
+        ends_on=agreement_ends_on(programme, starts_on),
     )
 
 
@@ -63,15 +80,3 @@ def check_ins_schedule(match: Match, starts_on: datetime.date) -> None:
         ignore_conflicts=True,
     )
     objects_log_created(match.check_ins.exclude(pk__in=existing))
-
-
-def check_in_answer(
-    check_in: CheckIn, *, by, meetings_held: int, wellbeing: str, wants_contact: bool = False
-) -> CheckIn:
-    if not check_in.match.volunteers.filter(volunteer__user=by, left_at__isnull=True).exists():
-        raise PermissionDenied(_("Only a volunteer of this match answers its check-ins."))
-    check_in.meetings_held, check_in.wellbeing = meetings_held, wellbeing
-    check_in.wants_contact, check_in.answered_at = wants_contact, timezone.now()
-    check_in.full_clean()
-    check_in.save()
-    return check_in

@@ -9,22 +9,25 @@ which refuses what no longer fits: 409 when the state moved on, 400 naming the f
 from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from config.api import StrictSerializer
-from config.api_access import ADMIN, COORDINATOR, STAFF, VOLUNTEER, within_token_centre
-from matching import lifecycle
+from accounts.api_access import read_roles, within_token_centre
+from accounts.roles import CASE_ROLES, COORDINATING_ROLES, Role
+from core.api import SlotSerializer, StrictSerializer
+from matching import check_ins, lifecycle, reasons
 from matching.lifecycle import MatchConflict, proposal_approve, proposal_reject
 from matching.models import (
     Agreement,
     AgreementTerms,
+    CheckIn,
     Match,
     MatchRun,
     MatchVolunteer,
+    NearMiss,
     Proposal,
     ProposalPair,
     UnmatchedReferral,
@@ -39,8 +42,8 @@ from matching.selectors import (
     proposals_visible_to,
 )
 from matching.services import match_run_restart, match_run_start, replacement_search_start
-from programmes.api import SlotSerializer
 from programmes.audit import ApiReadsLogged, Channel, referral_ids_of, referrals_log_read
+from programmes.models import Programme
 from programmes.selectors import (
     crisis_centres_visible_to,
     programmes_visible_to,
@@ -49,27 +52,52 @@ from programmes.selectors import (
     sites_visible_to,
 )
 
-MANAGERS = {ADMIN, COORDINATOR, STAFF}
 
+class NearMissSerializer(serializers.ModelSerializer):
+    """A volunteer who fails exactly one rule the coordinator may relax (``rule``: distance,
+    availability, gender; or ``eligible``: meets every rule but was not enough alone).
+    ``shortfall`` is kilometres beyond the limit for distance, minutes of weekly shared time
+    short for availability, 0 otherwise."""
 
-def read_roles(roles: set[str]) -> dict[str, set[str]]:
-    return {"list": roles, "retrieve": roles}
+    explanation = serializers.SerializerMethodField(
+        help_text=_("The rule and the shortfall in words, in the request's language.")
+    )
+
+    class Meta:
+        model = NearMiss
+        fields = ("volunteer", "rule", "shortfall", "distance_km", "overlap_minutes", "explanation")
+        read_only_fields = fields
+
+    def get_explanation(self, near_miss: NearMiss) -> str:
+        return reasons.near_miss_sentence(near_miss)
 
 
 class UnmatchedSerializer(serializers.ModelSerializer):
+    """A referral the run could not propose anyone for. ``reason`` is a stable code for
+    programs (no_volunteer_within_distance, no_shared_language, no_availability_overlap,
+    gender_preference, safety_exclusion, rejected_before, not_enough_volunteers,
+    capacity_taken); ``explanation`` says it in words for people, in the request's language."""
+
     referral_alias = serializers.CharField(source="referral.alias", read_only=True)
+    explanation = serializers.SerializerMethodField(
+        help_text=_("Why the referral waits, in words, in the request's language.")
+    )
+    near_misses = NearMissSerializer(many=True, read_only=True)
 
     class Meta:
         model = UnmatchedReferral
-        fields = ("referral", "referral_alias", "reason", "detail")
+        fields = ("referral", "referral_alias", "reason", "explanation", "near_misses")
         read_only_fields = fields
+
+    def get_explanation(self, unmatched: UnmatchedReferral) -> str:
+        return reasons.unmatched_sentence(unmatched)
 
 
 class MatchRunSerializer(serializers.ModelSerializer):
     """A run and its outcome. ``match`` is set for a replacement search; ``failure_text`` says in
     words why a failed run failed (null otherwise)."""
 
-    programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    programme = serializers.SlugRelatedField[Programme](slug_field="slug", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     failure_text = serializers.SerializerMethodField()
     unmatched = UnmatchedSerializer(many=True, read_only=True)
@@ -133,11 +161,17 @@ class ProposalPairSerializer(serializers.ModelSerializer):
 
 class ProposalSerializer(serializers.ModelSerializer):
     """A proposal for review. ``replacement_for`` is the match a replacement would join;
-    ``vetting_expires_during_agreement`` says approving needs ``acknowledge_vetting_expiry``."""
+    ``vetting_expires_during_agreement`` says approving needs ``acknowledge_vetting_expiry``;
+    ``made_by_hand`` marks a near miss a coordinator proposed, with ``hand_reason``."""
 
     referral_alias = serializers.CharField(source="referral.alias", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     vetting_expires_during_agreement = serializers.BooleanField(read_only=True)
+    relaxed_rules = serializers.ListField(
+        child=serializers.ChoiceField(choices=["distance", "availability", "gender"]),
+        read_only=True,
+        help_text=_("For a proposal made by hand: the matching rules the coordinator relaxed."),
+    )
     pairs = ProposalPairSerializer(many=True, read_only=True)
 
     class Meta:
@@ -154,6 +188,9 @@ class ProposalSerializer(serializers.ModelSerializer):
             "reviewed_at",
             "rejection_reason",
             "vetting_expires_during_agreement",
+            "made_by_hand",
+            "hand_reason",
+            "relaxed_rules",
             "pairs",
         )
         read_only_fields = fields
@@ -215,7 +252,7 @@ class OwnPlaceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MatchVolunteer
-        fields = (
+        fields: tuple[str, ...] = (
             "accepted_at",
             "left_at",
             "left_reason",
@@ -237,6 +274,36 @@ class MatchPlaceSerializer(OwnPlaceSerializer):
         read_only_fields = fields
 
 
+class CheckInSerializer(serializers.ModelSerializer):
+    """A check-in and the volunteer's answer, with the coordinator's follow-up."""
+
+    answered_by_name = serializers.CharField(source="answered_by", read_only=True, allow_null=True)
+    wellbeing_display = serializers.CharField(source="get_wellbeing_display", read_only=True)
+    handled_by_name = serializers.CharField(
+        source="handled_by.get_full_name", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = CheckIn
+        fields = (
+            "id",
+            "months_after_start",
+            "due_on",
+            "answered_at",
+            "answered_by",
+            "answered_by_name",
+            "meetings_held",
+            "wellbeing",
+            "wellbeing_display",
+            "wants_contact",
+            "note",
+            "handled_at",
+            "handled_by_name",
+            "handled_note",
+        )
+        read_only_fields = fields
+
+
 class MatchSerializer(serializers.ModelSerializer):
     """A match as coordinators, crisis-centre staff and admins see it."""
 
@@ -248,7 +315,17 @@ class MatchSerializer(serializers.ModelSerializer):
         source="get_closure_reason_display", read_only=True
     )
     volunteers = MatchPlaceSerializer(many=True, read_only=True)
-    agreement = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    agreement = serializers.PrimaryKeyRelatedField[Agreement](read_only=True, allow_null=True)
+    check_ins = serializers.SerializerMethodField(
+        help_text="The volunteers' check-in answers; shown to the site's coordinators only."
+    )
+
+    @extend_schema_field(CheckInSerializer(many=True))
+    def get_check_ins(self, match) -> list:
+        # Only what MatchViewSet prefetched for a coordinator; empty for everyone else.
+        # many=True gives a ReturnList; the stubs say ReturnDict.
+        rows = getattr(match, "coordinated_check_ins", [])
+        return CheckInSerializer(rows, many=True).data  # type: ignore[return-value]
 
     class Meta:
         model = Match
@@ -267,6 +344,7 @@ class MatchSerializer(serializers.ModelSerializer):
             "end_reason",
             "volunteers",
             "agreement",
+            "check_ins",
         )
         read_only_fields = fields
 
@@ -289,7 +367,7 @@ class OwnMatchSerializer(serializers.ModelSerializer):
     closure_reason_display = serializers.CharField(
         source="get_closure_reason_display", read_only=True
     )
-    agreement = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    agreement = serializers.PrimaryKeyRelatedField[Agreement](read_only=True, allow_null=True)
     place = OwnPlaceSerializer(source="own_place", read_only=True, allow_null=True)
     participant = ParticipantSerializer(read_only=True)
 
@@ -361,9 +439,11 @@ def validated(serializer_class, request) -> dict:
 
 def runs_shown_to(user):
     # A programme-wide run may list referrals of other sites; show only those in scope.
-    unmatched = UnmatchedReferral.objects.filter(
-        referral__in=referrals_visible_to(user)
-    ).select_related("referral")
+    unmatched = reasons.with_place_names(
+        UnmatchedReferral.objects.filter(referral__in=referrals_visible_to(user))
+        .select_related("referral")
+        .prefetch_related("near_misses")
+    )
     return match_runs_visible_to(user).prefetch_related(Prefetch("unmatched", queryset=unmatched))
 
 
@@ -379,9 +459,9 @@ def run_accepted(user, run: MatchRun) -> Response:
 
 class MatchRunViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     roles = {
-        **read_roles({ADMIN, COORDINATOR}),
-        "create": {ADMIN, COORDINATOR},
-        "restart": {ADMIN, COORDINATOR},
+        **read_roles(*COORDINATING_ROLES),
+        "create": COORDINATING_ROLES,
+        "restart": COORDINATING_ROLES,
     }
     serializer_class = MatchRunSerializer
     filterset_fields = ("status", "scope")
@@ -441,9 +521,9 @@ def _optional(queryset, pk):
 
 class ProposalViewSet(ApiReadsLogged, viewsets.GenericViewSet):
     roles = {
-        **read_roles({ADMIN, COORDINATOR}),
-        "approve": {ADMIN, COORDINATOR},
-        "reject": {ADMIN, COORDINATOR},
+        **read_roles(*COORDINATING_ROLES),
+        "approve": COORDINATING_ROLES,
+        "reject": COORDINATING_ROLES,
     }
     serializer_class = ProposalSerializer
     filterset_fields = ("run", "status", "referral")
@@ -484,10 +564,10 @@ class MatchViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
 
     coordinator_actions = ("end", "release_volunteer", "replacement_search")
     roles = {
-        **read_roles(MANAGERS),
-        "end": {ADMIN, COORDINATOR},
-        "release_volunteer": {ADMIN, COORDINATOR},
-        "replacement_search": {ADMIN, COORDINATOR},
+        **read_roles(*CASE_ROLES),
+        "end": COORDINATING_ROLES,
+        "release_volunteer": COORDINATING_ROLES,
+        "replacement_search": COORDINATING_ROLES,
     }
     serializer_class = MatchSerializer
     filterset_fields = ("status", "referral", "needs_replacement")
@@ -497,6 +577,12 @@ class MatchViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
         user = self.request.user
         matches = matches_managed_by(user).select_related("referral__site__programme")
         matches = matches.prefetch_related("volunteers__volunteer__user")
+        answers = check_ins.check_ins_coordinated_by(user).select_related(
+            "answered_by__user", "handled_by"
+        )
+        matches = matches.prefetch_related(
+            Prefetch("check_ins", queryset=answers, to_attr="coordinated_check_ins")
+        )
         if self.action in self.coordinator_actions:
             matches = matches.filter(referral__in=referrals_coordinated_by(user))
         return within_token_centre(self.request, matches, "referral__site__crisis_centre")
@@ -546,7 +632,7 @@ def _current_volunteer(match: Match, volunteer_id: int):
 class OwnMatchViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
     """The volunteer's own matches (/api/v1/me/matches/)."""
 
-    roles = {**read_roles({VOLUNTEER}), "ask_to_end": {VOLUNTEER}}
+    roles = {**read_roles(Role.VOLUNTEER), "ask_to_end": {Role.VOLUNTEER}}
     serializer_class = OwnMatchSerializer
     filterset_fields = ("status",)
     ordering_fields = ("created_at",)
@@ -582,11 +668,11 @@ class AgreementViewSet(ApiReadsLogged, viewsets.ReadOnlyModelViewSet):
     ended match is 409."""
 
     roles = {
-        **read_roles({*MANAGERS, VOLUNTEER}),
-        "accept": {VOLUNTEER},
-        "decline": {VOLUNTEER},
-        "consent": {STAFF},
-        "countersign": {COORDINATOR},
+        **read_roles(*CASE_ROLES, Role.VOLUNTEER),
+        "accept": {Role.VOLUNTEER},
+        "decline": {Role.VOLUNTEER},
+        "consent": {Role.CRISIS_CENTRE_STAFF},
+        "countersign": {Role.COORDINATOR},
     }
     serializer_class = AgreementSerializer
     filterset_fields = ("match__status",)

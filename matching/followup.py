@@ -13,10 +13,8 @@ from matching.models import CheckIn, Match
 from programmes.audit import queryset_update_logged
 from programmes.models import ProgrammeSite, Referral
 from programmes.notifications import email_after_commit
-from volunteers.models import VettingRecord
+from volunteers.selectors import vetting_expiring_soon
 
-# Long enough to renew a politiattest (the police take weeks) before a match must stop.
-VETTING_WARNING_DAYS = 60
 LONG_WAIT_DAYS = 30
 
 
@@ -45,11 +43,13 @@ def check_ins_flag_overdue(today: datetime.date) -> int:
 
 
 def vetting_warn_expiring(today: datetime.date) -> int:
-    """Remind volunteers, once per record, 60 days before a vetting item expires, to renew it."""
-    soon = today + datetime.timedelta(days=VETTING_WARNING_DAYS)
-    records = VettingRecord.objects.filter(
-        expires_on__gte=today, expires_on__lte=soon, expiry_warned_on__isnull=True
-    ).select_related("volunteer__user")
+    """Remind volunteers, once per record, when a vetting item comes within the warning window
+    (volunteers.selectors.VETTING_WARNING_DAYS) of expiring, to renew it."""
+    records = (
+        vetting_expiring_soon(today)
+        .filter(expiry_warned_on__isnull=True)
+        .select_related("volunteer__user")
+    )
     with transaction.atomic():
         for record in records:
             email_after_commit(

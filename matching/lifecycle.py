@@ -41,9 +41,8 @@ current state raises ``MatchConflict`` (HTTP 409) or ``ValidationError`` on ``st
 words.
 """
 
-import datetime
+from typing import TYPE_CHECKING
 
-from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -52,18 +51,27 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.roles import user_coordinates
+from core.exceptions import StateConflict
 from matching import notices
-from matching.agreements import agreement_create, agreement_period_months, check_ins_schedule
+from matching.agreements import (
+    agreement_create,
+    agreement_ends_on,
+    check_ins_schedule,
+    vetting_running_out_during_agreement,
+)
 from matching.models import Agreement, Match, MatchVolunteer, Proposal, RejectedPair
 from programmes.audit import objects_log_created, queryset_update_logged
 from programmes.models import ProgrammeSite, Referral
 from programmes.validators import screened_text
 from volunteers.models import Volunteer
-from volunteers.selectors import vetting_valid_until
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
-class MatchConflict(Exception):
-    """The action lost a race or no longer fits (409 Conflict): someone else got there first."""
+class MatchConflict(StateConflict):
+    """A match, proposal or referral moved on before this action could."""
 
 
 Status = Referral.Status
@@ -72,7 +80,7 @@ OPEN_REFERRAL = frozenset(
 )
 
 # action: (statuses it may start from, status it leads to, what to say when it may not)
-REFERRAL_STEPS: dict[str, tuple[frozenset, str, str]] = {
+REFERRAL_STEPS: dict[str, tuple[frozenset, str, "StrOrPromise"]] = {
     "accept": (
         frozenset({Status.SUBMITTED}),
         Status.WAITING,
@@ -127,7 +135,8 @@ PROPOSAL_TRANSITIONS = {
     Proposal.Status.REJECTED: set(),
     Proposal.Status.WITHDRAWN: set(),
 }
-MATCH_TRANSITIONS = {
+# Keyed by the statuses as stored: plain text, equal to the members.
+MATCH_TRANSITIONS: dict[str, set[str]] = {
     Match.Status.AWAITING_AGREEMENT: {
         Match.Status.ACTIVE,
         Match.Status.DECLINED,
@@ -151,16 +160,12 @@ END_REASONS = (
 # Who may act ---------------------------------------------------------------------------------
 
 
-def _is_coordinator(user, site: ProgrammeSite) -> bool:
-    return user.is_superuser or site.coordinators.filter(pk=user.pk).exists()
-
-
 def _is_centre_staff(user, site: ProgrammeSite) -> bool:
     return site.crisis_centre.staff.filter(pk=user.pk).exists()
 
 
 def _require_coordinator(user, site: ProgrammeSite) -> None:
-    if not _is_coordinator(user, site):
+    if not user_coordinates(user, site):
         raise PermissionDenied(_("Only a coordinator of this programme site may do that."))
 
 
@@ -223,7 +228,7 @@ def referral_withdraw(referral: Referral, *, by, reason: str, note: str = "") ->
     note = _withdrawal_checked(reason, note)
     with transaction.atomic():
         locked = _locked_referral(referral.pk)
-        if not (_is_centre_staff(by, locked.site) or _is_coordinator(by, locked.site)):
+        if not (_is_centre_staff(by, locked.site) or user_coordinates(by, locked.site)):
             raise PermissionDenied(
                 _("Only the referring crisis centre or the site's coordinator may withdraw it.")
             )
@@ -327,14 +332,10 @@ def _with_users(places) -> list[MatchVolunteer]:
 def _require_vetting_acknowledged(referral: Referral, volunteer_ids, acknowledged: bool) -> None:
     programme = referral.site.programme
     today = timezone.localdate()
-    ends_on = today + relativedelta(months=agreement_period_months(programme))
-    expiring = {
-        volunteer_id: day
-        for volunteer_id, day in vetting_valid_until(volunteer_ids, programme, today).items()
-        if day is not None and day < ends_on
-    }
+    expiring = vetting_running_out_during_agreement(programme, volunteer_ids, today)
     if not expiring or acknowledged:
         return
+    ends_on = agreement_ends_on(programme, today)
     names = {v.pk: str(v) for v in Volunteer.objects.filter(pk__in=expiring).select_related("user")}
     raise ValidationError(
         {
@@ -352,6 +353,44 @@ def _require_vetting_acknowledged(referral: Referral, volunteer_ids, acknowledge
             ]
         }
     )
+
+
+def proposals_approve(proposals, *, by) -> tuple[list[Proposal], list[tuple[Proposal, str]]]:
+    """Approve several proposals, as a coordinator does with the rows ticked on a run page.
+    Each is approved in its own transaction, so one that can no longer be approved (its referral
+    was withdrawn meanwhile, a volunteer is no longer free) is left as it was while the others
+    are approved; it is returned with why, in words. None is approved with a volunteer's vetting
+    running out unacknowledged: that needs the coordinator's word on the proposal itself."""
+    approved, refused = [], []
+    for proposal in proposals:
+        try:
+            proposal_approve(proposal, by=by)
+        except (MatchConflict, ValidationError, PermissionDenied) as error:
+            refused.append((proposal, _approval_refused_because(proposal, error)))
+        else:
+            approved.append(proposal)
+    return approved, refused
+
+
+def _approval_refused_because(proposal: Proposal, error: Exception) -> str:
+    """Why ``proposal_approve`` refused, told from what changed since the proposal was made."""
+    now = Proposal.objects.select_related("referral").get(pk=proposal.pk)
+    referral = now.referral
+    if now.status == Proposal.Status.WITHDRAWN and referral.status == Status.WITHDRAWN:
+        if referral.withdrawal_reason:
+            return _("The referral was withdrawn in the meantime: %s.") % (
+                referral.get_withdrawal_reason_display().lower()
+            )
+        return _("The referral was withdrawn in the meantime.")
+    if now.status == Proposal.Status.WITHDRAWN and now.replacement_for_id:
+        return _("The match it was proposed for has ended in the meantime.")
+    if not isinstance(error, ValidationError):
+        return str(error)
+    said = " ".join(error.messages)
+    if "acknowledge_vetting_expiry" in getattr(error, "error_dict", {}):
+        there = _("Confirm it in the proposal's own row and approve it there.")
+        return f"{said} {there}"
+    return said
 
 
 def proposal_reject(proposal: Proposal, *, by, reason: str) -> Proposal:
@@ -695,7 +734,3 @@ def replacement_proposal_allowed(match_id: int) -> bool:
     match = _locked_match(match_id)
     pending = match.replacement_proposals.filter(status=Proposal.Status.PENDING).exists()
     return match.needs_replacement and match.is_open and not pending
-
-
-def agreement_ends_on(programme, starts_on: datetime.date) -> datetime.date:
-    return starts_on + relativedelta(months=agreement_period_months(programme))

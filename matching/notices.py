@@ -8,7 +8,15 @@ from django.utils.translation import gettext as _
 
 from matching.models import Match
 from programmes.models import Referral
-from programmes.notifications import email_after_commit
+from programmes.notifications import email_after_commit, link_to
+
+
+def _named(volunteer) -> str:
+    """A volunteer as coordinators know them: full name and home municipality (several may share
+    a first name, or a full name)."""
+    if volunteer.home_postal_code is None:
+        return str(volunteer)
+    return f"{volunteer} ({volunteer.home_postal_code.municipality.name})"
 
 
 def _volunteer_users(places) -> list:
@@ -102,16 +110,34 @@ def notify_volunteer_left(match: Match, leaving, remaining) -> None:
             "%(name)s is no longer part of the match with %(alias)s. You carry on; your "
             "coordinator is looking for a new volunteer to join you."
         )
-        % {"name": leaving.volunteer, "alias": referral.alias},
+        % {"name": str(leaving.volunteer), "alias": referral.alias},
     )
     email_after_commit(
-        [*_coordinators(referral), *_centre_staff(referral)],
+        _coordinators(referral),
         _("%s needs a replacement volunteer") % referral.alias,
         _(
-            "A volunteer is no longer part of the match with %(alias)s in %(programme)s. "
+            "%(name)s is no longer part of the match with %(alias)s in %(programme)s. "
+            "Find a replacement or end the match in Kobling: %(link)s"
+        )
+        % {
+            "name": _named(leaving.volunteer),
+            "alias": referral.alias,
+            "programme": referral.site.programme,
+            "link": link_to("coordinator_match", match.pk),
+        },
+    )
+    email_after_commit(
+        _centre_staff(referral),
+        _("%s needs a replacement volunteer") % referral.alias,
+        _(
+            "%(name)s is no longer part of the match with %(alias)s in %(programme)s. "
             "The coordinator finds a replacement or ends the match in Kobling."
         )
-        % {"alias": referral.alias, "programme": referral.site.programme},
+        % {
+            "name": str(leaving.volunteer),
+            "alias": referral.alias,
+            "programme": referral.site.programme,
+        },
     )
 
 
@@ -119,15 +145,16 @@ def notify_end_requested(match: Match, place) -> None:
     referral = match.referral
     email_after_commit(
         _coordinators(referral),
-        _("%s asks to end a match") % place.volunteer,
+        _("%s asks to end a match") % str(place.volunteer),
         _(
             "%(name)s asks to end the match with %(alias)s (%(reason)s). Confirm it in Kobling: "
-            "end the match, or let the volunteer go and find a replacement."
+            "end the match, or let the volunteer go and find a replacement: %(link)s"
         )
         % {
-            "name": place.volunteer,
+            "name": _named(place.volunteer),
             "alias": referral.alias,
             "reason": place.get_end_request_reason_display().lower(),
+            "link": link_to("coordinator_match", match.pk),
         },
     )
 
@@ -151,7 +178,43 @@ def notify_ended_for_safety(match: Match, place, others) -> None:
         _(
             "%(name)s ended the match with %(alias)s for safety reasons. It took effect at "
             "once and %(alias)s is back in the queue. Please get in touch with the volunteer and "
-            "the crisis centre."
+            "the crisis centre: %(link)s"
         )
-        % {"name": place.volunteer, "alias": referral.alias},
+        % {
+            "name": _named(place.volunteer),
+            "alias": referral.alias,
+            "link": link_to("coordinator_match", match.pk),
+        },
+    )
+
+
+def notify_check_in_needs_contact(check_in) -> None:
+    """A volunteer's check-in answer asks for contact or says the match is not working: each of
+    the site's coordinators hears at once, with a link to the match. Never the volunteer's note
+    (it is read in Kobling) nor where the participant lives."""
+    referral = check_in.match.referral
+    name = check_in.answered_by
+    if check_in.wants_contact:
+        subject = _("%(name)s asks you to get in touch about %(alias)s")
+        asks = _("%(name)s asks you to get in touch.")
+    else:
+        subject = _("%(name)s says the match for %(alias)s is not working")
+        asks = _("%(name)s does not ask you to get in touch, but says it is not working.")
+    words = {"name": name, "alias": referral.alias}
+    email_after_commit(
+        _coordinators(referral),
+        subject % words,
+        _(
+            "%(name)s has answered the %(months)s-month check-in for %(alias)s in "
+            "%(programme)s: “%(wellbeing)s”. %(asks)s\n"
+            "Read the answer and mark it handled when you have followed it up: %(link)s"
+        )
+        % {
+            **words,
+            "months": check_in.months_after_start,
+            "programme": referral.site.programme,
+            "wellbeing": check_in.get_wellbeing_display(),
+            "asks": asks % words,
+            "link": link_to("coordinator_match", check_in.match_id),
+        },
     )

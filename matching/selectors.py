@@ -3,17 +3,22 @@ role-scoped views of runs, proposals and matches."""
 
 import datetime
 import statistics
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from matching import engine
-from matching.models import Match, MatchRun, Proposal, RejectedPair
+from matching.engine_keys import referral_key, volunteer_key
+from matching.models import Agreement, CheckIn, Match, MatchRun, Proposal, RejectedPair
 from programmes.models import Municipality, Referral
 from programmes.selectors import User, is_admin, referrals_visible_to
 from volunteers.models import Volunteer
 from volunteers.selectors import volunteers_eligible_for, volunteers_visible_to
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 DEFAULT_RULES = {
     "min_overlap_hours": 1.0,
@@ -43,7 +48,11 @@ def referrals_for_run(run: MatchRun) -> QuerySet[Referral]:
     )
 
 
-def volunteers_for_run(run: MatchRun) -> QuerySet[Volunteer]:
+class PendingProposals(TypedDict):
+    pending: int
+
+
+def volunteers_for_run(run: MatchRun) -> "QuerySet[WithAnnotations[Volunteer, PendingProposals]]":
     """Volunteers eligible on the run's date and still a month later (a politiattest that expires
     within an agreement's first month does not count), annotated with their free capacity."""
     month_later = run.on_date + relativedelta(months=1)
@@ -65,7 +74,7 @@ def engine_instance_for(run: MatchRun) -> engine.Instance:
     forbidden = set(rejected.values_list("referral_id", "volunteer_id"))
     if run.scope == MatchRun.Scope.REPLACEMENT:
         # Nobody who is, or was, in the match is proposed to join it.
-        in_match = run.match.volunteers.values_list("match__referral_id", "volunteer_id")
+        in_match = _replaced_match(run).volunteers.values_list("match__referral_id", "volunteer_id")
         forbidden |= set(in_match)
     return engine.Instance(
         rules=engine.Rules(**run.rules),
@@ -77,15 +86,7 @@ def engine_instance_for(run: MatchRun) -> engine.Instance:
     )
 
 
-def referral_key(pk: int) -> str:
-    return f"r{pk}"
-
-
-def volunteer_key(pk: int) -> str:
-    return f"v{pk}"
-
-
-def _free_capacity(volunteer: Volunteer) -> int:
+def _free_capacity(volunteer: "WithAnnotations[Volunteer, PendingProposals]") -> int:
     return volunteer.capacity - volunteer.commitments - volunteer.pending
 
 
@@ -100,13 +101,15 @@ def _slots(availability: list[dict]) -> tuple[engine.Slot, ...]:
     )
 
 
-def _engine_volunteer(volunteer: Volunteer) -> engine.Volunteer:
+def _engine_volunteer(
+    volunteer: "WithAnnotations[Volunteer, PendingProposals]",
+) -> engine.Volunteer:
     lat, lon = volunteer.point
     return engine.Volunteer(
         id=volunteer_key(volunteer.pk),
         lat=lat,
         lon=lon,
-        municipality=volunteer.home_postal_code.municipality.number,
+        municipality=volunteer.municipality.number,
         languages=tuple(volunteer.language_codes),
         availability=_slots(volunteer.availability),
         gender=volunteer.gender,
@@ -137,7 +140,13 @@ def _volunteers_needed(run: MatchRun) -> int:
     needed = run.programme.volunteers_per_referral
     if run.scope != MatchRun.Scope.REPLACEMENT:
         return needed
-    return needed - run.match.volunteers.filter(left_at__isnull=True).count()
+    return needed - _replaced_match(run).volunteers.filter(left_at__isnull=True).count()
+
+
+def _replaced_match(run: MatchRun) -> Match:
+    """A replacement run's match: the constraint match_run_scope_has_its_target gives it one."""
+    assert run.match is not None
+    return run.match
 
 
 def match_runs_visible_to(user: User) -> QuerySet[MatchRun]:
@@ -182,8 +191,6 @@ def matches_visible_to(user: User) -> QuerySet[Match]:
 
 
 def agreements_visible_to(user: User) -> QuerySet:
-    from matching.models import Agreement
-
     return Agreement.objects.filter(match__in=matches_visible_to(user)).select_related(
         "terms", "match__referral__site__programme", "match__referral__municipality"
     )
@@ -191,8 +198,8 @@ def agreements_visible_to(user: User) -> QuerySet:
 
 def check_ins_due_for(user: User, on) -> QuerySet:
     """A volunteer's unanswered check-ins that are due, oldest first."""
-    from matching.models import CheckIn
-
+    if not user.is_authenticated:
+        return CheckIn.objects.none()
     return CheckIn.objects.filter(
         match__volunteers__volunteer__user=user,
         match__volunteers__left_at__isnull=True,
@@ -245,12 +252,16 @@ def participant_view_for(match: Match, volunteer) -> dict:
     referral = match.referral
     place = next((p for p in match.volunteers.all() if p.volunteer_id == volunteer.pk), None)
     current = place is not None and place.left_at is None and match.is_open
-    view = {"alias": referral.alias, "municipality": None, "municipality_name": None}
+    view: dict[str, Any] = {
+        "alias": referral.alias,
+        "municipality": None,
+        "municipality_name": None,
+    }
     view |= {"shared_languages": None, "availability": None}
     if current:
         view |= {"municipality": referral.municipality.number}
         view |= {"municipality_name": referral.municipality.name}
-    if current and match.status == Match.Status.ACTIVE and place.accepted_at:
+    if current and place is not None and match.status == Match.Status.ACTIVE and place.accepted_at:
         shared = [code for code in referral.languages if code in volunteer.language_codes]
         view |= {"shared_languages": shared, "availability": referral.availability}
     return view
@@ -258,14 +269,15 @@ def participant_view_for(match: Match, volunteer) -> dict:
 
 def dashboard_map_for(user: User) -> dict:
     """For the dashboard's map: every municipality's point (the faint outline of the country),
-    and per municipality the waiting referrals and active volunteers this user may see, most
-    waiting referrals first."""
+    per municipality the waiting referrals and active volunteers this user may see (most
+    waiting referrals first), the points of the municipalities the user's centres serve, and
+    the points the map must show at first (``catchment``; empty: all of Norway)."""
     waiting = referrals_visible_to(user).filter(status=Referral.Status.WAITING)
     active = volunteers_visible_to(user).filter(status=Volunteer.Status.ACTIVE)
     referral_counts = _count_per_municipality(waiting, "municipality")
     volunteer_counts = _count_per_municipality(active, "home_postal_code__municipality")
     municipalities = Municipality.objects.order_by("number")
-    places = [
+    places: list[dict[str, Any]] = [
         {
             "name": m.name,
             "lat": m.lat,
@@ -276,7 +288,31 @@ def dashboard_map_for(user: User) -> dict:
         for m in municipalities.filter(pk__in={*referral_counts, *volunteer_counts})
     ]
     places.sort(key=lambda place: (-place["waiting"], -place["volunteers"], place["name"]))
-    return {"outline": list(municipalities.values_list("lat", "lon")), "places": places}
+    served = _municipalities_served_for(user)
+    return {
+        "outline": list(municipalities.values_list("lat", "lon")),
+        "places": places,
+        "served": list(served.values_list("lat", "lon")),
+        "catchment": _catchment_points(user, served, places),
+    }
+
+
+def _municipalities_served_for(user: User) -> QuerySet[Municipality]:
+    """The municipalities served by the crisis centres of the sites this user coordinates."""
+    if not user.is_authenticated:
+        return Municipality.objects.none()
+    return Municipality.objects.filter(
+        crisis_centres_serving__programme_sites__coordinators=user
+    ).distinct()
+
+
+def _catchment_points(user: User, served, places: list[dict]) -> list[tuple[float, float]]:
+    """Where the map starts: the municipalities the user's centres serve and every place with a
+    waiting referral or volunteer of theirs (volunteers may live outside). Nothing for an
+    admin, whose map is all of Norway."""
+    if is_admin(user):
+        return []
+    return [*served.values_list("lat", "lon"), *((p["lat"], p["lon"]) for p in places)]
 
 
 def _count_per_municipality(rows: QuerySet, municipality_field: str) -> dict[int, int]:

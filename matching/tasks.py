@@ -4,10 +4,10 @@ from celery import shared_task
 from django.utils import timezone
 
 from matching import followup
-from matching.services import match_run_execute, match_runs_fail_stale
+from matching.runs import RUN_TASK, match_run_execute, match_runs_fail_stale
 
 
-@shared_task(name="matching.run", acks_late=True)
+@shared_task(name=RUN_TASK, acks_late=True)
 def match_run_task(run_id: int) -> str:
     return match_run_execute(run_id).status
 

@@ -4,6 +4,11 @@ from matching import views
 
 urlpatterns = [
     path("check-ins/<int:pk>/", views.check_in, name="check_in"),
+    path(
+        "coordinator/check-ins/<int:pk>/handled/",
+        views.check_in_handled,
+        name="check_in_handled",
+    ),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
     path(
         "agreements/<int:pk>/ask-to-end/",
@@ -36,9 +41,19 @@ urlpatterns = [
     path("coordinator/runs/", views.match_run_start_view, name="match_run_start"),
     path("coordinator/runs/<int:pk>/", views.match_run_detail, name="match_run"),
     path(
+        "coordinator/runs/<int:pk>/approve-selected/",
+        views.match_run_approve_selected,
+        name="match_run_approve_selected",
+    ),
+    path(
         "coordinator/runs/<int:pk>/restart/",
         views.match_run_restart_view,
         name="match_run_restart",
+    ),
+    path(
+        "coordinator/unmatched/<int:pk>/propose/",
+        views.proposal_by_hand_view,
+        name="proposal_by_hand",
     ),
     path(
         "coordinator/proposals/<int:pk>/<str:decision>/",

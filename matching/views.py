@@ -2,36 +2,39 @@
 coordinator; the coordinator's dashboard, match runs and the review of their proposals. Each
 view reads through a scoped selector and calls one service."""
 
-import datetime
 from functools import partial
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from matching import agreements, charts, lifecycle, services, wording
-from matching.followup import VETTING_WARNING_DAYS
+from accounts.roles import COORDINATING_ROLES, require_role, sites_coordinated_by, user_coordinates
+from matching import charts, check_ins, lifecycle, proposing, reasons, runs, services, wording
 from matching.forms import (
     END_REQUEST_REASONS,
     ApproveForm,
+    ApproveSelectedForm,
+    CheckInForm,
+    CheckInHandledForm,
     EndMatchForm,
     EndRequestForm,
+    HandProposalForm,
     MatchRunForm,
     RejectForm,
     ReleaseForm,
 )
-from matching.models import CheckIn, Match, MatchRun, MatchVolunteer, Proposal
+from matching.models import CheckIn, Match, MatchRun, MatchVolunteer, Proposal, UnmatchedReferral
 from matching.selectors import (
     agreements_visible_to,
-    check_ins_due_for,
     dashboard_map_for,
     match_runs_visible_to,
     matches_managed_by,
@@ -45,23 +48,17 @@ from programmes.selectors import (
     referral_waiting_by_site,
     referrals_coordinated_by,
     referrals_visible_to,
-    sites_visible_to,
 )
 from volunteers.models import VettingRecord, Volunteer
-from volunteers.selectors import volunteers_visible_to
+from volunteers.selectors import (
+    VETTING_WARNING_DAYS,
+    vetting_expiring_soon,
+    volunteers_managed_by,
+    volunteers_visible_to,
+)
 
 RECENT_RUNS = 10
 REQUEST_WORDS = dict(END_REQUEST_REASONS)
-UNMATCHED_REASONS = {
-    "no_volunteer_within_distance": gettext_lazy("No volunteer within travel distance"),
-    "no_shared_language": gettext_lazy("No volunteer with a shared language"),
-    "no_availability_overlap": gettext_lazy("No overlap in weekly availability"),
-    "gender_preference": gettext_lazy("No volunteer of the preferred gender"),
-    "safety_exclusion": gettext_lazy("Excluded for safety"),
-    "rejected_before": gettext_lazy("Only candidates already rejected"),
-    "not_enough_volunteers": gettext_lazy("Not enough volunteers"),
-    "capacity_taken": gettext_lazy("Volunteers' capacity taken by other referrals"),
-}
 
 
 @login_required
@@ -75,7 +72,11 @@ def _agreement_page(request, agreement, *, end_form=None, status=200):
     volunteer sees it while their place is current in an open match, and afterwards only the
     alias and that it ended."""
     match, user = agreement.match, request.user
-    places = list(match.volunteers.select_related("volunteer__user").order_by("pk"))
+    places = list(
+        match.volunteers.select_related(
+            "volunteer__user", "volunteer__home_postal_code__municipality"
+        ).order_by("pk")
+    )
     own = next((place for place in places if place.volunteer.user_id == user.pk), None)
     managing = matches_managed_by(user).filter(pk=match.pk).exists()
     taking_part = own is not None and own.is_current and match.is_open
@@ -89,6 +90,7 @@ def _agreement_page(request, agreement, *, end_form=None, status=200):
         "own_part": wording.own_part(match, own) if own and not (managing or taking_part) else "",
         "participant": participant_view_for(match, own.volunteer) if own else None,
         "signatures": [(place, wording.place_signature(place)) for place in places],
+        "linked": _volunteers_linked_for(user, places),
         "own_place": own if taking_part else None,
         "end_form": end_form or EndRequestForm(prefix="end"),
     }
@@ -97,12 +99,21 @@ def _agreement_page(request, agreement, *, end_form=None, status=200):
     return render(request, "matching/agreement.html", context, status=status)
 
 
+def _volunteers_linked_for(user, places) -> set[int]:
+    """The volunteers this reader may open the page of (their coordinators): others, such as
+    the centre's staff or the other volunteer, see the name alone."""
+    managed = volunteers_managed_by(user).filter(
+        pk__in=[place.volunteer_id for place in places], erased_at__isnull=True
+    )
+    return set(managed.values_list("pk", flat=True))
+
+
 def _signing_context(user, agreement, own) -> dict:
     """Which signature this user may give now, and, for the coordinator, whom the
     countersignature still waits for (it comes last)."""
     match, site = agreement.match, agreement.match.referral.site
     awaiting = match.status == Match.Status.AWAITING_AGREEMENT
-    coordinator = user.is_superuser or site.coordinators.filter(pk=user.pk).exists()
+    coordinator = user_coordinates(user, site)
     staff = site.crisis_centre.staff.filter(pk=user.pk).exists()
     return {
         "can_accept": own is not None and own.accepted_at is None,
@@ -190,50 +201,67 @@ def _attempt(request, form, step) -> int | None:
     return None
 
 
-class CheckInForm(forms.ModelForm):
-    class Meta:
-        model = CheckIn
-        fields = ["meetings_held", "wellbeing", "wants_contact"]
+@login_required
+def check_in(request, pk):
+    """A volunteer answers a due check-in. One already answered (by the other volunteer of a
+    pair, or in another tab), or of a match that ended or the volunteer left, says so instead."""
+    due = get_object_or_404(check_ins.check_ins_reachable_by(request.user), pk=pk)
+    refusal = check_ins.check_in_refusal(due, request.user)
+    if refusal:
+        messages.info(request, refusal)
+        return redirect("home")
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST":
+        status = _attempt(request, form, partial(check_ins.check_in_answer, due, by=request.user))
+        if status is None:
+            messages.success(request, _check_in_thanks(form.cleaned_data))
+        if status != 400:
+            return redirect("home")
+    referrals_log_read(request.user, [due.match.referral_id], "portal")
+    context = {"form": form, "check_in": due}
+    return render(request, "matching/check_in.html", context, status=form.http_status)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["wellbeing"].required = True
+
+def _check_in_thanks(answer: dict) -> str:
+    if answer["wants_contact"]:
+        return _("Thank you. Your coordinator is told and will get in touch with you.")
+    if answer["wellbeing"] == CheckIn.Wellbeing.POOR:
+        return _("Thank you. Your coordinator is told that it is not working.")
+    return _("Thank you, your answers are saved.")
 
 
 @login_required
-def check_in(request, pk):
-    due = get_object_or_404(check_ins_due_for(request.user, timezone.localdate()), pk=pk)
-    form = CheckInForm(request.POST or None, instance=due)
-    if request.method == "POST" and form.is_valid():
-        agreements.check_in_answer(due, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Thank you, your answers are saved."))
-        return redirect("home")
-    referrals_log_read(request.user, [due.match.referral_id], "portal")
-    return render(request, "matching/check_in.html", {"form": form, "check_in": due})
-
-
-def _coordinated_sites(user):
-    sites = sites_visible_to(user)
-    return sites if user.is_superuser else sites.filter(coordinators=user)
-
-
-def _deny_unless_coordinator(user):
-    if not _coordinated_sites(user).exists():
-        raise PermissionDenied
+@require_POST
+def check_in_handled(request, pk):
+    """A coordinator marks a check-in followed up, from the match page or the dashboard."""
+    match_ids = _coordinated_matches(request.user).values("pk")
+    due = get_object_or_404(CheckIn.objects.filter(match__in=match_ids), pk=pk)
+    form = CheckInHandledForm(request.POST, prefix=f"handled-{due.pk}")
+    step = partial(check_ins.check_in_mark_handled, due, by=request.user)
+    status = _attempt(request, form, step)
+    if status == 400:
+        match = _coordinated_match(request, due.match_id)
+        return _match_page(request, match, handled_form=form, status=status)
+    if status is None:
+        messages.success(request, _("The check-in is marked handled."))
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect("coordinator_match", pk=due.match_id)
 
 
 def _coordinated_matches(user):
-    return matches_managed_by(user).filter(referral__site__in=_coordinated_sites(user))
+    return matches_managed_by(user).filter(referral__site__in=sites_coordinated_by(user))
 
 
 @login_required
 def dashboard(request):
-    _deny_unless_coordinator(request.user)
-    services.match_runs_fail_stale()
+    require_role(request.user, *COORDINATING_ROLES)
+    runs.match_runs_fail_stale()
     today = timezone.localdate()
     user = request.user
     sites = _with_waiting_days(
-        referral_waiting_by_site(user).filter(pk__in=_coordinated_sites(user)), today
+        referral_waiting_by_site(user).filter(pk__in=sites_coordinated_by(user)), today
     )
     volunteers = volunteers_visible_to(user)
     context = {
@@ -241,13 +269,14 @@ def dashboard(request):
         "to_accept": referrals_coordinated_by(user).filter(status=Referral.Status.SUBMITTED),
         "volunteers_by_status": _count_by_status(volunteers),
         "expiring": _vetting_expiring_among(volunteers, today),
-        "overdue": _check_ins_overdue(user, today),
+        "warning_days": VETTING_WARNING_DAYS,
+        "needs_attention": _needs_attention(user, today),
         "runs": match_runs_visible_to(user).select_related("match__referral")[:RECENT_RUNS],
         "today": today,
     }
     context |= _matches_context(user)
     context |= _map_context(user) | _charts_context(user, today)
-    shown = [context[key] for key in ("to_accept", "overdue", "open_matches")]
+    shown = [context[key] for key in ("to_accept", "needs_attention", "open_matches")]
     referrals_log_read(user, referral_ids_of(*shown), "portal")
     return render(request, "matching/dashboard.html", context)
 
@@ -273,7 +302,9 @@ def _map_context(user) -> dict:
     data = dashboard_map_for(user)
     places = data["places"]
     counts = [(p["lat"], p["lon"], p["waiting"], p["volunteers"]) for p in places]
-    return {"norway_map": charts.norway_map(data["outline"], counts), "map_places": places}
+    frame = charts.frame_around(data["catchment"])
+    drawn = charts.norway_map(data["outline"], counts, frame, served=data["served"])
+    return {"norway_map": drawn, "map_places": places, "map_is_norway": frame == charts.NORWAY}
 
 
 TREND_CHARTS = [
@@ -313,18 +344,34 @@ def _charts_context(user, today) -> dict:
 # These two read within the role-scoped selectors' results; they belong in the selectors
 # modules once those are open for edits.
 def _vetting_expiring_among(volunteers, today):
-    until = today + datetime.timedelta(days=VETTING_WARNING_DAYS)
     records = VettingRecord.objects.filter(volunteer__in=volunteers)
-    return records.filter(expires_on__gte=today, expires_on__lte=until).select_related(
-        "volunteer__user"
+    return vetting_expiring_soon(today, records).select_related(
+        "volunteer__user", "volunteer__home_postal_code__municipality"
     )
 
 
-def _check_ins_overdue(user, today):
-    active = matches_managed_by(user).filter(status=Match.Status.ACTIVE)
-    return CheckIn.objects.filter(
-        match__in=active, answered_at__isnull=True, due_on__lt=today
-    ).select_related("match__referral")
+def _needs_attention(user, today) -> list[CheckIn]:
+    """Check-ins to follow up, most urgent first, each with what happened in words and its
+    mark-handled form."""
+    entries = _with_handled_forms(check_ins.check_ins_needing_attention(user, today), today)
+    for entry in entries:
+        entry.words = check_ins.attention_words(entry)
+        entry.days_overdue = (today - entry.due_on).days
+    return entries
+
+
+def _with_handled_forms(rows, today, sent_form=None) -> list[CheckIn]:
+    """A mark-handled form on each check-in that needs following up; a form sent back with
+    errors replaces its blank one."""
+    rows = list(rows)
+    for row in rows:
+        prefix = f"handled-{row.pk}"
+        row.handled_form = None
+        if check_ins.check_in_needs_attention(row, today):
+            fresh = CheckInHandledForm(prefix=prefix)
+            sent = sent_form is not None and sent_form.prefix == prefix
+            row.handled_form = sent_form if sent else fresh
+    return rows
 
 
 def _with_waiting_days(sites, today) -> list:
@@ -350,10 +397,14 @@ def match_detail(request, pk):
     return _match_page(request, match)
 
 
-def _match_page(request, match, *, end_form=None, release_form=None, status=200):
+def _match_page(request, match, *, end_form=None, release_form=None, handled_form=None, status=200):
     """The coordinator's view of one match: where it stands, who is in it (and who left or asks
     to end), and the ways to act on it. A form sent back with errors replaces its blank one."""
-    places = list(match.volunteers.select_related("volunteer__user").order_by("pk"))
+    places = list(
+        match.volunteers.select_related(
+            "volunteer__user", "volunteer__home_postal_code__municipality"
+        ).order_by("pk")
+    )
     context = {
         "match": match,
         "referral": match.referral,
@@ -362,6 +413,11 @@ def _match_page(request, match, *, end_form=None, release_form=None, status=200)
         "places": [_place_row(match, place, release_form) for place in places],
         "end_form": end_form or EndMatchForm(prefix="end"),
         "withdrawable": match.referral.status in lifecycle.OPEN_REFERRAL,
+        "check_ins": _with_handled_forms(
+            check_ins.check_ins_with_people(match.check_ins.all()),
+            timezone.localdate(),
+            handled_form,
+        ),
     }
     context |= _replacement_context(match)
     referrals_log_read(request.user, [match.referral_id], "portal")
@@ -385,7 +441,7 @@ def _place_row(match, place, sent_form) -> dict:
 def _replacement_context(match) -> dict:
     """A replacement already proposed or being searched for, else whether to start a search."""
     pending = match.replacement_proposals.filter(status=Proposal.Status.PENDING).first()
-    searching = match.replacement_runs.filter(status__in=services.IN_PROGRESS).first()
+    searching = match.replacement_runs.filter(status__in=runs.IN_PROGRESS).first()
     return {
         "replacement_proposal": pending,
         "replacement_run": searching,
@@ -462,7 +518,7 @@ def referral_accept_view(request, pk):
 @login_required
 @require_POST
 def match_run_start_view(request):
-    form = MatchRunForm(request.POST, sites=_coordinated_sites(request.user))
+    form = MatchRunForm(request.POST, sites=sites_coordinated_by(request.user))
     if not form.is_valid():
         raise Http404
     site = form.cleaned_data["site"]
@@ -482,31 +538,56 @@ def _error_text(error: Exception) -> str:
 
 @login_required
 def match_run_detail(request, pk):
+    require_role(request.user, *COORDINATING_ROLES)
     # Without celery beat (the eager demo) a run whose worker died is only found out here.
-    services.match_runs_fail_stale()
+    runs.match_runs_fail_stale()
     run = get_object_or_404(match_runs_visible_to(request.user), pk=pk)
     return _run_page(request, run)
 
 
-def _run_page(request, run, *, approve_errors=None, status=200):
+def _run_page(request, run, *, row_errors=None, status=200):
+    """The run's progress, its proposals as rows to review, and the referrals left waiting.
+    ``row_errors`` maps a proposal to the approval or rejection it refused, which that row
+    shows beside its form."""
     unmatched = run.unmatched.filter(referral__in=referrals_visible_to(request.user))
-    proposals = _with_replacement_words(
-        proposals_visible_to(request.user)
-        .filter(run=run)
-        .select_related(
-            "replacement_for__referral", "replacement_for__agreement", "match__agreement"
-        )
-    )
+    proposals = _with_replacement_words(_run_proposals(request.user, run))
     for proposal in proposals:
-        proposal.approve_errors = (approve_errors or {}).get(proposal.pk, [])
+        errors = (row_errors or {}).get(proposal.pk, {})
+        proposal.approve_errors = errors.get("approve", [])
+        proposal.reject_errors = errors.get("reject", [])
+        proposal.reject_reason = errors.get("reason", "")
     context = {
         "run": run,
-        "in_progress": run.status in services.IN_PROGRESS,
+        "in_progress": run.status in runs.IN_PROGRESS,
         "proposals": proposals,
-        "unmatched_groups": _group_by_reason(unmatched.select_related("referral")),
+        "pending_count": sum(p.status == Proposal.Status.PENDING for p in proposals),
+        "unmatched_groups": _group_by_reason(_explained(request.user, unmatched)),
     }
     referrals_log_read(request.user, referral_ids_of(proposals, unmatched), "portal")
     return render(request, "matching/match_run.html", context, status=status)
+
+
+def _run_proposals(user, run):
+    """The run's proposals this user reviews, with all that their rows show, in a fixed number
+    of queries however many there are."""
+    staying = Prefetch(
+        "replacement_for__volunteers",
+        queryset=MatchVolunteer.objects.filter(left_at__isnull=True)
+        .select_related("volunteer__user")
+        .order_by("pk"),
+        to_attr="staying_places",
+    )
+    return (
+        proposals_visible_to(user)
+        .filter(run=run)
+        .select_related(
+            "referral__site__programme",
+            "replacement_for__referral",
+            "replacement_for__agreement",
+            "match__agreement",
+        )
+        .prefetch_related("pairs__volunteer__home_postal_code__municipality", staying)
+    )
 
 
 def _with_replacement_words(proposals) -> list[Proposal]:
@@ -517,13 +598,49 @@ def _with_replacement_words(proposals) -> list[Proposal]:
         joined = proposal.replacement_for
         proposal.staying = ""
         if joined is not None:
-            staying = joined.volunteers.filter(left_at__isnull=True).select_related(
-                "volunteer__user"
-            )
-            proposal.staying = ", ".join(str(place.volunteer) for place in staying)
+            proposal.staying = ", ".join(str(place.volunteer) for place in joined.staying_places)
         # A replacement joins the match it was proposed for; a new proposal makes its own.
         proposal.made_match = joined or getattr(proposal, "match", None)
     return proposals
+
+
+@login_required
+@require_POST
+def match_run_approve_selected(request, pk):
+    """Approve the proposals ticked on the run page. Each is approved or left as it was; the
+    coordinator is told how many were approved, and why each of the others was not."""
+    require_role(request.user, *COORDINATING_ROLES)
+    run = get_object_or_404(match_runs_visible_to(request.user), pk=pk)
+    reviewable = proposals_visible_to(request.user).filter(run=run)
+    form = ApproveSelectedForm(request.POST, proposals=reviewable)
+    if form.names_others:
+        raise PermissionDenied
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["proposals"]))
+        return redirect("match_run", pk=run.pk)
+    chosen = form.cleaned_data["proposals"]
+    approved, refused = lifecycle.proposals_approve(chosen, by=request.user)
+    _say_approved(request, approved, refused)
+    return redirect("match_run", pk=run.pk)
+
+
+def _say_approved(request, approved, refused) -> None:
+    if approved:
+        aliases = ", ".join(proposal.referral.alias for proposal in approved)
+        said = ngettext(
+            "%(count)s proposal approved: %(aliases)s.",
+            "%(count)s proposals approved: %(aliases)s.",
+            len(approved),
+        )
+        messages.success(request, said % {"count": len(approved), "aliases": aliases})
+    elif refused:
+        messages.error(request, _("None of the selected proposals could be approved."))
+    for proposal, why in refused:
+        messages.error(
+            request,
+            _("%(alias)s was not approved. %(why)s")
+            % {"alias": proposal.referral.alias, "why": why},
+        )
 
 
 @login_required
@@ -537,16 +654,35 @@ def match_run_restart_view(request, pk):
     return redirect("match_run", pk=pk)
 
 
-def _group_by_reason(unmatched) -> list[tuple[str, list]]:
+def _explained(user, unmatched) -> list:
+    """Unmatched rows with their reasons in words, their near misses, and whether this user may
+    propose some of them by hand (a coordinator of the referral's site, while it waits)."""
+    rows = reasons.unmatched_explain(
+        unmatched.select_related("referral")
+        .prefetch_related(reasons.near_misses_prefetch())
+        .order_by("reason", "referral__alias")
+    )
+    coordinated = set(sites_coordinated_by(user).values_list("pk", flat=True))
+    for row in rows:
+        row.can_propose = (
+            row.referral.site_id in coordinated
+            and row.referral.status == Referral.Status.WAITING
+            and bool(row.near_misses.all())
+        )
+    return rows
+
+
+def _group_by_reason(rows) -> list[tuple[str, list]]:
     groups: dict[str, list] = {}
-    for row in unmatched.order_by("reason", "referral__alias"):
+    for row in rows:
         groups.setdefault(row.reason, []).append(row)
-    return [(UNMATCHED_REASONS.get(reason, reason), rows) for reason, rows in groups.items()]
+    return [(reasons.reason_heading(reason), rows) for reason, rows in groups.items()]
 
 
 @login_required
 @require_POST
 def proposal_review(request, pk, decision):
+    require_role(request.user, *COORDINATING_ROLES)
     proposal = get_object_or_404(proposals_visible_to(request.user), pk=pk)
     if decision not in ("approve", "reject"):
         raise Http404
@@ -558,16 +694,27 @@ def proposal_review(request, pk, decision):
     except lifecycle.MatchConflict as error:
         messages.error(request, _("Someone else got there first: %s") % error)
     except ValidationError as error:
-        unacknowledged = getattr(error, "error_dict", {}).get("acknowledge_vetting_expiry")
-        if unacknowledged:
-            errors = {proposal.pk: ValidationError(unacknowledged).messages}
-            return _run_page(request, proposal.run, approve_errors=errors, status=400)
+        errors = _row_errors(request, decision, error)
+        if errors:
+            return _run_page(request, proposal.run, row_errors={proposal.pk: errors}, status=400)
         messages.error(request, _error_text(error))
     except PermissionDenied as error:
         messages.error(request, _error_text(error))
     else:
         messages.success(request, _("Proposal for %s is saved.") % proposal.referral.alias)
     return redirect("match_run", pk=proposal.run_id)
+
+
+def _row_errors(request, decision, error: ValidationError) -> dict:
+    """What a refused approval or rejection says in its own row: the missing acknowledgement of
+    a vetting expiry, or the reason for rejecting, with what was typed."""
+    fields = getattr(error, "error_dict", {})
+    if decision == "approve" and "acknowledge_vetting_expiry" in fields:
+        return {"approve": ValidationError(fields["acknowledge_vetting_expiry"]).messages}
+    if decision == "reject" and "reason" in fields:
+        typed = request.POST.get("reason", "")
+        return {"reject": ValidationError(fields["reason"]).messages, "reason": typed}
+    return {}
 
 
 def _approve(request, proposal) -> None:
@@ -579,5 +726,55 @@ def _approve(request, proposal) -> None:
 def _reject(request, proposal) -> None:
     form = RejectForm(request.POST)
     if not form.is_valid():
-        raise ValidationError(_("Why reject? Give a reason."))
+        raise ValidationError({"reason": _("Why reject? Give a reason.")})
     lifecycle.proposal_reject(proposal, by=request.user, reason=form.cleaned_data["reason"])
+
+
+def _unmatched_coordinated(user, pk):
+    """An unmatched row of a referral the user coordinates, with its near misses; else 404."""
+    rows = UnmatchedReferral.objects.filter(
+        referral__in=referrals_coordinated_by(user)
+    ).select_related("run__programme", "referral__site")
+    row = get_object_or_404(rows.prefetch_related(reasons.near_misses_prefetch()), pk=pk)
+    return reasons.unmatched_explain([row])[0]
+
+
+@login_required
+def proposal_by_hand_view(request, pk):
+    """A coordinator proposes volunteers who nearly fit, by hand and with a reason; the proposal
+    is then reviewed on the run page like any other."""
+    unmatched = _unmatched_coordinated(request.user, pk)
+    near_misses = unmatched.near_misses.all()
+    form = HandProposalForm(request.POST or None, near_misses=near_misses)
+    status = form.http_status
+    if request.method == "POST" and form.is_valid():
+        proposal, status = _propose_by_hand(request, unmatched, form)
+        if proposal is not None:
+            messages.success(
+                request,
+                _("Proposal for %s is saved. Review it below.") % unmatched.referral.alias,
+            )
+            run_page = reverse("match_run", args=[proposal.run_id])
+            return redirect(f"{run_page}#proposal-{proposal.pk}")
+    referrals_log_read(request.user, [unmatched.referral_id], "portal")
+    context = {
+        "unmatched": unmatched,
+        "form": form,
+        "needed": unmatched.run.programme.volunteers_per_referral,
+    }
+    return render(request, "matching/propose_by_hand.html", context, status=status)
+
+
+def _propose_by_hand(request, unmatched, form) -> tuple[Proposal | None, int]:
+    data = form.cleaned_data
+    try:
+        proposal = proposing.proposal_make_by_hand(
+            unmatched, data["volunteers"], data["reason"], request.user
+        )
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return None, 400
+    except (lifecycle.MatchConflict, PermissionDenied) as error:
+        form.add_error(None, _("Someone else got there first: %s") % error)
+        return None, 409
+    return proposal, 201

@@ -17,7 +17,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from config.celery_app import app
+from core.celery_app import app
 from outbox.models import OutboxTask
 
 log = logging.getLogger("kobling.outbox")

@@ -2,13 +2,14 @@
 
 Changes are written by django-auditlog for the models registered in ``AUDITED``, with the names
 of the changed fields; a field's value is kept only where it is listed as harmless (ids,
-statuses, dates of the process), every other value is masked to ``config.audit.MASK``, and
+statuses, dates of the process), every other value is masked to ``core.audit.MASK``, and
 ``Referral.notes`` is left out altogether. Reads are written by ``referrals_log_read``, called by
 every page, API endpoint, admin view and export that shows a referral. Rows are append-only
 (migration 0006 installs the trigger); admins read them in the admin.
 """
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from auditlog.cid import get_cid
 from auditlog.diff import model_instance_diff
@@ -17,7 +18,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
-from config.audit import object_label
+from core.audit import object_label
 from programmes.models import AuditLogEntry, Referral
 
 Action = AuditLogEntry.Action
@@ -50,7 +51,7 @@ AUDITED = {
         "excluded": ["notes"],
         "m2m": ["avoid_municipalities"],
     },
-    "programmes.ApiToken": {
+    "accounts.ApiToken": {
         # last_used_at changes on every API call, which the read log already records.
         "kept": [
             "id",
@@ -147,17 +148,22 @@ def _actor_or_none(actor):
 def referrals_log_read(actor, referrals, channel: str) -> None:
     """Record that ``actor`` was shown these referrals (instances or ids): one row each, written
     in one insert. ``channel`` is "portal", "api", "admin" or "export"."""
-    ids = sorted({getattr(referral, "pk", referral) for referral in referrals})
+    objects_log_read(actor, Referral, referrals, channel)
+
+
+def objects_log_read(actor, model, objects, channel: str) -> None:
+    """``referrals_log_read`` for any model: an export of volunteers is logged this way."""
+    ids = sorted({getattr(obj, "pk", obj) for obj in objects})
     if not ids:
         return
-    content_type = ContentType.objects.get_for_model(Referral)
+    content_type = ContentType.objects.get_for_model(model)
     actor, channel, cid = _actor_or_none(actor), Channel(channel), get_cid()
     AuditLogEntry.objects.bulk_create(
         AuditLogEntry(
             content_type=content_type,
             object_pk=str(pk),
             object_id=pk,
-            object_repr=object_label(Referral, pk),
+            object_repr=object_label(model, pk),
             action=Action.ACCESS,
             actor=actor,
             channel=channel,
@@ -183,7 +189,16 @@ def referral_ids_of(*shown: Iterable) -> set[int]:
     return ids
 
 
-class ApiReadsLogged:
+if TYPE_CHECKING:
+    # For mypy only: the mixin calls a viewset's own methods; at run time it is a plain class.
+    from rest_framework.generics import GenericAPIView
+
+    _ViewSetBase = GenericAPIView
+else:
+    _ViewSetBase = object
+
+
+class ApiReadsLogged(_ViewSetBase):
     """For API viewsets: logs the referrals behind each page of a list and behind each single
     object the view fetches. ``referrals_in`` says where a view's objects keep them."""
 

@@ -1,9 +1,11 @@
 """The two programmes Kobling serves, with their rules as data. ``manage.py seed_demo`` and the
 tests create them from here; in production an admin keeps them in the back office."""
 
+from typing import Any
+
 from programmes.models import PolitiattestType, VettingKind
 
-RESSURSVENN = {
+RESSURSVENN: dict[str, Any] = {
     "slug": "ressursvenn",
     "name": "Ressursvenn",
     "description": (
@@ -27,7 +29,7 @@ RESSURSVENN = {
     ),
 }
 
-FRITIDSVENN = {
+FRITIDSVENN: dict[str, Any] = {
     "slug": "fritidsvenn",
     "name": "Fritidsvenn",
     "description": (
@@ -53,7 +55,8 @@ FRITIDSVENN = {
 
 PROGRAMMES = (RESSURSVENN, FRITIDSVENN)
 
-# The first version of each programme's agreement; later versions are published in the admin.
+# The first version of each programme's agreement, in bokmål and in English; later versions are
+# published in the admin.
 INITIAL_TERMS = {
     "ressursvenn": {
         "text": (
@@ -69,6 +72,22 @@ INITIAL_TERMS = {
             "Ressursvennen har taushetsplikt om alt hun får vite om deltakeren, også etter at "
             "avtalen er slutt. Bekymring for vold meldes til koordinatoren eller politiet."
         ),
+        "text_en": (
+            "The volunteer and the participant meet regularly, usually every other week, for at "
+            "least six months. The volunteer gives practical and social support while the "
+            "participant settles into a new life after the crisis centre, and is not a therapist, "
+            "lawyer or caseworker."
+        ),
+        "contact_rules_en": (
+            "Contact takes place at agreed times and places. The volunteer never visits the "
+            "participant's home without an agreement and never shares the participant's address "
+            "or phone number."
+        ),
+        "confidentiality_en": (
+            "The volunteer must keep everything she learns about the participant confidential, "
+            "also after the agreement has ended. Concerns about violence are reported to the "
+            "coordinator or the police."
+        ),
     },
     "fritidsvenn": {
         "text": (
@@ -82,6 +101,20 @@ INITIAL_TERMS = {
         "confidentiality": (
             "Fritidsvennene har taushetsplikt om familien, også etter at avtalen er slutt. "
             "Bekymring for barnas omsorg meldes til koordinatoren, og ved fare til politiet."
+        ),
+        "text_en": (
+            "For at least twelve months, two volunteers help the family find and take part in "
+            "ordinary leisure activities for the children, and go along with the parent and the "
+            "children at first."
+        ),
+        "contact_rules_en": (
+            "The volunteers meet the family together or as agreed with the coordinator. No one "
+            "shares the family's address, school or activities with others."
+        ),
+        "confidentiality_en": (
+            "The volunteers must keep everything about the family confidential, also after the "
+            "agreement has ended. Concerns about the children's care are reported to the "
+            "coordinator, and to the police if anyone is in danger."
         ),
     },
 }

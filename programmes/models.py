@@ -4,7 +4,6 @@
 Locations are coarse on purpose: a postal code or municipality point, never an address.
 """
 
-import datetime
 import re
 import secrets
 
@@ -13,10 +12,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.audit import MASK, object_label
+from core.audit import MASK, object_label
 from programmes.validators import (
     validate_children_birth_years,
     validate_language_codes,
@@ -52,7 +50,9 @@ class Municipality(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     name_official = models.CharField(_("official name"), max_length=150)
-    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="municipalities")
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("county")
+    )
     admin_centre = models.CharField(_("administrative centre"), max_length=100, blank=True)
     population = models.PositiveIntegerField(_("population"))
     area_km2 = models.DecimalField(_("area (km²)"), max_digits=9, decimal_places=2)
@@ -82,7 +82,10 @@ class PostalCode(models.Model):
     )
     place = models.CharField(_("place"), max_length=100)
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="postal_codes"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="postal_codes",
+        verbose_name=_("municipality"),
     )
     lat = models.FloatField(_("latitude"))
     lon = models.FloatField(_("longitude"))
@@ -107,7 +110,10 @@ class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="organisations"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        verbose_name=_("municipality"),
     )
 
     class Meta:
@@ -125,7 +131,10 @@ class CrisisCentre(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     host_municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="hosted_crisis_centres"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="hosted_crisis_centres",
+        verbose_name=_("host municipality"),
     )
     municipalities_served = models.ManyToManyField(
         Municipality, related_name="crisis_centres_serving", verbose_name=_("municipalities served")
@@ -216,12 +225,20 @@ class Programme(models.Model):
 class ProgrammeSite(models.Model):
     """A programme offered at a crisis centre by a local organisation, with its coordinators."""
 
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="sites")
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="sites", verbose_name=_("programme")
+    )
     crisis_centre = models.ForeignKey(
-        CrisisCentre, on_delete=models.PROTECT, related_name="programme_sites"
+        CrisisCentre,
+        on_delete=models.PROTECT,
+        related_name="programme_sites",
+        verbose_name=_("crisis centre"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="programme_sites"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="programme_sites",
+        verbose_name=_("organisation"),
     )
     coordinators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -395,6 +412,23 @@ class Referral(models.Model):
         validators=[validate_no_identifying_data],
         help_text=_("Optional. Never names, addresses or ID numbers."),
     )
+    any_gender_consent_on = models.DateField(
+        _("participant accepts a volunteer of another gender, from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Recorded by the crisis centre when the participant agrees that a coordinator may "
+            "propose a volunteer of another gender than the one wished for."
+        ),
+    )
+    any_gender_consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consent to another gender recorded by"),
+    )
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
     status_changed_at = models.DateTimeField(_("status changed at"), auto_now_add=True)
     waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
@@ -445,6 +479,7 @@ class Referral(models.Model):
         if (
             self.postal_code_id
             and self.municipality_id
+            and self.postal_code is not None
             and self.postal_code.municipality_id != self.municipality_id
         ):
             errors["postal_code"] = _("Postal code %(code)s is not in %(municipality)s.") % {
@@ -457,47 +492,6 @@ class Referral(models.Model):
             ) % {"programme": self.site.programme}
         if errors:
             raise ValidationError(errors)
-
-
-def api_token_expiry() -> datetime.datetime:
-    return timezone.now() + datetime.timedelta(days=settings.API_TOKEN_DAYS)
-
-
-class ApiToken(models.Model):
-    """A bearer token for an integration, such as a crisis centre's case system.
-
-    A token acts for one user and only as staff of one crisis centre (never as a coordinator or
-    volunteer, even if the user is one too), with a read or write scope. Only a SHA-256 of the
-    token is stored; ``manage.py create_api_token`` shows the token once. It stops working
-    ``API_TOKEN_DAYS`` after it is made.
-    """
-
-    class Scope(models.TextChoices):
-        READ = "read", _("Read only")
-        WRITE = "write", _("Read and write")
-
-    name = models.CharField(_("name"), max_length=100)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    crisis_centre = models.ForeignKey(
-        CrisisCentre, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
-    key_hash = models.CharField(_("SHA-256 of the token"), max_length=64, unique=True)
-    prefix = models.CharField(_("first characters"), max_length=12)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("expires at"), default=api_token_expiry)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("API token")
-        verbose_name_plural = _("API tokens")
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
 
 
 class AuditLogEntryManager(LogEntryManager):

@@ -2,10 +2,12 @@
 ``*_visible_to(user)`` selector, so a user only ever sees what their role and organisation allow.
 
 Roles: admin (superuser), coordinator (of programme sites), crisis-centre staff (of a centre),
-volunteer. A person may hold more than one; what they see is the union.
+volunteer. A person may hold more than one; what they see is the union. Which roles a person
+holds is decided in accounts/roles.py; ``is_admin`` is here because every selector asks it.
 """
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as UserModel
 from django.db.models import Count, Min, Q, QuerySet
 
 from programmes.models import (
@@ -17,26 +19,12 @@ from programmes.models import (
     Referral,
 )
 
-User = AbstractBaseUser | AnonymousUser
+# settings.AUTH_USER_MODEL is Django's own User; a request's user may also be anonymous.
+User = UserModel | AnonymousUser
 
 
 def is_admin(user: User) -> bool:
     return user.is_authenticated and user.is_superuser
-
-
-def user_roles(user: User) -> set[str]:
-    if not user.is_authenticated:
-        return set()
-    roles = set()
-    if user.is_superuser:
-        roles.add("admin")
-    if user.coordinated_sites.exists():
-        roles.add("coordinator")
-    if user.crisis_centres.exists():
-        roles.add("crisis_centre_staff")
-    if hasattr(user, "volunteer"):
-        roles.add("volunteer")
-    return roles
 
 
 def programmes_visible_to(user: User) -> QuerySet[Programme]:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -128,26 +129,91 @@ EDITABLE_FIELDS = (
 )
 
 
-def referral_update(referral: Referral, *, changes: dict, updated_by) -> Referral:
+class ReferralChangedMeanwhile(Exception):
+    """Someone else changed the referral after the form being sent was shown."""
+
+
+def referral_version(referral: Referral) -> str:
+    """A fingerprint of what staff may change: a form carries the one it was shown with, so a
+    change made meanwhile is found before it is overwritten. Keyed, so it says nothing about the
+    values."""
+    values = {name: getattr(referral, name) for name in EDITABLE_FIELDS}
+    values |= {
+        "home": [referral.postal_code_id, referral.municipality_id],
+        "avoid": sorted(m.pk for m in referral.avoid_municipalities.all()),
+    }
+    answers = json.dumps(values, sort_keys=True, default=str)
+    return salted_hmac("kobling.referral-version", answers, algorithm="sha256").hexdigest()[:32]
+
+
+def referral_is_editable(referral: Referral) -> bool:
+    return referral.status in EDITABLE_STATUSES
+
+
+def referral_update(
+    referral: Referral, *, changes: dict, updated_by, version: str | None = None
+) -> Referral:
     """Crisis-centre staff correct a referral while it is submitted or waiting. ``changes`` holds
     ReferralInput's fields; a new postal code or municipality replaces the home. Nothing is saved
-    unless every field is valid."""
+    unless every field is valid. Given the ``version`` a form was shown with, a referral changed
+    since then is refused (ReferralChangedMeanwhile)."""
     with transaction.atomic():
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
-        if not locked.site.crisis_centre.staff.filter(pk=updated_by.pk).exists():
-            raise PermissionDenied(_("Only staff of the referring crisis centre may change it."))
-        if locked.status not in EDITABLE_STATUSES:
+        _require_centre_staff(locked, updated_by)
+        if not referral_is_editable(locked):
             raise ValidationError(
                 {
                     "status": _("%(alias)s is “%(status)s” and can no longer be changed.")
                     % {"alias": locked.alias, "status": locked.get_status_display().lower()}
                 }
             )
+        if version is not None and version != referral_version(locked):
+            raise ReferralChangedMeanwhile(locked.alias)
         avoid = _apply_changes(locked, changes)
         locked.full_clean()
         locked.save()
         if avoid is not None:
             locked.avoid_municipalities.set(avoid)
+    return locked
+
+
+def _require_centre_staff(referral: Referral, user) -> None:
+    if not referral.site.crisis_centre.staff.filter(pk=user.pk).exists():
+        raise PermissionDenied(_("Only staff of the referring crisis centre may change it."))
+
+
+# While a referral is open a volunteer may still be looked for, also to replace one who left.
+CONSENT_STATUSES = (
+    Status.SUBMITTED,
+    Status.WAITING,
+    Status.PROPOSED,
+    Status.MATCHED,
+    Status.ACTIVE,
+)
+
+
+def referral_record_any_gender_consent(referral: Referral, *, by) -> Referral:
+    """Crisis-centre staff record that the participant accepts a volunteer of another gender
+    than the one wished for, from today. A coordinator may then propose one by hand
+    (matching.proposing). Recording it again changes nothing."""
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        _require_centre_staff(locked, by)
+        if not locked.volunteer_gender:
+            raise ValidationError(
+                {"any_gender_consent_on": _("%s has no wish for a volunteer's gender.") % locked}
+            )
+        if locked.status not in CONSENT_STATUSES:
+            raise ValidationError(
+                {
+                    "status": _("%(alias)s is “%(status)s”: there is nobody to look for.")
+                    % {"alias": locked.alias, "status": locked.get_status_display().lower()}
+                }
+            )
+        if locked.any_gender_consent_on is None:
+            locked.any_gender_consent_on = timezone.localdate()
+            locked.any_gender_consent_recorded_by = by
+            locked.save(update_fields=["any_gender_consent_on", "any_gender_consent_recorded_by"])
     return locked
 
 

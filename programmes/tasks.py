@@ -5,9 +5,6 @@ import smtplib
 
 from celery import shared_task
 from django.core.mail import send_mail
-from django.utils import timezone
-
-from programmes.retention import retention_apply
 
 
 @shared_task(
@@ -28,8 +25,3 @@ def one_line(header: str) -> str:
     """A header value on one line: a line break in it would refuse the message (Django's
     BadHeaderError) or, elsewhere, start a header of its own."""
     return HEADER_BREAKS.sub(" ", header).strip()
-
-
-@shared_task(name="programmes.retention_apply")
-def retention_apply_task() -> dict[str, int]:
-    return retention_apply(timezone.now()).counts()

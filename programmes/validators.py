@@ -1,22 +1,25 @@
 """Validators for the values people type: languages, weekly availability, children's birth
-years, and free text that must not identify anyone. Each error names the item it is about
-(``languages[1]``), so a form or API can point at it."""
+years, and free text that must not identify anyone. Each list validator reports every problem at
+once, in plain words, and names the item as a person counts it ("Time slot 2: ..."), so the
+API's answer and a form's message read the same."""
 
 import datetime
 import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import pycountry
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-LANGUAGE_LEVELS = ("native", "fluent", "conversational", "basic")
+from programmes.languages import LEVEL_CODES
+
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 EARLIEST_CHILD_BIRTH_YEAR = 2000
 
 
@@ -29,49 +32,65 @@ def is_language_code(code: object) -> bool:
     return len(code) == 3 and pycountry.languages.get(alpha_3=code) is not None
 
 
+def _language_message(number: int, problem: str) -> str:
+    return _("Language %(number)s: %(problem)s") % {"number": number, "problem": problem}
+
+
+def not_a_language_code(code: object) -> str:
+    return _("“%(code)s” is not an ISO 639 language code.") % {"code": code}
+
+
 def validate_language_codes(codes: object) -> None:
     if not isinstance(codes, list) or not codes:
         raise ValidationError(_("Give at least one language as a list of ISO 639 codes."))
-    for index, code in enumerate(codes):
-        if not is_language_code(code):
-            raise ValidationError(
-                _("languages[%(i)s]: %(code)r is not an ISO 639 language code."),
-                params={"i": index, "code": code},
-            )
-    _refuse_duplicates(codes, "languages")
+    problems = [
+        _language_message(index + 1, not_a_language_code(code))
+        for index, code in enumerate(codes)
+        if not is_language_code(code)
+    ]
+    _raise_all(problems + _duplicates(codes))
 
 
 def validate_languages_with_level(entries: object) -> None:
     if not isinstance(entries, list) or not entries:
         raise ValidationError(_("Give at least one language with a level."))
+    problems = []
     for index, entry in enumerate(entries):
-        if not isinstance(entry, dict) or set(entry) != {"code", "level"}:
-            raise ValidationError(
-                _("languages[%(i)s]: expected an object with 'code' and 'level'."),
-                params={"i": index},
-            )
-        if not is_language_code(entry["code"]):
-            raise ValidationError(
-                _("languages[%(i)s].code: %(code)r is not an ISO 639 language code."),
-                params={"i": index, "code": entry["code"]},
-            )
-        if entry["level"] not in LANGUAGE_LEVELS:
-            raise ValidationError(
-                _("languages[%(i)s].level: must be one of %(levels)s."),
-                params={"i": index, "levels": ", ".join(LANGUAGE_LEVELS)},
-            )
-    _refuse_duplicates([entry["code"] for entry in entries], "languages")
+        problem = _language_entry_problem(entry)
+        if problem:
+            problems.append(_language_message(index + 1, problem))
+    # An entry without a code stands for itself: it is never a duplicate.
+    codes = [
+        entry.get("code", object()) if isinstance(entry, dict) else object() for entry in entries
+    ]
+    _raise_all(problems + _duplicates(codes))
 
 
-def _refuse_duplicates(values: Iterable[object], field: str) -> None:
+def _language_entry_problem(entry: object) -> str | None:
+    if not isinstance(entry, dict) or set(entry) != {"code", "level"}:
+        return _("give it as a code and a level.")
+    if not is_language_code(entry["code"]):
+        return not_a_language_code(entry["code"])
+    if entry["level"] not in LEVEL_CODES:
+        return _("the level must be one of %(levels)s.") % {"levels": ", ".join(LEVEL_CODES)}
+    return None
+
+
+def _duplicates(values: Iterable[object]) -> list[str]:
     seen: set[object] = set()
+    problems = []
     for index, value in enumerate(values):
         if value in seen:
-            raise ValidationError(
-                _("%(field)s[%(i)s]: %(value)r is listed twice."),
-                params={"field": field, "i": index, "value": value},
+            problems.append(
+                _language_message(index + 1, _("“%(code)s” is listed twice.") % {"code": value})
             )
         seen.add(value)
+    return problems
+
+
+def _raise_all(messages: list[str]) -> None:
+    if messages:
+        raise ValidationError(messages)
 
 
 def minutes_of(clock: str) -> int:
@@ -79,77 +98,132 @@ def minutes_of(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
+def weekday_name(day: int) -> str:
+    """The weekday (0 is Monday) in the interface's language, from Django's own catalogue."""
+    return str(WEEKDAYS[day])
+
+
+def clock_text(clock: str) -> str:
+    """A time as people say it in a span: "17" for 17:00, "17:30" otherwise."""
+    return clock[:2] if clock.endswith(":00") else clock
+
+
+class SlotProblem(NamedTuple):
+    """What is wrong with one weekly slot: its place in the list (from 0), the part the problem
+    is in ("day", "start", "end" or "" for the slot as a whole) and, in plain words, what."""
+
+    position: int
+    part: str
+    text: str
+
+
+def slot_message(number: int, problem: str) -> str:
+    """A problem with the weekly slot a person counts as ``number`` (from 1), as the forms'
+    legends name it."""
+    return _("Time slot %(number)s: %(problem)s") % {"number": number, "problem": problem}
+
+
 def validate_weekly_availability(slots: object) -> None:
     """A list of ``{"day": 0-6 (Monday=0), "start": "HH:MM", "end": "HH:MM"}``, no overlaps."""
     if not isinstance(slots, list):
-        raise ValidationError(_("availability: expected a list of weekly slots."))
+        raise ValidationError(_("Give the weekly availability as a list of time slots."))
+    _raise_all(
+        [
+            slot_message(problem.position + 1, problem.text)
+            for problem in availability_problems(slots)
+        ]
+    )
+
+
+def availability_problems(slots: list) -> list[SlotProblem]:
+    """Every problem with the slots, in the order of the list: first each slot on its own, then
+    each slot that overlaps one listed before it."""
+    problems, valid = [], []
     for index, slot in enumerate(slots):
-        _validate_slot(index, slot)
-    _refuse_overlaps(slots)
+        problem = _slot_problem(index, slot)
+        if problem is None:
+            valid.append((index, slot))
+        else:
+            problems.append(problem)
+    return sorted(problems + _overlaps(valid))
 
 
-def _validate_slot(index: int, slot: object) -> None:
-    where = f"availability[{index}]"
+def _slot_problem(index: int, slot: object) -> SlotProblem | None:
     if not isinstance(slot, dict) or set(slot) != {"day", "start", "end"}:
-        raise ValidationError(
-            _("%(where)s: expected an object with 'day', 'start' and 'end'."),
-            params={"where": where},
-        )
+        return SlotProblem(index, "", _("give it as a day, a start and an end."))
     day = slot["day"]
     if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6:
-        raise ValidationError(
-            _("%(where)s.day: must be 0 (Monday) to 6 (Sunday)."), params={"where": where}
-        )
+        text = _("the day must be a number from 0 (%(monday)s) to 6 (%(sunday)s).") % {
+            "monday": weekday_name(0),
+            "sunday": weekday_name(6),
+        }
+        return SlotProblem(index, "day", text)
     for key in ("start", "end"):
         if not isinstance(slot[key], str) or not TIME_PATTERN.match(slot[key]):
-            raise ValidationError(
-                _("%(where)s.%(key)s: %(value)r is not a time HH:MM."),
-                params={"where": where, "key": key, "value": slot[key]},
-            )
+            text = _("“%(value)s” is not a time of day; write it as HH:MM, such as 17:30.")
+            return SlotProblem(index, key, text % {"value": slot[key]})
     if minutes_of(slot["end"]) <= minutes_of(slot["start"]):
-        raise ValidationError(
-            _("%(where)s: end %(end)s is not after start %(start)s."),
-            params={"where": where, "end": slot["end"], "start": slot["start"]},
-        )
+        text = _("it must end after it starts (now from %(start)s to %(end)s).")
+        return SlotProblem(index, "end", text % {"start": slot["start"], "end": slot["end"]})
+    return None
 
 
-def _refuse_overlaps(slots: list[dict]) -> None:
-    ordered = sorted(enumerate(slots), key=lambda item: (item[1]["day"], item[1]["start"]))
-    for (_i, earlier), (later_index, later) in itertools.pairwise(ordered):
-        if earlier["day"] == later["day"] and minutes_of(later["start"]) < minutes_of(
-            earlier["end"]
-        ):
-            raise ValidationError(
-                _("availability[%(i)s]: overlaps another slot on %(day)s."),
-                params={"i": later_index, "day": DAY_NAMES[later["day"]]},
-            )
+def _overlaps(slots: list[tuple[int, dict]]) -> list[SlotProblem]:
+    """Each slot that overlaps one listed before it, named by that one's day and times."""
+    problems = []
+    for position, (index, later) in enumerate(slots):
+        for _earlier_index, earlier in slots[:position]:
+            if _overlap(earlier, later):
+                text = _("overlaps the slot on %(day)s %(start)s–%(end)s.") % {
+                    "day": weekday_name(earlier["day"]),
+                    "start": clock_text(earlier["start"]),
+                    "end": clock_text(earlier["end"]),
+                }
+                problems.append(SlotProblem(index, "", text))
+                break
+    return problems
+
+
+def _overlap(one: dict, other: dict) -> bool:
+    return (
+        one["day"] == other["day"]
+        and minutes_of(other["start"]) < minutes_of(one["end"])
+        and minutes_of(one["start"]) < minutes_of(other["end"])
+    )
+
+
+def children_birth_year_problems(years: list) -> list[tuple[int, str]]:
+    """Every problem with the birth years, as (place in the list, what is wrong)."""
+    this_year = timezone.localdate().year
+    problems = []
+    for index, year in enumerate(years):
+        if not isinstance(year, int) or isinstance(year, bool):
+            problems.append((index, _("“%(year)s” is not a year.") % {"year": year}))
+        elif year > this_year:
+            problems.append((index, _("%(year)s is in the future.") % {"year": year}))
+        elif year < EARLIEST_CHILD_BIRTH_YEAR:
+            text = _("%(year)s is too early: give children born in %(earliest)s or later.")
+            problems.append((index, text % {"year": year, "earliest": EARLIEST_CHILD_BIRTH_YEAR}))
+    return problems
 
 
 def validate_children_birth_years(years: object) -> None:
     if not isinstance(years, list):
-        raise ValidationError(_("children_birth_years: expected a list of years."))
-    this_year = timezone.localdate().year
-    for index, year in enumerate(years):
-        if not isinstance(year, int) or isinstance(year, bool):
-            raise ValidationError(
-                _("children_birth_years[%(i)s]: %(year)r is not a year."),
-                params={"i": index, "year": year},
-            )
-        if year > this_year:
-            raise ValidationError(
-                _("children_birth_years[%(i)s]: %(year)s is in the future."),
-                params={"i": index, "year": year},
-            )
-        if year < EARLIEST_CHILD_BIRTH_YEAR:
-            raise ValidationError(
-                _("children_birth_years[%(i)s]: %(year)s is too early for a child."),
-                params={"i": index, "year": year},
-            )
+        raise ValidationError(_("Give the children's birth years as a list of years."))
+    _raise_all(
+        [
+            _("Child %(number)s: %(problem)s") % {"number": index + 1, "problem": problem}
+            for index, problem in children_birth_year_problems(years)
+        ]
+    )
 
 
 def validate_not_future(value: datetime.date) -> None:
     if value > timezone.localdate():
-        raise ValidationError(_("%(date)s is in the future."), params={"date": value})
+        raise ValidationError(
+            _("%(date)s is in the future."),
+            params={"date": formats.date_format(value, "SHORT_DATE_FORMAT")},
+        )
 
 
 # Free text: notes and reasons people type about a case. Kobling must never hold what identifies a
@@ -264,13 +338,13 @@ def _window_kind(groups: list[str], separators: list[str]) -> str | None:
 
 
 def _numbers_found(text: str) -> set[str]:
-    found = set()
+    found: set[str | None] = set()
     for chain in NUMBER_CHAIN.finditer(text):
         after_plus = text[: chain.start()].rstrip(" (").endswith("+")
         separators = SEPARATOR.findall(chain.group())
         groups = SEPARATOR.split(chain.group())
         found.add(_number_kind(groups, separators, after_plus))
-    return found - {None}
+    return {kind for kind in found if kind is not None}
 
 
 def _email_found(text: str) -> bool:

@@ -15,6 +15,7 @@ the superuser DATABASE_SUPERUSER_URL (default: user postgres on DATABASE_URL's s
 
 import contextlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
@@ -127,14 +128,14 @@ def database_url_for(login_user: str, password: str = "") -> str:
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{quote(db['NAME'], safe='')}"
 
 
-# --- Creating the roles (CI) ----------------------------------------------------------------
+# Creating the roles (CI)
 
 
 def roles_create(superuser_url: str, owner: str, app: str, test_database: str) -> None:
     """Create the owner (LOGIN CREATEDB) and the restricted role (LOGIN) if missing; refuse an
     existing restricted role that could bypass its grants. Changes no role that exists, beyond
     letting the owner create the test database, and hands the owner a test database left over
-    by an earlier run as another user, so that it can drop it."""
+    by an earlier run as another user (one per pytest-xdist worker), so that it can drop it."""
     with psycopg.connect(superuser_url, autocommit=True, connect_timeout=5) as conn:
         for name, attributes in ((owner, "LOGIN CREATEDB"), (app, "LOGIN")):
             if _role(conn, name) is None:
@@ -147,12 +148,19 @@ def roles_create(superuser_url: str, owner: str, app: str, test_database: str) -
             conn.execute(sql.SQL("ALTER ROLE {} CREATEDB").format(sql.Identifier(owner)))
         if _role(conn, app)[0]:
             raise SystemExit(f"{app} is a superuser; the tests must run as a restricted role.")
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [test_database]).fetchone():
+        for database in _test_databases(conn, test_database):
             conn.execute(
                 sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
-                    sql.Identifier(test_database), sql.Identifier(owner)
+                    sql.Identifier(database), sql.Identifier(owner)
                 )
             )
+
+
+def _test_databases(conn: psycopg.Connection, test_database: str) -> list[str]:
+    """The serial run's test database and pytest-xdist's, one per worker (``…_gw0``)."""
+    per_worker = re.compile(re.escape(test_database) + r"(_gw\d+)?")
+    names = [name for (name,) in conn.execute("SELECT datname FROM pg_database")]
+    return [name for name in names if per_worker.fullmatch(name)]
 
 
 def _role(conn: psycopg.Connection, name: str) -> tuple[bool, bool] | None:

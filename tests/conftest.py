@@ -15,7 +15,8 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import translation
 
-from tests import app_role, services_check
+from tests import app_role, services_check, shared_rows
+from tests.clock import clock_at_noon  # noqa: F401  (a fixture for any test module)
 
 
 def pytest_sessionstart(session):
@@ -65,24 +66,35 @@ def geodata(transactional_db):
     call_command("load_geodata", stdout=io.StringIO())
 
 
-@pytest.fixture
-def world(db):
-    """The API tests' small world (tests/api/conftest.py), also used by the login and access-log
-    tests: two centres with staff, coordinators, referrals at each step, a matched volunteer and
-    an admin. Throttle counts start from zero."""
+@pytest.fixture(scope="module")
+def world_rows(django_db_setup, django_db_blocker):
     # Imported here: this file loads before pytest-django has set Django up, and the world's
     # factories import models.
-    from tests.api.conftest import build_world
+    from tests.world import build_world
 
+    with shared_rows.module_rows("world", build_world, django_db_blocker) as rows:
+        yield rows
+
+
+@pytest.fixture
+def world(world_rows, db):
+    """The small world of tests/world.py, for the API, back-office, login and access-log tests:
+    two centres with staff, coordinators, referrals at each step, a matched volunteer and an
+    admin, built once per module (tests/shared_rows.py). Throttle counts start from zero."""
     cache.clear()
-    return build_world()
+    return world_rows.for_test()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    shared_rows.before_setup(item)
 
 
 @pytest.fixture
 def eager_celery():
     """Run tasks in-process even where a broker is configured. For tests of what a task does;
     tests/matching/test_worker.py proves the path through the real broker and worker."""
-    from config.celery_app import app
+    from core.celery_app import app
 
     was = app.conf.task_always_eager
     app.conf.task_always_eager = True

@@ -1,17 +1,18 @@
 """Volunteers in the back office. Admins add volunteers and correct their details; status,
 commitments and dates move only through the services. A coordinator sees the volunteers of
 their sites' organisations and may add vetting records for them (through vetting_record_add,
-as on the vetting page); nothing else of a volunteer changes here."""
+as on the vetting page); nothing else of a volunteer changes here. Deletion requests are
+handled in the privacy app (privacy/admin.py)."""
 
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from programmes.admin import KoblingAdmin, ReadOnlyAdminMixin, ServiceRefused, service_call
-from programmes.privacy_admin import VolunteerDeletionActions
+from core.admin import KoblingAdmin, ServiceRefused, service_call
 from programmes.selectors import is_admin
-from volunteers.models import VettingRecord, Volunteer, VolunteerDeletionRequest
-from volunteers.selectors import volunteers_visible_to
+from volunteers.models import VettingRecord, Volunteer
+from volunteers.selectors import VETTING_WARNING_DAYS, vetting_warning_until, volunteers_visible_to
 from volunteers.services import vetting_record_add
 
 RECORD_FIELDS = ["kind", "politiattest_type", "issued_on", "expires_on"]
@@ -37,25 +38,46 @@ class VettingExpiryFilter(admin.SimpleListFilter):
     parameter_name = "vetting"
 
     def lookups(self, request, model_admin):
-        return [("expired", _("has expired items")), ("expiring", _("expires within 30 days"))]
+        expiring = _("expires within %(days)d days") % {"days": VETTING_WARNING_DAYS}
+        return [("expired", _("has expired items")), ("expiring", expiring)]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
         if self.value() == "expired":
             return queryset.filter(vetting__expires_on__lt=today).distinct()
         if self.value() == "expiring":
-            soon = today + timezone.timedelta(days=30)
+            soon = vetting_warning_until(today)
             return queryset.filter(vetting__expires_on__range=(today, soon)).distinct()
         return queryset
 
 
 @admin.register(Volunteer)
 class VolunteerAdmin(KoblingAdmin):
-    list_display = ["__str__", "organisation", "home_postal_code", "status", "capacity", "gender"]
-    list_filter = ["status", "programmes", "gender", "capacity", VettingExpiryFilter]
+    # Full name and municipality: several volunteers share a first name, some a full name.
+    list_display = [
+        "__str__",
+        "home_municipality",
+        "organisation",
+        "home_postal_code",
+        "status",
+        "capacity",
+        "gender",
+    ]
+    list_filter = [
+        "status",
+        "programmes",
+        "organisation",
+        "home_postal_code__municipality__county",
+        "gender",
+        "capacity",
+        VettingExpiryFilter,
+    ]
+    list_select_related = ["user", "organisation", "home_postal_code__municipality"]
     search_fields = [
         "user__username",
         "user__first_name",
+        "user__last_name",
+        "user__email",
         "home_postal_code__code",
         "home_postal_code__municipality__name",
     ]
@@ -82,6 +104,10 @@ class VolunteerAdmin(KoblingAdmin):
 
     def get_queryset(self, request):
         return volunteers_visible_to(request.user)
+
+    @admin.display(description=_("municipality"), ordering="home_postal_code__municipality__name")
+    def home_municipality(self, volunteer):
+        return volunteer.home_postal_code.municipality.name if volunteer.home_postal_code else "–"
 
     def get_readonly_fields(self, request, obj=None):
         if not is_admin(request.user):
@@ -116,7 +142,11 @@ class VolunteerAdmin(KoblingAdmin):
         columns = [name for name in form.changed_data if name not in many]
         if "capacity" in columns and obj.capacity < obj.commitments:
             raise ServiceRefused(
-                _("The capacity cannot be below the %(count)d matches the volunteer is in.")
+                ngettext(
+                    "The capacity cannot be below the %(count)d match the volunteer is in.",
+                    "The capacity cannot be below the %(count)d matches the volunteer is in.",
+                    obj.commitments,
+                )
                 % {"count": obj.commitments}
             )
         if columns:
@@ -140,11 +170,3 @@ class VolunteerAdmin(KoblingAdmin):
         for record in formset.deleted_objects:
             record.delete()
         return None
-
-
-@admin.register(VolunteerDeletionRequest)
-class VolunteerDeletionRequestAdmin(VolunteerDeletionActions, ReadOnlyAdminMixin, KoblingAdmin):
-    list_display = ["volunteer", "requested_at", "handled_at", "handled_by", "outcome"]
-    list_filter = ["outcome"]
-    readonly_fields = ["volunteer", "requested_at", "handled_at", "handled_by", "outcome"]
-    actions = ["erase_volunteer", "decline"]

@@ -12,10 +12,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import IF_MATCH, StrictSerializer, etag_of, require_if_match
-from config.api_access import VOLUNTEER
-from programmes.api import SlotSerializer
-from programmes.models import PolitiattestType
+from accounts.roles import Role
+from core.api import IF_MATCH, SlotSerializer, StrictSerializer, etag_of, require_if_match
+from programmes.languages import LEVEL_CODES
+from programmes.models import PolitiattestType, PostalCode, Programme
 from volunteers.models import VettingRecord, Volunteer
 from volunteers.selectors import vetting_missing, volunteers_visible_to
 from volunteers.services import volunteer_profile_update, volunteer_transition
@@ -23,14 +23,16 @@ from volunteers.services import volunteer_profile_update, volunteer_transition
 
 class LanguageSerializer(StrictSerializer):
     code = serializers.CharField(max_length=10, help_text=_("ISO 639-1 or 639-3 code."))
-    level = serializers.CharField(max_length=20, help_text="native, fluent, conversational, basic")
+    level = serializers.CharField(max_length=20, help_text=", ".join(LEVEL_CODES))
 
 
 class ProfileSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
-    programmes = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
-    home_postal_code = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    programmes = serializers.SlugRelatedField[Programme](
+        slug_field="slug", many=True, read_only=True
+    )
+    home_postal_code = serializers.SlugRelatedField[PostalCode](slug_field="code", read_only=True)
     municipality = serializers.CharField(source="municipality.number", read_only=True)
     languages = LanguageSerializer(many=True, read_only=True)
     availability = SlotSerializer(many=True, read_only=True)
@@ -61,11 +63,13 @@ class ProfileChangeSerializer(StrictSerializer):
 
 
 class LanguagesSerializer(StrictSerializer):
-    languages = LanguageSerializer(many=True, max_length=20)
+    # many=True makes a ListSerializer, which takes max_length; the stubs miss it.
+    languages = LanguageSerializer(many=True, max_length=20)  # type: ignore[call-arg]
 
 
 class AvailabilitySerializer(StrictSerializer):
-    availability = SlotSerializer(many=True, max_length=50)
+    # many=True makes a ListSerializer, which takes max_length; the stubs miss it.
+    availability = SlotSerializer(many=True, max_length=50)  # type: ignore[call-arg]
 
 
 class VettingRecordSerializer(serializers.ModelSerializer):
@@ -101,7 +105,7 @@ def profile_response(volunteer: Volunteer) -> Response:
 
 
 class MeView(APIView):
-    roles = {"get": {VOLUNTEER}, "patch": {VOLUNTEER}}
+    roles = {"get": {Role.VOLUNTEER}, "patch": {Role.VOLUNTEER}}
 
     @extend_schema(responses=ProfileSerializer)
     def get(self, request):
@@ -116,7 +120,7 @@ class MeView(APIView):
 
 
 class MeLanguagesView(APIView):
-    roles = {"get": {VOLUNTEER}, "put": {VOLUNTEER}}
+    roles = {"get": {Role.VOLUNTEER}, "put": {Role.VOLUNTEER}}
 
     @extend_schema(responses=LanguagesSerializer)
     def get(self, request):
@@ -134,7 +138,7 @@ class MeAvailabilityView(APIView):
     """Weekly availability, guarded by ETag/If-Match so two devices cannot overwrite each
     other's change unseen."""
 
-    roles = {"get": {VOLUNTEER}, "put": {VOLUNTEER}}
+    roles = {"get": {Role.VOLUNTEER}, "put": {Role.VOLUNTEER}}
     if_match_methods = ("PUT",)
 
     @extend_schema(responses=AvailabilitySerializer)
@@ -162,7 +166,7 @@ class MeAvailabilityView(APIView):
 class MeTransitionView(APIView):
     """Pause (from active) or resume (from paused)."""
 
-    roles = {"post": {VOLUNTEER}}
+    roles = {"post": {Role.VOLUNTEER}}
     to: str = ""
     only_from: str = ""
 
@@ -175,7 +179,7 @@ class MeTransitionView(APIView):
 class MeVettingView(APIView):
     """What vetting each of the volunteer's programmes still needs today, and the records held."""
 
-    roles = {"get": {VOLUNTEER}}
+    roles = {"get": {Role.VOLUNTEER}}
 
     @extend_schema(responses=VettingStatusSerializer)
     def get(self, request):

@@ -4,53 +4,21 @@ the matching field."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from programmes.forms import ServiceErrorsMixin
+from programmes.languages import LANGUAGE_LEVELS, SPOKEN_LANGUAGES, language_name
 from programmes.models import PolitiattestType, VettingKind
 
 LANGUAGE_ROWS = 6
-SPOKEN_LANGUAGES = [
-    ("nb", _("Norwegian bokmål")),
-    ("nn", _("Norwegian nynorsk")),
-    ("en", _("English")),
-    ("ar", _("Arabic")),
-    ("so", _("Somali")),
-    ("ti", _("Tigrinya")),
-    ("pl", _("Polish")),
-    ("uk", _("Ukrainian")),
-    ("ru", _("Russian")),
-    ("fa", _("Persian")),
-    ("prs", _("Dari")),
-    ("ku", _("Kurdish")),
-    ("ckb", _("Sorani Kurdish")),
-    ("ur", _("Urdu")),
-    ("tr", _("Turkish")),
-    ("es", _("Spanish")),
-    ("fr", _("French")),
-    ("de", _("German")),
-    ("se", _("Northern Sami")),
-    ("sma", _("South Sami")),
-    ("smj", _("Lule Sami")),
-    ("am", _("Amharic")),
-    ("sw", _("Swahili")),
-    ("th", _("Thai")),
-    ("vi", _("Vietnamese")),
-    ("zh", _("Chinese")),
-]
-LEVEL_LABELS = [
-    ("native", _("Native language")),
-    ("fluent", _("Fluent")),
-    ("conversational", _("Conversational")),
-    ("basic", _("Basic")),
-]
 DATE_ATTRS = {"type": "date"}
 
 
 class LanguagesForm(ServiceErrorsMixin, forms.Form):
     """A fixed number of rows, each a language and a level: usable without JavaScript.
-    A row without a language is ignored. The values go to the service unchecked, so the
-    model's validator is the one that names a bad entry (``languages[1].code``)."""
+    A row without a language is ignored. A language without a level, or one chosen twice, is
+    named by its row ("Language 2: ..."); the model's validator checks the rest."""
 
     interests = forms.CharField(
         label=_("Interests and activities"),
@@ -62,11 +30,13 @@ class LanguagesForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, volunteer, **kwargs):
         super().__init__(*args, **kwargs)
         self.languages_errors: list[str] = []
+        self.self_named_fields: set[str] = set()
         saved = volunteer.languages or []
         # More rows when more were saved (through the API), so saving here loses none of them.
         self.rows = max(LANGUAGE_ROWS, len(saved))
         for index in range(self.rows):
             self._add_row(index, saved[index] if index < len(saved) else {})
+        self.order_fields([*self.self_named_fields_in_order(), "interests"])
         self.initial.setdefault("interests", volunteer.interests)
 
     def _add_row(self, index: int, entry: dict) -> None:
@@ -80,16 +50,47 @@ class LanguagesForm(ServiceErrorsMixin, forms.Form):
         self.fields[f"level_{index}"] = forms.CharField(
             label=_("Level"),
             required=False,
-            widget=forms.Select(choices=[("", _("Choose a level")), *LEVEL_LABELS]),
+            widget=forms.Select(choices=[("", _("Choose a level")), *LANGUAGE_LEVELS]),
         )
         self.initial.setdefault(f"language_{index}", code)
         self.initial.setdefault(f"level_{index}", entry.get("level", ""))
+        self.self_named_fields.update((f"language_{index}", f"level_{index}"))
+
+    def self_named_fields_in_order(self) -> list[str]:
+        return [f"{key}_{index}" for index in range(self.rows) for key in ("language", "level")]
 
     def language_rows(self):
+        """(number, [language, level]) for each row, as the template shows them."""
         return [
-            (index + 1, self[f"language_{index}"], self[f"level_{index}"])
+            (index + 1, [self[f"language_{index}"], self[f"level_{index}"]])
             for index in range(self.rows)
         ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        seen: set[str] = set()
+        for index in range(self.rows):
+            code = cleaned_data.get(f"language_{index}")
+            if not code:
+                continue
+            if not cleaned_data.get(f"level_{index}"):
+                self._row_error(index, "level", gettext("choose how well you speak it."))
+            if code in seen:
+                self._row_error(
+                    index,
+                    "language",
+                    gettext("%(language)s is chosen in an earlier row.")
+                    % {"language": language_name(code)},
+                )
+            seen.add(code)
+        return cleaned_data
+
+    def _row_error(self, index: int, key: str, problem: str) -> None:
+        message = gettext("Language %(number)s: %(problem)s") % {
+            "number": index + 1,
+            "problem": problem,
+        }
+        self.add_error(f"{key}_{index}", message)
 
     def languages(self) -> list[dict]:
         rows = (
@@ -105,6 +106,9 @@ class LanguagesForm(ServiceErrorsMixin, forms.Form):
                 self.languages_errors.extend(messages)
             else:
                 self.add_error(name if name in self.fields else None, messages)
+
+    def extra_error_links(self) -> list[tuple[str, str]]:
+        return [("languages", str(error)) for error in self.languages_errors]
 
     @property
     def has_any_errors(self) -> bool:

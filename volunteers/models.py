@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from programmes.models import (
     Gender,
@@ -34,7 +34,10 @@ class Volunteer(models.Model):
         RETIRED = "retired", _("Retired")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="volunteer"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="volunteer",
+        verbose_name=_("user"),
     )
     organisation = models.ForeignKey(
         Organisation,
@@ -116,12 +119,28 @@ class Volunteer(models.Model):
         return self.user.get_full_name() or self.user.username
 
     @property
+    def display_name(self) -> str:
+        """Full name; the username only for an account without one. An erased volunteer's name
+        is gone, and their placeholder username means nothing to a reader."""
+        if self.erased_at is not None:
+            return gettext("a volunteer whose data has been erased")
+        return str(self)
+
+    @property
     def municipality(self) -> Municipality:
-        return self.home_postal_code.municipality
+        return self._home.municipality
 
     @property
     def point(self) -> tuple[float, float]:
-        return self.home_postal_code.lat, self.home_postal_code.lon
+        return self._home.lat, self._home.lon
+
+    @property
+    def _home(self) -> PostalCode:
+        """An erased volunteer has no home: asking where it is raises AttributeError, as
+        reading a field of None always did."""
+        if self.home_postal_code is None:
+            raise AttributeError("An erased volunteer has no home postal code.")
+        return self.home_postal_code
 
     @property
     def language_codes(self) -> list[str]:
@@ -132,7 +151,9 @@ class VettingRecord(models.Model):
     """One piece of vetting a volunteer holds: a politiattest (police certificate), training,
     a first-aid course, a signed confidentiality declaration or the ethics guidelines."""
 
-    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="vetting")
+    volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.CASCADE, related_name="vetting", verbose_name=_("volunteer")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=VettingKind.choices)
     politiattest_type = models.CharField(
         _("politiattest type"), max_length=20, choices=PolitiattestType.choices, blank=True
@@ -183,7 +204,10 @@ class VolunteerDeletionRequest(models.Model):
         DECLINED = "declined", pgettext_lazy("deletion request", "Declined")
 
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.CASCADE, related_name="deletion_requests"
+        Volunteer,
+        on_delete=models.CASCADE,
+        related_name="deletion_requests",
+        verbose_name=_("volunteer"),
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)

@@ -1,12 +1,19 @@
 """Reads for the volunteers app: who may see which volunteer, and who is eligible to be matched."""
 
 import datetime
+import operator
+from functools import reduce
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from programmes.models import PolitiattestType, Programme, VettingKind
 from programmes.selectors import User, is_admin
 from volunteers.models import VettingRecord, Volunteer
+
+# Every "expires soon" (the reminder to the volunteer, the lists, the dashboard, the volunteer's
+# pages, the back office) uses this one window: 60 days, because renewing a politiattest takes
+# the police weeks, and an expired one stops the volunteer being matched.
+VETTING_WARNING_DAYS = 60
 
 
 def volunteers_visible_to(user: User) -> QuerySet[Volunteer]:
@@ -67,12 +74,29 @@ def vetting_missing(volunteer: Volunteer, programme: Programme, on: datetime.dat
     return missing
 
 
-def vetting_expiring(volunteer: Volunteer, within_days: int, on: datetime.date):
-    """Vetting records valid today that expire within ``within_days``."""
-    until = on + datetime.timedelta(days=within_days)
-    return volunteer.vetting.filter(expires_on__gte=on, expires_on__lte=until).order_by(
-        "expires_on"
-    )
+def vetting_warning_until(on: datetime.date) -> datetime.date:
+    """The last day of the warning window that starts on ``on``."""
+    return on + datetime.timedelta(days=VETTING_WARNING_DAYS)
+
+
+def vetting_expires_soon(record: VettingRecord, on: datetime.date) -> bool:
+    """The record is valid on ``on`` and runs out within the warning window."""
+    expires = record.expires_on
+    return expires is not None and on <= expires <= vetting_warning_until(on)
+
+
+def vetting_expiring_soon(
+    on: datetime.date, records: QuerySet[VettingRecord] | None = None
+) -> QuerySet[VettingRecord]:
+    """The records (every one, unless given) valid on ``on`` that run out within the warning
+    window."""
+    records = VettingRecord.objects.all() if records is None else records
+    return records.filter(expires_on__gte=on, expires_on__lte=vetting_warning_until(on))
+
+
+def vetting_expiring(volunteer: Volunteer, on: datetime.date) -> QuerySet[VettingRecord]:
+    """The volunteer's records that run out within the warning window, soonest first."""
+    return vetting_expiring_soon(on, volunteer.vetting.all()).order_by("expires_on")
 
 
 def vetting_valid_until(
@@ -117,3 +141,48 @@ def volunteers_free_capacity(volunteer_ids) -> dict[int, int]:
     )
     held = dict(pending)
     return {pk: capacity - commitments - held.get(pk, 0) for pk, capacity, commitments in rows}
+
+
+def vetting_due(on: datetime.date, programmes) -> Q:
+    """Volunteers who hold, for one of their ``programmes``, a required vetting item that is
+    missing or runs out within the warning window from ``on``: what a coordinator must chase
+    before it stops them being matched. A renewal already recorded counts. One condition in SQL,
+    so a list of any length costs the same; ``programmes`` are every programme (there are a
+    few)."""
+    horizon = vetting_warning_until(on)
+    due = []
+    for programme in programmes:
+        takes_part = Exists(
+            Volunteer.programmes.through.objects.filter(
+                volunteer=OuterRef("pk"), programme=programme
+            )
+        )
+        lacking = [
+            ~_held_beyond(kind, on, horizon, _accepted_types(programme, kind))
+            for kind in programme.required_vetting
+        ]
+        if lacking:
+            due.append(takes_part & reduce(operator.or_, lacking))
+    return reduce(operator.or_, due, Q(pk__in=[]))
+
+
+def _accepted_types(programme: Programme, kind: str) -> list[str] | None:
+    return accepted_politiattest_types(programme) if kind == VettingKind.POLITIATTEST else None
+
+
+def _held_beyond(kind: str, on: datetime.date, horizon: datetime.date, types: list[str] | None):
+    records = VettingRecord.objects.filter(
+        volunteer=OuterRef("pk"), kind=kind, issued_on__lte=on
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gt=horizon))
+    if types is not None:
+        records = records.filter(politiattest_type__in=types)
+    return Exists(records)
+
+
+def volunteers_managed_by(user: User) -> QuerySet[Volunteer]:
+    """The volunteers a user looks after: as admin, or as coordinator of a site of the
+    volunteer's organisation. Never themself (a volunteer has their own pages), so volunteers
+    and crisis-centre staff manage none."""
+    if not user.is_authenticated:
+        return Volunteer.objects.none()
+    return volunteers_visible_to(user).exclude(user=user)

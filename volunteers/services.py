@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from programmes.models import VettingKind
 from programmes.validators import screened_text
 from volunteers.models import VettingRecord, Volunteer
 from volunteers.selectors import vetting_missing
@@ -77,7 +78,9 @@ def volunteer_profile_update(volunteer: Volunteer, **changes) -> Volunteer:
 def _require_complete_vetting(volunteer: Volunteer) -> None:
     today = timezone.localdate()
     gaps = {
-        programme.name: vetting_missing(volunteer, programme, today)
+        programme.name: [
+            str(VettingKind(kind).label) for kind in vetting_missing(volunteer, programme, today)
+        ]
         for programme in volunteer.programmes.all()
     }
     gaps = {name: kinds for name, kinds in gaps.items() if kinds}

@@ -1,41 +1,51 @@
 """The volunteer's own pages (weekly availability, languages, a pause, what vetting needs doing)
 and the coordinator's volunteer pages (vetting and the steps from applicant to active)."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.roles import COORDINATING_ROLES, require_role
 from programmes.forms import AvailabilityForm
 from programmes.models import VettingKind
-from programmes.selectors import user_roles
 from volunteers.forms import LanguagesForm, VettingRecordForm
 from volunteers.models import Volunteer
-from volunteers.selectors import vetting_expiring, vetting_missing, volunteers_visible_to
+from volunteers.selectors import (
+    VETTING_WARNING_DAYS,
+    vetting_expiring,
+    vetting_missing,
+    volunteers_managed_by,
+    volunteers_visible_to,
+)
 from volunteers.services import (
     vetting_record_add,
     volunteer_profile_update,
     volunteer_transition,
 )
 
-EXPIRY_WARNING_DAYS = 30
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # A volunteer may pause and resume on their own; other steps are a coordinator's.
 OWN_STEPS = {
     "pause": (Volunteer.Status.PAUSED, Volunteer.Status.ACTIVE),
     "resume": (Volunteer.Status.ACTIVE, Volunteer.Status.PAUSED),
 }
 # The coordinator's steps: the status each one leads to from the one it starts at.
-COORDINATOR_STEPS = {
+COORDINATOR_STEPS: dict[str, Volunteer.Status] = {
     Volunteer.Status.APPLICANT: Volunteer.Status.VETTED,
     Volunteer.Status.VETTED: Volunteer.Status.ACTIVE,
 }
 
 
-def _own_volunteer(user) -> Volunteer:
+def own_volunteer_or_404(user) -> Volunteer:
     volunteer = volunteers_visible_to(user).filter(user=user).first()
     if volunteer is None:
         raise Http404(_("You are not registered as a volunteer."))
@@ -44,7 +54,7 @@ def _own_volunteer(user) -> Volunteer:
 
 @login_required
 def profile(request):
-    volunteer = _own_volunteer(request.user)
+    volunteer = own_volunteer_or_404(request.user)
     posted = request.POST if request.method == "POST" else None
     # Two forms post to this page; the languages form says which one it is.
     editing_languages = posted is not None and posted.get("form") == "languages"
@@ -97,20 +107,21 @@ def _profile_context(volunteer: Volunteer, form) -> dict:
             programme: _labels(vetting_missing(volunteer, programme, today))
             for programme in volunteer.programmes.all()
         },
-        "expiring": vetting_expiring(volunteer, EXPIRY_WARNING_DAYS, today),
+        "expiring": vetting_expiring(volunteer, today),
+        "warning_days": VETTING_WARNING_DAYS,
         "can_pause": volunteer.status == Volunteer.Status.ACTIVE,
         "can_resume": volunteer.status == Volunteer.Status.PAUSED,
     }
 
 
-def _labels(kinds: list[str]) -> list[str]:
+def _labels(kinds: list[str]) -> "list[StrOrPromise]":
     return [VettingKind(kind).label for kind in kinds]
 
 
 @login_required
 @require_POST
 def status_change(request, step):
-    volunteer = _own_volunteer(request.user)
+    volunteer = own_volunteer_or_404(request.user)
     if step not in OWN_STEPS:
         raise Http404
     to, only_from = OWN_STEPS[step]
@@ -123,32 +134,6 @@ def status_change(request, step):
     return redirect("volunteer_profile")
 
 
-def _deny_unless_coordinator(user) -> None:
-    if not user_roles(user) & {"coordinator", "admin"}:
-        raise PermissionDenied
-
-
-def _managed_volunteers(user):
-    """The volunteers a coordinator may vet: never themself, even if they volunteer too."""
-    return volunteers_visible_to(user).exclude(user=user)
-
-
-@login_required
-def volunteer_list(request):
-    _deny_unless_coordinator(request.user)
-    today = timezone.localdate()
-    volunteers = _managed_volunteers(request.user).prefetch_related("programmes", "vetting")
-    rows = [
-        (
-            volunteer,
-            _vetting_gaps(volunteer, today),
-            vetting_expiring(volunteer, EXPIRY_WARNING_DAYS, today),
-        )
-        for volunteer in volunteers
-    ]
-    return render(request, "volunteers/volunteer_list.html", {"rows": rows})
-
-
 def _vetting_gaps(volunteer: Volunteer, today) -> dict:
     return {
         programme: _labels(vetting_missing(volunteer, programme, today))
@@ -158,8 +143,8 @@ def _vetting_gaps(volunteer: Volunteer, today) -> dict:
 
 @login_required
 def vetting(request, pk):
-    _deny_unless_coordinator(request.user)
-    volunteer = get_object_or_404(_managed_volunteers(request.user), pk=pk)
+    require_role(request.user, *COORDINATING_ROLES)
+    volunteer = get_object_or_404(volunteers_managed_by(request.user), pk=pk)
     form = VettingRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -185,7 +170,8 @@ def _vetting_context(volunteer: Volunteer, form: VettingRecordForm) -> dict:
         "form": form,
         "records": volunteer.vetting.select_related("recorded_by"),
         "missing": _vetting_gaps(volunteer, today),
-        "expiring": vetting_expiring(volunteer, EXPIRY_WARNING_DAYS, today),
+        "expiring": vetting_expiring(volunteer, today),
+        "warning_days": VETTING_WARNING_DAYS,
         "next_status": Volunteer.Status(next_status) if next_status else None,
     }
 
@@ -193,8 +179,8 @@ def _vetting_context(volunteer: Volunteer, form: VettingRecordForm) -> dict:
 @login_required
 @require_POST
 def vetting_status_change(request, pk):
-    _deny_unless_coordinator(request.user)
-    volunteer = get_object_or_404(_managed_volunteers(request.user), pk=pk)
+    require_role(request.user, *COORDINATING_ROLES)
+    volunteer = get_object_or_404(volunteers_managed_by(request.user), pk=pk)
     to = COORDINATOR_STEPS.get(volunteer.status)
     if to is None:
         raise Http404

@@ -1,14 +1,22 @@
-"""Kobling's pure matching core: no Django, only numpy and scipy.
+"""Kobling's pure matching core: no Django, only numpy, scipy and highspy (HiGHS).
 
 instance = parse_instance(json.load(file))   # raises MatchingInputError
 result = solve(instance)                      # exact lexicographic optimum, explained
 json.dumps(result_to_dict(result))
 """
 
-from .api import canonical_order, solve
-from .errors import MatchingInputError
+from .errors import MatchingInputError, SolverFailure
 from .instance import Instance, Referral, Rules, Slot, Volunteer
-from .result import Assignment, MatchResult, Pair, Summary, Unmatched, result_to_dict
+from .pipeline import canonical_order, solve
+from .result import (
+    Assignment,
+    MatchResult,
+    NearMiss,
+    Pair,
+    Summary,
+    Unmatched,
+    result_to_dict,
+)
 from .validation import parse_instance
 
 __all__ = [
@@ -16,10 +24,12 @@ __all__ = [
     "Instance",
     "MatchResult",
     "MatchingInputError",
+    "NearMiss",
     "Pair",
     "Referral",
     "Rules",
     "Slot",
+    "SolverFailure",
     "Summary",
     "Unmatched",
     "Volunteer",

@@ -125,23 +125,15 @@ class CandidateIndex:
         return _concatenate_edges(blocks)
 
     def _feasible_block(self, r: IntArray, v: IntArray, distance: FloatArray) -> Edges:
-        ref, vol = self.referrals, self.volunteers
-        cheap = (
-            (distance <= ref.limit_km[r])
-            & np.any(ref.language_words[r] & vol.language_words[v], axis=1)
-            & ((ref.wanted_gender[r] == NO_GENDER) | (ref.wanted_gender[r] == vol.gender[v]))
-            & self._safe(r, v)
-            & self._not_rejected(r, v)
-        )
-        r, v, distance = r[cheap], v[cheap], distance[cheap]
-        overlap = self.overlap.minutes(r, v)
-        keep = overlap >= self.rules.min_overlap_hours * 60.0 - 1e-9
+        checks = self.check_pairs(r, v, distance)
+        keep = checks.feasible
+        distance, overlap = checks.distance_km[keep], checks.overlap_minutes[keep]
         return Edges(
             referral=r[keep],
             volunteer=v[keep],
-            distance_km=distance[keep],
-            overlap_minutes=overlap[keep],
-            cost=self.pair_cost(distance[keep], overlap[keep]),
+            distance_km=distance,
+            overlap_minutes=overlap,
+            cost=self.pair_cost(distance, overlap),
         )
 
     def pair_cost(self, distance_km: FloatArray, overlap: IntArray) -> FloatArray:

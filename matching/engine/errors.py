@@ -1,4 +1,4 @@
-"""The engine's own exception type."""
+"""The engine's exceptions: bad input, and a solver that did not reach an optimum."""
 
 
 class MatchingInputError(ValueError):
@@ -8,3 +8,7 @@ class MatchingInputError(ValueError):
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
         self.message = message
+
+
+class SolverFailure(RuntimeError):
+    """HiGHS did not return an optimal solution (should not happen for valid models)."""

@@ -1,7 +1,9 @@
 """Why a referral was left unmatched: the five rules applied cumulatively to all volunteers.
 
 Only volunteers inside the referral's distance limit can pass rule 1, so everything is
-evaluated on a KD-tree ball, never on a scan of all volunteers.
+evaluated on a KD-tree ball, never on a scan of all volunteers. Each reason comes with its
+figures (`facts`, JSON-ready: km to 0.1, whole minutes; keys listed in docs/design.md), a
+developer's one-line `detail`; pipeline.py adds the near misses (near_misses.py).
 """
 
 import numpy as np
@@ -9,7 +11,8 @@ import numpy as np
 from .candidates import CandidateIndex, PairChecks
 from .geo import haversine_km
 from .instance import Referral, Volunteer
-from .result import Unmatched
+from .near_misses import needed_minutes
+from .result import FactValue, NearMiss, Unmatched
 from .tables import Codebook, IntArray
 
 NO_VOLUNTEER_WITHIN_DISTANCE = "no_volunteer_within_distance"
@@ -20,6 +23,8 @@ SAFETY_EXCLUSION = "safety_exclusion"
 REJECTED_BEFORE = "rejected_before"
 NOT_ENOUGH_VOLUNTEERS = "not_enough_volunteers"
 CAPACITY_TAKEN = "capacity_taken"
+
+Facts = dict[str, FactValue]
 
 
 class Explainer:
@@ -35,20 +40,26 @@ class Explainer:
         self.load = load
         self._languages = codes.languages
 
-    def explain(self, row: int) -> Unmatched:
+    def explain(self, row: int, near_misses: tuple[NearMiss, ...] = ()) -> Unmatched:
         referral = self.referrals[row]
         checks = self._checks_within_limit(row)
-        reason, detail = self._first_failing_rule(row, checks)
-        return Unmatched(referral=referral.id, reason=reason, detail=detail)
+        reason, detail, facts = self._first_failing_rule(row, checks)
+        return Unmatched(
+            referral=referral.id,
+            reason=reason,
+            detail=detail,
+            facts=facts,
+            near_misses=near_misses,
+        )
 
     def _checks_within_limit(self, row: int) -> PairChecks:
         volunteers = self.index.within_any_language(row)
         return self.index.check_pairs(np.full(volunteers.size, row, dtype=np.int64), volunteers)
 
-    def _first_failing_rule(self, row: int, checks: PairChecks) -> tuple[str, str]:
+    def _first_failing_rule(self, row: int, checks: PairChecks) -> tuple[str, str, Facts]:
         passing = checks.within_distance
         if not passing.any():
-            return NO_VOLUNTEER_WITHIN_DISTANCE, self._nearest_volunteer(row)
+            return NO_VOLUNTEER_WITHIN_DISTANCE, *self._nearest_volunteer(row)
         steps = (
             (NO_SHARED_LANGUAGE, checks.shared_language, self._language_miss),
             (NO_AVAILABILITY_OVERLAP, checks.overlapping, self._best_overlap),
@@ -58,88 +69,119 @@ class Explainer:
         )
         for reason, rule, describe in steps:
             if not (passing & rule).any():
-                return reason, describe(row, checks, passing)
+                return reason, *describe(row, checks, passing)
             passing = passing & rule
         return self._shortage(row, checks, passing)
 
-    def _nearest_volunteer(self, row: int) -> str:
-        limit = self.index.referrals.limit_km[row]
+    def _nearest_volunteer(self, row: int) -> tuple[str, Facts]:
+        limit = float(self.index.referrals.limit_km[row])
         tree = self.index.tree
+        facts: Facts = {"limit_km": _km(limit), "nearest_km": None, "nearest_municipality": None}
         if tree is None:
-            return "there are no volunteers"
+            return "there are no volunteers", facts
         _, nearest = tree.query(self.index.referrals.xyz[row])
         distance, municipality = self._distance_to(row, int(nearest))
+        facts |= {"nearest_km": _km(distance), "nearest_municipality": municipality}
         return (
             f"nearest volunteer is {distance:.0f} km away (municipality {municipality}); "
             f"limit {limit:g} km"
-        )
+        ), facts
 
-    def _language_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
-        referral = self.referrals[row]
+    def _language_miss(
+        self, row: int, checks: PairChecks, passing: np.ndarray
+    ) -> tuple[str, Facts]:
+        languages = sorted(set(self.referrals[row].languages))
         nearby = int(passing.sum())
-        wanted = "/".join(sorted(set(referral.languages)))
         closest = self._nearest_speaker(row)
+        facts: Facts = {
+            "limit_km": _km(float(self.index.referrals.limit_km[row])),
+            "nearby": nearby,
+            "languages": languages,
+            "nearest_speaker_km": None,
+            "nearest_speaker_municipality": None,
+            "nearest_speaker_language": None,
+        }
         tail = "; no volunteer anywhere speaks it"
         if closest is not None:
             distance, municipality, language = closest
+            facts |= {
+                "nearest_speaker_km": _km(distance),
+                "nearest_speaker_municipality": municipality,
+                "nearest_speaker_language": language,
+            }
             tail = (
                 f"; nearest '{language}' speaker is {distance:.0f} km away "
                 f"(municipality {municipality})"
             )
-        return f"{nearby} volunteer(s) within {self._limit(row)} km, none speaks {wanted}{tail}"
+        wanted = "/".join(languages)
+        detail = f"{nearby} volunteer(s) within {self._limit(row)} km, none speaks {wanted}{tail}"
+        return detail, facts
 
-    def _best_overlap(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
+    def _best_overlap(self, row: int, checks: PairChecks, passing: np.ndarray) -> tuple[str, Facts]:
         overlap = np.where(passing, checks.overlap_minutes, -1)
         best = int(np.argmax(overlap))
         volunteer = self.index.volunteers.ids[int(checks.volunteer[best])]
         need = self.index.rules.min_overlap_hours
+        candidates = int(passing.sum())
+        facts: Facts = {
+            "candidates": candidates,
+            "best_overlap_minutes": int(overlap[best]),
+            "needed_minutes": needed_minutes(self.index.rules),
+        }
         return (
-            f"best weekly overlap among {int(passing.sum())} nearby speaker(s) is "
+            f"best weekly overlap among {candidates} nearby speaker(s) is "
             f"{overlap[best] / 60:.2f} h (volunteer {volunteer}); need {need:g} h"
-        )
+        ), facts
 
-    def _gender_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
+    def _gender_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> tuple[str, Facts]:
         wanted = self.referrals[row].volunteer_gender
         genders = sorted({str(self.volunteers[int(v)].gender) for v in checks.volunteer[passing]})
+        candidates = int(passing.sum())
         return (
-            f"{int(passing.sum())} candidate(s) pass distance, language and time "
+            f"{candidates} candidate(s) pass distance, language and time "
             f"({', '.join(genders)}); none is {wanted}"
-        )
+        ), {"candidates": candidates, "wanted": wanted}
 
-    def _safety_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
+    def _safety_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> tuple[str, Facts]:
         referral = self.referrals[row]
         volunteers = checks.volunteer[passing]
         codes = sorted({self._municipality_of(int(v)) for v in volunteers})
+        # The facts leave the municipalities out: they could point to where someone must not be.
         return (
             f"{volunteers.size} candidate(s) remain, but all are barred by a safety exclusion "
             f"(volunteers from {', '.join(codes)}; participant in {referral.municipality})"
-        )
+        ), {"candidates": int(volunteers.size)}
 
-    def _rejection_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> str:
+    def _rejection_miss(
+        self, row: int, checks: PairChecks, passing: np.ndarray
+    ) -> tuple[str, Facts]:
         ids = sorted(self.index.volunteers.ids[int(v)] for v in checks.volunteer[passing])
         return (
             f"{len(ids)} candidate(s) remain, but a coordinator rejected each of them for this "
             f"referral before ({', '.join(ids)})"
-        )
+        ), {"candidates": len(ids)}
 
-    def _shortage(self, row: int, checks: PairChecks, passing: np.ndarray) -> tuple[str, str]:
+    def _shortage(
+        self, row: int, checks: PairChecks, passing: np.ndarray
+    ) -> tuple[str, str, Facts]:
         needed = self.referrals[row].volunteers_needed
         eligible = np.flatnonzero(passing)
         eligible = eligible[np.argsort(checks.distance_km[eligible], kind="stable")]
         volunteers = checks.volunteer[eligible]
         nearest = self.index.volunteers.ids[int(volunteers[0])]
         nearest_km = float(checks.distance_km[eligible[0]])
+        facts: Facts = {"needed": needed, "eligible": int(eligible.size)}
+        nearest_at = f"(nearest {nearest}, {nearest_km:.1f} km)"
         if eligible.size < needed:
-            return NOT_ENOUGH_VOLUNTEERS, (
-                f"needs {needed} volunteers; only {eligible.size} eligible "
-                f"(nearest {nearest}, {nearest_km:.1f} km)"
-            )
+            detail = f"needs {needed} volunteers; only {eligible.size} eligible {nearest_at}"
+            return NOT_ENOUGH_VOLUNTEERS, detail, facts | {"nearest_km": _km(nearest_km)}
         free = int(np.sum(self.load[volunteers] < self.index.volunteers.capacity[volunteers]))
-        return CAPACITY_TAKEN, (
-            f"{eligible.size} eligible volunteer(s) (nearest {nearest}, {nearest_km:.1f} km), "
-            f"{free} of them with capacity left, {needed} needed; the others are assigned where "
-            f"they give more matches, longer-waiting matches or a lower total cost"
+        detail = (
+            f"{eligible.size} eligible volunteer(s) {nearest_at}, {free} of them with capacity "
+            f"left, {needed} needed; the others are assigned where they give more matches, "
+            f"longer-waiting matches or a lower total cost"
         )
+        return CAPACITY_TAKEN, detail, facts | {"free": free, "nearest_km": _km(nearest_km)}
 
     def _nearest_speaker(self, row: int) -> tuple[float, str, str] | None:
         best: tuple[float, str, str] | None = None
@@ -164,3 +206,7 @@ class Explainer:
 
     def _limit(self, row: int) -> str:
         return f"{self.index.referrals.limit_km[row]:g}"
+
+
+def _km(distance: float) -> float:
+    return round(float(distance), 1)

@@ -1,12 +1,14 @@
-"""The restricted matching model over the pool's columns, solved by HiGHS as LP or MILP.
+"""The restricted matching model over the pool's columns, kept alive in one HiGHS instance
+(the public `highspy` binding), solved as LP warm-started from the previous optimal basis,
+or copied and solved as MILP.
 
-Variables: x (one per column edge), p (one "phantom" per referral that is not fully
-explored, standing for all its unexplored edges at a lower bound of their cost), y (one
-per referral). Rows:
+Variables: y (one per referral), p (one "phantom" per referral, standing for all its
+unexplored edges at a lower bound of their cost; bound 0 once the referral is fully
+explored), then x (one per column edge, in the order they entered). Rows:
   referral r:   sum_v x_rv + p_r - needed_r * y_r  = 0     (all or nothing)
   volunteer v:  sum_r x_rv                         <= capacity_v
   pair e=(r,v): x_rv - y_r                         <= 0   (only where needed_r > 1)
-  fixing k:     -coef_k . y                        <= -value_k   (earlier optima held)
+  fixing k:     coef_k . y                         >= value_k   (earlier optima held)
 Phantoms carry no volunteer rows, so the model relaxes the full graph; a solution that
 leaves every phantom at zero is feasible for the full graph. The pair rows are valid for
 binary solutions and cut off LP optima that serve a family with one volunteer at y = 1/2,
@@ -16,67 +18,20 @@ its own pair row, so pricing it needs only the referral and volunteer duals.
 
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from .errors import SolverFailure
 from .pool import EdgePool
 from .tables import FloatArray, IntArray
 
-
-class SolverFailure(RuntimeError):
-    """HiGHS did not return an optimal solution (should not happen for valid models)."""
+INFINITY = 1e30  # HiGHS treats magnitudes >= 1e20 as infinite
 
 
 @dataclass(frozen=True)
 class Fixing:
     referral_weight: FloatArray
     value: float
-
-
-@dataclass(frozen=True)
-class Model:
-    columns: IntArray
-    phantoms: IntArray  # referral of each phantom column
-    n_referrals: int
-    volunteer_rows: IntArray
-    a_eq: sparse.csr_array
-    a_ub: sparse.csr_array
-    b_ub: FloatArray
-    bounds: FloatArray
-
-    @property
-    def n_columns(self) -> int:
-        return int(self.columns.size)
-
-    @property
-    def n_phantoms(self) -> int:
-        return int(self.phantoms.size)
-
-    def objective(self, objective: "Objective") -> FloatArray:
-        return np.concatenate(
-            (objective.edge[self.columns], objective.phantom[self.phantoms], objective.referral)
-        )
-
-    def solution(
-        self,
-        value: float,
-        variables: FloatArray,
-        referral_duals: FloatArray,
-        volunteer_duals: FloatArray,
-    ) -> "Solution":
-        n_x, n_p = self.n_columns, self.n_phantoms
-        phantom_use = np.zeros(self.n_referrals)
-        phantom_use[self.phantoms] = variables[n_x : n_x + n_p]
-        return Solution(
-            value=value,
-            columns=self.columns,
-            x=variables[:n_x],
-            phantom_use=phantom_use,
-            y=variables[n_x + n_p :],
-            referral_duals=referral_duals,
-            volunteer_duals=volunteer_duals,
-        )
 
 
 @dataclass(frozen=True)
@@ -110,117 +65,215 @@ class Solution:
         return self.columns[self.x > 0.5]
 
 
-class RebuildingLp:
-    """Builds the model afresh and solves it with `scipy.optimize.linprog` (no warm start)."""
+class _SilentHighs(highspy.Highs):
+    """HiGHS that never writes to stdout (the CLI prints its JSON there). Recent highspy
+    logs its banner as soon as the constructor enables callbacks, unless output is off."""
 
-    def solve(
-        self, pool: EdgePool, objective: Objective, fixings: list[Fixing], y_upper: FloatArray
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # highspy leaves it unannotated
+        self.setOptionValue("output_flag", False)
+
+    def enableCallbacks(self) -> None:
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()  # type: ignore[no-untyped-call]
+
+
+class RestrictedModel:
+    """Rows: referral rows, then volunteer, family-pair and fixing rows as they appear."""
+
+    def __init__(self, pool: EdgePool) -> None:
+        self.pool = pool
+        self.highs = _SilentHighs()
+        self.n_referrals = len(pool.index.referrals)
+        self.columns = np.zeros(0, dtype=np.int64)
+        self.in_model = np.zeros(0, dtype=np.bool_)
+        self.volunteer_row = np.full(pool.n_volunteers, -1, dtype=np.int64)
+        self.n_rows = 0
+        self.n_fixings = 0
+        self.costs = np.zeros(0)  # as last passed to HiGHS, in column order
+        needed = pool.index.referrals.needed.astype(np.float64)
+        self.upper = np.concatenate((np.ones(self.n_referrals), needed))  # y, phantoms
+        self._add_referral_rows_and_columns()
+
+    def solve_relaxation(
+        self, objective: Objective, fixings: list[Fixing], y_upper: FloatArray
     ) -> Solution:
-        model = build_model(pool, fixings, y_upper, np.flatnonzero(~pool.fully_explored))
-        result = linprog(
-            model.objective(objective),
-            A_ub=model.a_ub,
-            b_ub=model.b_ub,
-            A_eq=model.a_eq,
-            b_eq=np.zeros(model.n_referrals),
-            bounds=model.bounds,
-            method="highs",
+        """LP optimum with duals, warm-started from the last basis."""
+        self._update(objective, fixings, y_upper)
+        self._run(self.highs, "LP relaxation")
+        values = np.asarray(self.highs.getSolution().col_value, dtype=np.float64)
+        row_duals = np.asarray(self.highs.getSolution().row_dual, dtype=np.float64)
+        volunteer_duals = np.zeros(self.pool.n_volunteers)
+        has_row = self.volunteer_row >= 0
+        volunteer_duals[has_row] = row_duals[self.volunteer_row[has_row]]
+        return self._solution(self.highs, values, row_duals[: self.n_referrals], volunteer_duals)
+
+    def solve_integer(
+        self, objective: Objective, fixings: list[Fixing], y_upper: FloatArray
+    ) -> Solution:
+        """Exact MILP optimum over the same model, solved on a copy (the LP keeps its basis)."""
+        self._update(objective, fixings, y_upper)
+        milp = _SilentHighs()
+        self._check(milp.passModel(self.highs.getLp()), "passModel")
+        self._check(milp.setOptionValue("mip_rel_gap", 0.0), "mip_rel_gap")
+        n = self.highs.getNumCol()
+        integer = np.full(n, int(highspy.HighsVarType.kInteger.value), dtype=np.uint8)
+        self._check(
+            milp.changeColsIntegrality(n, np.arange(n, dtype=np.int32), integer), "integrality"
         )
-        if result.status != 0:
-            raise SolverFailure(f"LP relaxation failed: {result.message}")
-        volunteer_duals = np.zeros(pool.n_volunteers)
-        volunteer_duals[model.volunteer_rows] = result.ineqlin.marginals[
-            : model.volunteer_rows.size
-        ]
-        return model.solution(
-            float(result.fun),
-            np.asarray(result.x, dtype=np.float64),
-            np.asarray(result.eqlin.marginals, dtype=np.float64),
-            volunteer_duals,
+        self._run(milp, "MILP")
+        values = np.asarray(milp.getSolution().col_value, dtype=np.float64)
+        return self._solution(
+            milp, values, np.zeros(self.n_referrals), np.zeros(self.pool.n_volunteers)
         )
 
+    def _update(self, objective: Objective, fixings: list[Fixing], y_upper: FloatArray) -> None:
+        self._add_new_columns()
+        self._add_new_fixings(fixings)
+        self._set_bounds(y_upper)
+        self._set_costs(objective)
 
-def build_model(
-    pool: EdgePool, fixings: list[Fixing], y_upper: FloatArray, phantoms: IntArray
-) -> Model:
-    columns = np.flatnonzero(pool.is_column)
-    needed = pool.index.referrals.needed
-    n_x, n_p = columns.size, phantoms.size
-    n_var = n_x + n_p + y_upper.size
-    volunteer_rows, volunteer_part = _volunteer_rows(pool.volunteer[columns], n_var)
-    family_part = _family_pair_rows(pool.referral[columns], needed, n_x + n_p, n_var)
-    fixing_part = _fixing_rows(fixings, n_x + n_p, n_var)
-    return Model(
-        columns=columns,
-        phantoms=phantoms,
-        n_referrals=y_upper.size,
-        volunteer_rows=volunteer_rows,
-        a_eq=_referral_rows(np.concatenate((pool.referral[columns], phantoms)), needed),
-        a_ub=sparse.vstack((volunteer_part, family_part, fixing_part), format="csr"),
-        b_ub=np.concatenate(
-            (
-                pool.index.volunteers.capacity[volunteer_rows].astype(np.float64),
-                np.zeros(family_part.shape[0]),
-                [-f.value for f in fixings],
+    def _run(self, highs: highspy.Highs, what: str) -> None:
+        self._check(highs.run(), "run")
+        status = highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolverFailure(f"{what} failed: {highs.modelStatusToString(status)}")
+
+    def _solution(
+        self,
+        highs: highspy.Highs,
+        values: FloatArray,
+        referral_duals: FloatArray,
+        volunteer_duals: FloatArray,
+    ) -> Solution:
+        n = self.n_referrals
+        return Solution(
+            value=float(highs.getInfo().objective_function_value),
+            columns=self.columns.copy(),
+            x=values[2 * n :],
+            phantom_use=values[n : 2 * n],
+            y=values[:n],
+            referral_duals=referral_duals,
+            volunteer_duals=volunteer_duals,
+        )
+
+    def _add_referral_rows_and_columns(self) -> None:
+        n = self.n_referrals
+        needed = self.pool.index.referrals.needed.astype(np.float64)
+        self._add_rows(np.zeros(n), np.zeros(n), [np.zeros(0, np.int64)] * n, [np.zeros(0)] * n)
+        rows = np.arange(n, dtype=np.int32)
+        starts = np.arange(n, dtype=np.int32)
+        self._check(
+            self.highs.addCols(n, np.zeros(n), np.zeros(n), np.ones(n), n, starts, rows, -needed),
+            "addCols(y)",
+        )
+        self._check(
+            self.highs.addCols(n, np.zeros(n), np.zeros(n), needed, n, starts, rows, np.ones(n)),
+            "addCols(phantoms)",
+        )
+
+    def _add_new_columns(self) -> None:
+        pool = self.pool
+        grown = pool.is_column.size - self.in_model.size
+        self.in_model = np.concatenate((self.in_model, np.zeros(grown, dtype=np.bool_)))
+        entering = np.flatnonzero(pool.is_column & ~self.in_model)
+        if entering.size == 0:
+            return
+        self._add_volunteer_rows(np.unique(pool.volunteer[entering]))
+        first_column = 2 * self.n_referrals + self.columns.size
+        m = entering.size
+        rows = np.column_stack(
+            (pool.referral[entering], self.volunteer_row[pool.volunteer[entering]])
+        ).ravel()
+        starts = np.arange(0, 2 * m, 2, dtype=np.int32)
+        self._check(
+            self.highs.addCols(
+                m, np.zeros(m), np.zeros(m), np.ones(m), 2 * m, starts, rows.astype(np.int32),
+                np.ones(2 * m),
+            ),
+            "addCols(x)",
+        )  # fmt: skip
+        self.columns = np.concatenate((self.columns, entering))
+        self.in_model[entering] = True
+        self._add_family_rows(entering, first_column + np.arange(m))
+
+    def _add_volunteer_rows(self, volunteers: IntArray) -> None:
+        fresh = volunteers[self.volunteer_row[volunteers] < 0]
+        if fresh.size == 0:
+            return
+        capacity = self.pool.index.volunteers.capacity[fresh].astype(np.float64)
+        self.volunteer_row[fresh] = self.n_rows + np.arange(fresh.size)
+        empty = [np.zeros(0, np.int64)] * fresh.size
+        self._add_rows(np.full(fresh.size, -INFINITY), capacity, empty, [np.zeros(0)] * fresh.size)
+
+    def _add_family_rows(self, edges: IntArray, columns: IntArray) -> None:
+        """x_rv - y_r <= 0 where the referral needs more than one volunteer."""
+        family = self.pool.index.referrals.needed[self.pool.referral[edges]] > 1
+        edges, columns = edges[family], columns[family]
+        if edges.size == 0:
+            return
+        y_columns = self.pool.referral[edges]
+        entries = [np.array([c, y]) for c, y in zip(columns, y_columns, strict=True)]
+        values = [np.array([1.0, -1.0])] * edges.size
+        self._add_rows(np.full(edges.size, -INFINITY), np.zeros(edges.size), entries, values)
+
+    def _add_new_fixings(self, fixings: list[Fixing]) -> None:
+        for fixing in fixings[self.n_fixings :]:
+            referral_columns = np.arange(self.n_referrals)
+            self._add_rows(
+                np.array([fixing.value]), np.array([INFINITY]),
+                [referral_columns], [fixing.referral_weight],
+            )  # fmt: skip
+            self.n_fixings += 1
+
+    def _add_rows(
+        self,
+        lower: FloatArray,
+        upper: FloatArray,
+        entries: list[IntArray],
+        values: list[FloatArray],
+    ) -> None:
+        counts = np.array([e.size for e in entries], dtype=np.int64)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int32)
+        flat_entries = np.concatenate(entries).astype(np.int32) if counts.sum() else np.zeros(0)
+        flat_values = np.concatenate(values).astype(np.float64) if counts.sum() else np.zeros(0)
+        status = self.highs.addRows(
+            lower.size, lower, upper, int(counts.sum()), starts,
+            flat_entries.astype(np.int32), flat_values,
+        )  # fmt: skip
+        self._check(status, "addRows")
+        self.n_rows += lower.size
+
+    def _set_bounds(self, y_upper: FloatArray) -> None:
+        needed = self.pool.index.referrals.needed.astype(np.float64)
+        phantom_upper = np.where(self.pool.fully_explored, 0.0, needed)
+        upper = np.concatenate((y_upper, phantom_upper))
+        changed = np.flatnonzero(upper != self.upper)
+        if changed.size:
+            self._check(
+                self.highs.changeColsBounds(
+                    changed.size, changed.astype(np.int32), np.zeros(changed.size), upper[changed]
+                ),
+                "bounds",
             )
-        ),
-        bounds=np.column_stack(
-            (np.zeros(n_var), np.concatenate((np.ones(n_x), needed[phantoms], y_upper)))
-        ),
-    )
+        self.upper = upper
 
+    def _set_costs(self, objective: Objective) -> None:
+        """Only changed costs are passed on: HiGHS then keeps more of its factorisation."""
+        costs = np.concatenate(
+            (objective.referral, objective.phantom, objective.edge[self.columns])
+        )
+        known = self.costs.size
+        changed = np.flatnonzero(costs[:known] != self.costs)
+        changed = np.concatenate((changed, np.arange(known, costs.size)))
+        if changed.size:
+            self._check(
+                self.highs.changeColsCost(changed.size, changed.astype(np.int32), costs[changed]),
+                "costs",
+            )
+        self.costs = costs
 
-def _volunteer_rows(column_volunteer: IntArray, n_var: int) -> tuple[IntArray, sparse.csr_array]:
-    volunteers, row = np.unique(column_volunteer, return_inverse=True)
-    n_x = column_volunteer.size
-    matrix = sparse.csr_array((np.ones(n_x), (row, np.arange(n_x))), shape=(volunteers.size, n_var))
-    return volunteers, matrix
-
-
-def _fixing_rows(fixings: list[Fixing], y_offset: int, n_var: int) -> sparse.csr_array:
-    padded = np.zeros((len(fixings), n_var))
-    for row, fixing in enumerate(fixings):
-        padded[row, y_offset:] = -fixing.referral_weight
-    return sparse.csr_array(padded)
-
-
-def _family_pair_rows(
-    column_referral: IntArray, needed: IntArray, y_offset: int, n_var: int
-) -> sparse.csr_array:
-    family_columns = np.flatnonzero(needed[column_referral] > 1)
-    n_rows = family_columns.size
-    rows = np.concatenate((np.arange(n_rows), np.arange(n_rows)))
-    cols = np.concatenate((family_columns, y_offset + column_referral[family_columns]))
-    values = np.concatenate((np.ones(n_rows), -np.ones(n_rows)))
-    return sparse.csr_array((values, (rows, cols)), shape=(n_rows, n_var))
-
-
-def _referral_rows(entry_referral: IntArray, needed: IntArray) -> sparse.csr_array:
-    n_ref, n_entries = needed.size, entry_referral.size
-    rows = np.concatenate((entry_referral, np.arange(n_ref)))
-    cols = np.arange(n_entries + n_ref)
-    values = np.concatenate((np.ones(n_entries), -needed.astype(np.float64)))
-    return sparse.csr_array((values, (rows, cols)), shape=(n_ref, n_entries + n_ref))
-
-
-def solve_milp(
-    pool: EdgePool, objective: Objective, fixings: list[Fixing], y_upper: FloatArray
-) -> Solution:
-    model = build_model(pool, fixings, y_upper, np.flatnonzero(~pool.fully_explored))
-    c = model.objective(objective)
-    result = milp(
-        c,
-        integrality=np.ones(c.size),
-        bounds=Bounds(model.bounds[:, 0], model.bounds[:, 1]),
-        constraints=[
-            LinearConstraint(model.a_eq, 0.0, 0.0),
-            LinearConstraint(model.a_ub, -np.inf, model.b_ub),
-        ],
-        options={"mip_rel_gap": 0.0, "presolve": True},
-    )
-    if result.status != 0 or result.x is None:
-        raise SolverFailure(f"MILP failed: {result.message}")
-    no_duals = np.zeros(model.n_referrals)
-    return model.solution(
-        float(result.fun), np.asarray(result.x), no_duals, np.zeros(pool.n_volunteers)
-    )
+    @staticmethod
+    def _check(status: highspy.HighsStatus, action: str) -> None:
+        if status == highspy.HighsStatus.kError:
+            raise SolverFailure(f"HiGHS {action} failed")

@@ -1,7 +1,11 @@
 """The engine's answer and its JSON shape."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+# A fact about why a referral waits: a count, km (to 0.1), minutes, a code or a list of codes.
+FactValue = str | int | float | list[str] | None
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,32 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class NearMiss:
+    """A volunteer who fails exactly one rule a coordinator may relax by hand, or, for a
+    referral short of volunteers, one who passes every rule and still has room ("eligible").
+
+    shortfall: km beyond the distance limit ("distance"), minutes of weekly shared time short
+    of the minimum ("availability"), 0.0 for "gender" and "eligible".
+    """
+
+    volunteer: str
+    rule: str
+    shortfall: float
+    distance_km: float
+    overlap_minutes: int
+
+
+@dataclass(frozen=True)
 class Unmatched:
+    """A referral left waiting: the first rule no volunteer gets past (`reason`), the figures
+    behind it (`facts`, keys per reason in docs/design.md), a developer's one-line `detail`,
+    and the nearest near misses, best first."""
+
     referral: str
     reason: str
     detail: str
+    facts: Mapping[str, FactValue] = field(default_factory=dict, hash=False)
+    near_misses: tuple[NearMiss, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,16 +81,32 @@ def result_to_dict(result: MatchResult) -> dict[str, Any]:
     """The JSON-ready result; floats are rounded for reporting only."""
     return {
         "assignments": [_assignment_dict(a) for a in result.assignments],
-        "unmatched": [
-            {"referral": u.referral, "reason": u.reason, "detail": u.detail}
-            for u in result.unmatched
-        ],
+        "unmatched": [_unmatched_dict(u) for u in result.unmatched],
         "summary": {
             "matched": result.summary.matched,
             "unmatched": result.summary.unmatched,
             "waiting_days_matched": result.summary.waiting_days_matched,
             "total_cost": _round(result.summary.total_cost, 3),
         },
+    }
+
+
+def _unmatched_dict(unmatched: Unmatched) -> dict[str, Any]:
+    return {
+        "referral": unmatched.referral,
+        "reason": unmatched.reason,
+        "detail": unmatched.detail,
+        "facts": dict(unmatched.facts),
+        "near_misses": [
+            {
+                "volunteer": miss.volunteer,
+                "rule": miss.rule,
+                "shortfall": miss.shortfall,
+                "distance_km": miss.distance_km,
+                "overlap_minutes": miss.overlap_minutes,
+            }
+            for miss in unmatched.near_misses
+        ],
     }
 
 

@@ -21,13 +21,11 @@ optimum uses a phantom, exploration continues, else it is optimal for the full g
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
 
 import numpy as np
 
-from . import highs_lp
 from .candidates import CandidateIndex
-from .lp import Fixing, Objective, RebuildingLp, Solution, solve_milp
+from .lp import Fixing, Objective, RestrictedModel, Solution
 from .pool import EdgePool
 from .tables import FloatArray, IntArray
 
@@ -70,13 +68,13 @@ def select_matches(index: CandidateIndex) -> Selection:
         return Selection(pool, np.zeros(0, dtype=np.int64), stats)
     _explore_initially(pool)
     _start_with_cheapest_columns(pool)
-    lp: RestrictedLp = highs_lp.IncrementalLp(pool) if highs_lp.available() else RebuildingLp()
+    model = RestrictedModel(pool)
     fixings: list[Fixing] = []
     solution: Solution | None = None
     for stage in (Stage.COUNT, Stage.WAITING, Stage.COST):
         if stage is Stage.WAITING and _waiting_is_implied(index, fixings):
             continue
-        solution = _solve_stage(pool, stage, fixings, stats, lp)
+        solution = _solve_stage(pool, stage, fixings, stats, model)
         if stage is not Stage.COST:
             fixings.append(Fixing(_referral_weight(index, stage), round(-solution.value)))
     assert solution is not None
@@ -122,20 +120,14 @@ def _referral_weight(index: CandidateIndex, stage: Stage) -> FloatArray:
     return index.referrals.waiting_days.astype(np.float64)
 
 
-class RestrictedLp(Protocol):
-    def solve(
-        self, pool: EdgePool, objective: Objective, fixings: list[Fixing], y_upper: FloatArray
-    ) -> Solution: ...
-
-
 def _solve_stage(
-    pool: EdgePool, stage: Stage, fixings: list[Fixing], stats: SolveStats, lp: RestrictedLp
+    pool: EdgePool, stage: Stage, fixings: list[Fixing], stats: SolveStats, model: RestrictedModel
 ) -> Solution:
     while True:
-        relaxed = _solve_relaxation(pool, stage, fixings, stats, lp)
+        relaxed = _solve_relaxation(pool, stage, fixings, stats, model)
         if relaxed.integral:
             return relaxed
-        exact = _solve_integer(pool, stage, fixings, stats, relaxed)
+        exact = _solve_integer(pool, stage, fixings, stats, model, relaxed)
         used = np.flatnonzero(exact.phantom_use > 0.5)
         if used.size == 0:
             return exact
@@ -144,7 +136,12 @@ def _solve_stage(
 
 
 def _solve_integer(
-    pool: EdgePool, stage: Stage, fixings: list[Fixing], stats: SolveStats, relaxed: Solution
+    pool: EdgePool,
+    stage: Stage,
+    fixings: list[Fixing],
+    stats: SolveStats,
+    model: RestrictedModel,
+    relaxed: Solution,
 ) -> Solution:
     """MILP optimum over every known edge and the phantoms.
 
@@ -152,7 +149,7 @@ def _solve_integer(
     the MILP's if their reduced cost (against the LP optimum's duals) is below the gap
     between the MILP value and the LP bound; those are added and the MILP solved again.
     """
-    exact = solve_milp(pool, _objective(pool, stage), fixings, _y_upper(pool))
+    exact = model.solve_integer(_objective(pool, stage), fixings, _y_upper(pool))
     stats.milp_solves += 1
     # A strictly better solution gains at least 1 in the integer stages.
     gain = 0.0 if stage is Stage.COST else 1.0
@@ -160,14 +157,14 @@ def _solve_integer(
     if gap < 0 or _price_known_edges(pool, stage, relaxed, gap, per_referral=None) == 0:
         return exact
     stats.milp_solves += 1
-    return solve_milp(pool, _objective(pool, stage), fixings, _y_upper(pool))
+    return model.solve_integer(_objective(pool, stage), fixings, _y_upper(pool))
 
 
 def _solve_relaxation(
-    pool: EdgePool, stage: Stage, fixings: list[Fixing], stats: SolveStats, lp: RestrictedLp
+    pool: EdgePool, stage: Stage, fixings: list[Fixing], stats: SolveStats, model: RestrictedModel
 ) -> Solution:
     while True:
-        relaxed = lp.solve(pool, _objective(pool, stage), fixings, _y_upper(pool))
+        relaxed = model.solve_relaxation(_objective(pool, stage), fixings, _y_upper(pool))
         stats.lp_solves += 1
         used = np.flatnonzero(relaxed.phantom_use > PHANTOM_USE_TOLERANCE)
         if used.size:

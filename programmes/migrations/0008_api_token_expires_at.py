@@ -1,9 +1,16 @@
 # API tokens expire (issue 12). A token made before this migration gets the whole period from the
 # day the migration runs, so no integration stops working at the moment of the upgrade.
 
-from django.db import migrations, models
+import datetime
 
-import programmes.models
+from django.conf import settings
+from django.db import migrations, models
+from django.utils import timezone
+
+
+def api_token_expiry():
+    """The model's default when this ran; the model has since moved to accounts."""
+    return timezone.now() + datetime.timedelta(days=settings.API_TOKEN_DAYS)
 
 
 class Migration(migrations.Migration):
@@ -14,7 +21,7 @@ class Migration(migrations.Migration):
             model_name="apitoken",
             name="expires_at",
             field=models.DateTimeField(
-                default=programmes.models.api_token_expiry, verbose_name="expires at"
+                default=api_token_expiry, verbose_name="expires at"
             ),
         ),
     ]

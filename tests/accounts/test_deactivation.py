@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-from config.accounts.services import user_deactivate
-from programmes.api_tokens import api_token_create
-from programmes.models import ApiToken
+from accounts.api_tokens import api_token_create
+from accounts.models import ApiToken
+from accounts.services import user_deactivate
 from tests.auth import login_verified, totp_device_for
 
 pytestmark = pytest.mark.django_db

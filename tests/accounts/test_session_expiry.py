@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from config.accounts.middleware import BACKGROUND_HEADER
+from accounts.middleware import BACKGROUND_HEADER
 from tests.accounts.conftest import log_in
 from tests.auth import login_verified, totp_device_for
 

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from programmes.api_tokens import api_token_create
+from accounts.api_tokens import api_token_create
 from tests.auth import totp_device_for
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from matching.models import CheckIn
 from programmes.models import Referral
-from tests.api.conftest import World
 from tests.auth import login_verified, totp_device_for
+from tests.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,8 @@ STAFF = ("coord_x", "staff_a", "admin")
 EXEMPT_NAMES = {
     "health",
     "about",
+    "accessibility",
+    "favicon",
     "login",
     "logout",
     "admin:login",

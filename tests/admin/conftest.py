@@ -1,4 +1,4 @@
-"""The API tests' world (tests/api/conftest.py) made ready for the back office: the coordinator
+"""The small world (tests/world.py) made ready for the back office: the coordinator
 of site X and the staff of centre A hold the demo's staff groups, and every model registered in
 the admin has an object in scope (site X, centre A) and, where scope applies, one outside it
 (site Y, centre B)."""
@@ -14,13 +14,13 @@ from django.db import transaction
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from demo.builder import COORDINATORS_GROUP, CRISIS_CENTRE_STAFF_GROUP, DemoBuilder
 from matching.lifecycle import proposal_approve
 from matching.models import Match, MatchRun, Proposal, UnmatchedReferral
-from programmes.demo import COORDINATORS_GROUP, CRISIS_CENTRE_STAFF_GROUP, DemoBuilder
 from programmes.models import AuditLogEntry, County, Municipality, PostalCode
-from tests.api.conftest import proposal_for, proposed_referral
 from tests.auth import login_verified, totp_device_for
-from tests.matching.factories import ready_volunteer
+from tests.matching.factories import MatchRunFactory, ready_volunteer
+from tests.world import proposal_for, proposed_referral
 from volunteers.models import Volunteer, VolunteerDeletionRequest
 
 # The roles of the back office and who plays them in the world.
@@ -49,14 +49,8 @@ def give_staff_groups(world) -> None:
 
 
 def run_at(site, coordinator) -> MatchRun:
-    return MatchRun.objects.create(
-        programme=site.programme,
-        scope="site",
-        site=site,
-        on_date="2026-11-20",
-        rules={},
-        started_by=coordinator,
-        status="succeeded",
+    return MatchRunFactory(
+        site=site, on_date="2026-11-20", started_by=coordinator, status=MatchRun.Status.SUCCEEDED
     )
 
 

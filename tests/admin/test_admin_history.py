@@ -7,7 +7,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 
-from programmes.admin import IdsInHistory
+from core.admin import IdsInHistory
 from tests.admin.test_back_office_rules import change_url, shown_form
 from tests.auth import totp_device_for
 from volunteers.models import VettingRecord

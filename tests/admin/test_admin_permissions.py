@@ -3,7 +3,7 @@ which actions are offered, and that nothing reaches an object outside the role's
 registered in the admin without joining EXPECTED fails test_every_registered_model_is_expected.
 
 Roles not named for a model are refused everything (403, or the login page for those who are
-not staff). Staff hold the demo's groups (programmes/demo.py), which is how they get into the
+not staff). Staff hold the demo's groups (demo/builder.py), which is how they get into the
 back office; the ModelAdmins narrow that to what the services allow.
 """
 

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.messages import ERROR, get_messages
 
-from programmes.admin import ReferralAdmin
+from casework.admin import ReferralAdmin
 from programmes.models import Municipality, Referral
 from tests.admin.test_admin_permissions import form_data
 from tests.matching.factories import programme

@@ -8,7 +8,7 @@ import io
 import pytest
 from django.test import Client
 
-from config.api_access import MAX_BODY_BYTES
+from accounts.api_access import MAX_BODY_BYTES
 from matching.models import Proposal
 from programmes.models import Referral
 from tests.api.test_referrals_api import submission

@@ -16,9 +16,14 @@ from rest_framework.test import APIClient
 from matching import lifecycle
 from matching.models import Match, MatchRun, Proposal, ProposalPair
 from programmes.models import Referral, VettingKind
-from tests.api.conftest import ROLES, proposal_for, proposed_referral
 from tests.auth import login_verified
-from tests.matching.factories import agreement_signed, ready_volunteer, site_with_people
+from tests.matching.factories import (
+    MatchRunFactory,
+    agreement_signed,
+    ready_volunteer,
+    site_with_people,
+)
+from tests.world import ROLES, proposal_for, proposed_referral
 from volunteers.models import VettingRecord
 
 pytestmark = pytest.mark.django_db
@@ -51,14 +56,7 @@ def family_match():
     site, staff, coordinator = site_with_people("fritidsvenn", name="F")
     first = ready_volunteer("fritidsvenn", code="0150")
     second = ready_volunteer("fritidsvenn", code="0151")
-    run = MatchRun.objects.create(
-        programme=site.programme,
-        scope="site",
-        site=site,
-        on_date=timezone.localdate(),
-        rules={},
-        started_by=coordinator,
-    )
+    run = MatchRunFactory(site=site, started_by=coordinator)
     proposal = proposal_for(run, proposed_referral(site, languages=["ar"]), first)
     ProposalPair.objects.create(
         proposal=proposal,

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import pytest
 from drf_spectacular.generators import EndpointEnumerator
 
-from config.api import etag_of
+from core.api import etag_of
 from matching import lifecycle
-from tests.api.conftest import ROLES
 from tests.programmes.factories import UserFactory
+from tests.world import ROLES
 
 EVERYONE = ("staff_a", "staff_b", "coord_x", "coord_y", "volunteer", "admin")
 MANAGERS = ("staff_a", "staff_b", "coord_x", "coord_y", "admin")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from config.api_access import MAX_BODY_BYTES
+from accounts.api_access import MAX_BODY_BYTES
 from programmes.models import Referral
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from programmes.api_tokens import api_token_create
+from accounts.api_tokens import api_token_create
 from tests.auth import login_verified, totp_device_for
 
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
@@ -44,7 +44,8 @@ HYPOTHESIS = settings(
     suppress_health_check=list(HealthCheck),
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+# Each role's exploration takes minutes on two busy cores: past the suite's default timeout.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 
-from config.api_access import AnonThrottle
+from accounts.api_access import AnonThrottle
 
 
 def ident_of(**headers) -> str:

@@ -1,4 +1,4 @@
-"""The API tests' small world (tests/api/conftest.py), signed-in clients for it, and a look at
+"""The small world (tests/world.py), signed-in clients for it, and a look at
 the access log's rows."""
 
 import pytest

@@ -7,11 +7,11 @@ import json
 import pytest
 from auditlog.context import set_actor
 
-from config.audit import MASK
+from accounts.api_tokens import api_token_create
+from core.audit import MASK
 from matching.followup import referrals_flag_long_waits
 from matching.lifecycle import proposal_approve, referral_accept, referrals_propose
 from matching.models import Match, MatchVolunteer, Proposal
-from programmes.api_tokens import api_token_create
 from programmes.models import AuditLogEntry, Referral
 from programmes.services import referral_update
 from tests.auth import totp_device_for

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from config import database_roles
+from core import database_roles
 from programmes.audit import referrals_log_read
 from programmes.models import AuditLogEntry, Referral
 

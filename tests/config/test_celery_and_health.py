@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from config.celery_app import ping
+from core.celery_app import ping
 from outbox.models import OutboxTask
 from tests.resilience.faults import redis_down
 from tests.worker import celery_worker

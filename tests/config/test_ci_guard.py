@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 
 
+@pytest.mark.slow
 def test_ci_run_stops_loudly_when_postgres_and_redis_are_missing():
     env = {
         **os.environ,
@@ -25,6 +26,7 @@ def test_ci_run_stops_loudly_when_postgres_and_redis_are_missing():
     assert "CACHE_URL must point at Redis" in output
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_ci_run_stops_loudly_when_the_restricted_database_role_is_missing():
     # The tests must run as the service's restricted role, never fall back to the owner.

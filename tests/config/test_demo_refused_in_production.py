@@ -12,7 +12,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from programmes import demo
+from demo import builder as demo
+from demo.guard import DemoRefusedInProduction
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_demo_commands_refuse_in_production(production, command):
     ids=["demo_build", "demo_delete", "DemoBuilder"],
 )
 def test_demo_builders_refuse_in_production(production, helper):
-    with pytest.raises(demo.DemoRefusedInProduction, match=REFUSAL):
+    with pytest.raises(DemoRefusedInProduction, match=REFUSAL):
         helper()
 
     assert not get_user_model().objects.exists()

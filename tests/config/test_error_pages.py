@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from config import urls as real_urls
-from config.errors import server_error
+from core.errors import server_error
 
 SECRET = "database password is hunter2"
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
 
-from config.security_headers import NoStoreMiddleware
+from core.security_headers import NoStoreMiddleware
 from tests.auth import login_verified
 from tests.matching.factories import ready_volunteer, site_with_people
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from config.accounts.selectors import two_factor_required
+from accounts.selectors import two_factor_required
 from tests.auth import totp_code, totp_device_for
 from tests.services_check import CHROMIUM
 

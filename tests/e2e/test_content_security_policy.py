@@ -7,14 +7,13 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
 
 from matching.models import Agreement, MatchRun
 from programmes.models import Referral
 from tests.auth import login_verified
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_accessibility import portal_with_people
-from tests.matching.factories import site_with_people
+from tests.matching.factories import MatchRunFactory, site_with_people
 from tests.programmes.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -127,14 +126,7 @@ def test_a_missing_page_shows_without_a_csp_violation(open_page, geodata):
 
 def test_run_progress_updates_itself_under_the_policy(open_page, geodata):
     site, _staff, coordinator = site_with_people()
-    run = MatchRun.objects.create(
-        programme=site.programme,
-        scope="site",
-        site=site,
-        on_date=timezone.localdate(),
-        rules={},
-        started_by=coordinator,
-    )
+    run = MatchRunFactory(site=site, started_by=coordinator)
     page = open_page(coordinator)
     page.goto(f"/coordinator/runs/{run.pk}/")
     assert page.locator("#run-status[data-in-progress]").count() == 1

@@ -1,6 +1,8 @@
 import datetime
 
+import factory
 from django.db import transaction
+from django.utils import timezone
 
 from matching import lifecycle
 from matching.models import AgreementTerms, MatchRun, Proposal, ProposalPair
@@ -28,6 +30,9 @@ def publish_terms(programme_slug: str = "ressursvenn") -> AgreementTerms:
             "text": "Vi møtes jevnlig.",
             "contact_rules": "Kontakt skjer etter avtale.",
             "confidentiality": "Taushetsplikt gjelder.",
+            "text_en": "We meet regularly.",
+            "contact_rules_en": "Contact is by agreement.",
+            "confidentiality_en": "Confidentiality applies.",
             "published_on": datetime.date(2026, 1, 1),
         },
     )[0]
@@ -65,21 +70,47 @@ def ready_volunteer(programme_slug: str = "ressursvenn", code: str = "0150", **f
     return volunteer
 
 
+class MatchRunFactory(factory.django.DjangoModelFactory):
+    """A run of one site (``site=``) for today with the programme's defaults, queued unless
+    ``status`` says otherwise. A replacement run passes ``match=`` and ``scope`` instead."""
+
+    class Meta:
+        model = MatchRun
+
+    site = None
+    match = None
+    programme = factory.LazyAttribute(lambda run: (run.site or run.match.referral.site).programme)
+    scope = factory.LazyAttribute(
+        lambda run: MatchRun.Scope.REPLACEMENT if run.match else MatchRun.Scope.SITE
+    )
+    on_date = factory.LazyFunction(timezone.localdate)
+    rules = factory.LazyFunction(dict)
+    started_by = factory.LazyAttribute(
+        lambda run: (run.site or run.match.referral.site).coordinators.first()
+    )
+
+
+class ProposalFactory(factory.django.DjangoModelFactory):
+    """The engine's proposal of ``run`` for ``referral``, without its volunteers (ProposalPair)."""
+
+    class Meta:
+        model = Proposal
+
+    cost = 1.0
+
+
 def pending_proposal(site, coordinator, volunteers, referral=None) -> Proposal:
     """A run's proposal of ``volunteers`` for a waiting referral (a new one unless given), which
     the lifecycle's own propose step has moved to proposed."""
     referral = referral or waiting_referral(site, languages=["ar"])
     with transaction.atomic():
-        run = MatchRun.objects.create(
-            programme=site.programme,
-            scope="site",
+        run = MatchRunFactory(
             site=site,
             on_date="2026-11-26",
-            rules={},
             started_by=coordinator,
-            status="succeeded",
+            status=MatchRun.Status.SUCCEEDED,
         )
-        proposal = Proposal.objects.create(run=run, referral=referral, cost=1.0)
+        proposal = ProposalFactory(run=run, referral=referral)
         for volunteer in volunteers:
             ProposalPair.objects.create(
                 proposal=proposal,

@@ -2,6 +2,8 @@
 
 import math
 
+import pytest
+
 from matching import charts
 
 OSLO = (59.91, 10.75)
@@ -51,3 +53,24 @@ def test_bars_grow_with_their_value_and_stay_above_the_baseline():
 
 def test_the_axis_top_is_a_round_number_at_or_above_the_largest_value():
     assert [charts.nice_ceiling(v) for v in (0, 1, 3, 7, 12, 51)] == [0, 1, 5, 10, 20, 100]
+
+
+def test_a_frame_holds_its_points_with_a_margin_and_a_town_still_shows_its_neighbours():
+    frame = charts.frame_around([OSLO, BERGEN])
+    assert frame.lat_min < OSLO[0] and frame.lat_max > BERGEN[0]
+    assert frame.lon_min < BERGEN[1] and frame.lon_max > OSLO[1]
+    town = charts.frame_around([OSLO])
+    assert (town.lat_max - town.lat_min) * charts.KM_PER_DEGREE_LAT == pytest.approx(80)
+    assert charts.frame_around([]) == charts.NORWAY
+
+
+def test_a_catchment_fills_the_map_and_places_beyond_its_view_are_left_out():
+    frame = charts.frame_around([OSLO, (59.74, 10.2)])  # Oslo and Drammen
+    oslo = charts.project(*OSLO, frame)
+    assert charts.in_view(oslo) and 0 < oslo.x < charts.MAP_WIDTH
+    drawn = charts.norway_map([OSLO, BERGEN], [(*OSLO, 1, 2), (*BERGEN, 3, 0)], frame, [OSLO])
+    assert drawn.dots == [] and drawn.served == [oslo]
+    assert [c.count for c in drawn.referrals] == [1]
+    zoomed = abs(charts.project(59.74, 10.2, frame).x - oslo.x)
+    national = abs(charts.project(59.74, 10.2).x - charts.project(*OSLO).x)
+    assert zoomed > 5 * national

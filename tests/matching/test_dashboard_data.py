@@ -110,3 +110,22 @@ def test_matches_older_than_the_window_are_left_out():
     months = matches_per_month_for(coordinator, timezone.localdate())
 
     assert sum(row["matches"] for row in months) == 0
+
+
+def test_a_coordinators_map_starts_on_the_municipalities_their_centre_serves():
+    site, _staff, coordinator = site_with_people()
+    served = [municipality(n) for n in ("0301", "3201", "3205")]  # Oslo, Bærum, Lillestrøm
+    site.crisis_centre.municipalities_served.set(served)
+    ready_volunteer(organisation=site.organisation, code="1400")  # Ski, in Nordre Follo
+
+    data = dashboard_map_for(coordinator)
+
+    assert sorted(data["served"]) == sorted((m.lat, m.lon) for m in served)
+    assert set(data["catchment"]) == {(m.lat, m.lon) for m in served} | {
+        (p["lat"], p["lon"]) for p in data["places"]
+    }
+
+
+def test_an_admins_map_is_all_of_norway(django_user_model):
+    admin = django_user_model.objects.create_superuser("admin-map", "a@example.invalid", "x")
+    assert dashboard_map_for(admin)["catchment"] == []

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from matching import bench
+from benchmarks import engine as bench
 from matching.engine import parse_instance, solve
 
 
@@ -17,6 +17,7 @@ def test_generated_national_sample_matches_the_exact_milp_baseline() -> None:
     assert mine[2] == pytest.approx(reference[2], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_contested_capital_region_with_families_matches_the_exact_milp() -> None:
     """More referrals than volunteers around Oslo: fractional relaxations, MILPs and
     known edges outside the model (a regression: those must join the MILP when they

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from matching.agreements import check_in_answer
+from matching.check_ins import check_in_answer
 from matching.followup import (
     agreements_close_ended,
     check_ins_flag_overdue,
@@ -22,6 +22,7 @@ from matching.lifecycle import (
 from matching.models import Match
 from programmes.models import Referral, VettingKind
 from programmes.services import ReferralInput, referral_submit
+from tests.clock import TODAY
 from tests.matching.factories import (
     pending_proposal,
     ready_volunteer,
@@ -30,8 +31,10 @@ from tests.matching.factories import (
 )
 from volunteers.models import Volunteer
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
-TODAY = timezone.localdate()
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("clock_at_noon", "eager_celery"),
+]
 
 
 def with_email(user, address):

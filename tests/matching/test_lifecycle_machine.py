@@ -36,9 +36,10 @@ from hypothesis.stateful import (
 )
 from rest_framework.test import APIClient
 
-from matching import followup, lifecycle
+from matching import agreements, followup, lifecycle
 from matching.models import Agreement, Match, MatchVolunteer, Proposal, ProposalPair
-from matching.services import match_run_execute, match_run_start
+from matching.runs import match_run_execute
+from matching.services import match_run_start
 from programmes.models import Organisation, Referral, VettingKind
 from tests.auth import login_verified
 from tests.matching.factories import publish_terms, ready_volunteer, waiting_referral
@@ -185,7 +186,7 @@ def vetting_runs_out_during_agreement(proposal_id: int) -> list[int]:
     """The proposal's volunteers whose vetting runs out before an agreement made today ends."""
     proposal = Proposal.objects.select_related("referral__site__programme").get(pk=proposal_id)
     programme, today = proposal.referral.site.programme, timezone.localdate()
-    ends_on = lifecycle.agreement_ends_on(programme, today)
+    ends_on = agreements.agreement_ends_on(programme, today)
     volunteers = proposal.pairs.values_list("volunteer_id", flat=True)
     until = vetting_valid_until(list(volunteers), programme, today)
     return sorted(pk for pk, day in until.items() if day is not None and day < ends_on)
@@ -616,6 +617,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert completed.closure_reason == Match.EndReason.COMPLETED
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.timeout(900)  # shrinking a failure takes longer than the run
 def test_no_sequence_of_lifecycle_steps_breaks_an_invariant_or_the_api(capsys):

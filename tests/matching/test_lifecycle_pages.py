@@ -14,7 +14,13 @@ from matching import lifecycle
 from matching.models import Match, MatchRun, Proposal, ProposalPair
 from programmes.models import Referral, VettingKind
 from tests.auth import login_verified
-from tests.matching.factories import pending_proposal, ready_volunteer, site_with_people
+from tests.matching.factories import (
+    MatchRunFactory,
+    ProposalFactory,
+    pending_proposal,
+    ready_volunteer,
+    site_with_people,
+)
 from volunteers.models import VettingRecord
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +65,7 @@ def test_the_match_page_names_the_volunteers_and_whom_the_agreement_waits_for(cl
 
     assert f"Awaiting: {volunteer} to accept" in text
     assert "the crisis centre to record the participant's consent" in text
-    assert f"{volunteer}: not yet accepted" in text
+    assert re.search(rf"{volunteer}\s*, {volunteer.municipality.name}: not yet accepted", text)
 
 
 def test_the_coordinator_ends_a_match_and_the_referral_waits_for_someone_new(client):
@@ -189,7 +195,8 @@ def test_a_volunteer_asks_to_end_and_the_coordinator_lets_them_go(client):
     assert match.is_open and match.needs_replacement
     text = visible_text(client.get(f"/coordinator/matches/{match.pk}/"))
     assert "Needs a replacement volunteer." in text
-    assert f"{first}: accepted" in text and "left on" in text
+    assert re.search(rf"{first}\s*, {first.municipality.name}: accepted", text)
+    assert "left on" in text
     client.force_login(second.user)
     assert "needs a replacement volunteer" in visible_text(client.get("/"))
 
@@ -224,19 +231,14 @@ def test_finding_a_replacement_starts_a_one_place_search_for_that_match(client):
 def test_a_replacement_proposal_names_the_volunteer_who_stays(client):
     match, _staff, coordinator, (first, second) = approved("fritidsvenn", volunteers=2)
     lifecycle.agreement_decline(match.agreement, by=first.user, reason="Flytter")
-    run = MatchRun.objects.create(
-        programme=match.referral.site.programme,
-        scope=MatchRun.Scope.REPLACEMENT,
+    run = MatchRunFactory(
         match=match,
-        on_date=timezone.localdate(),
-        rules={},
+        scope=MatchRun.Scope.REPLACEMENT,
         started_by=coordinator,
         status=MatchRun.Status.SUCCEEDED,
     )
     newcomer = ready_volunteer("fritidsvenn", code="0160")
-    proposal = Proposal.objects.create(
-        run=run, referral=match.referral, cost=1.0, replacement_for=match
-    )
+    proposal = ProposalFactory(run=run, referral=match.referral, replacement_for=match)
     ProposalPair.objects.create(
         proposal=proposal,
         volunteer=newcomer,
@@ -331,15 +333,7 @@ def test_approving_a_proposal_whose_vetting_runs_out_needs_the_acknowledgement(c
 
 
 def failed_run(site, coordinator, **fields):
-    return MatchRun.objects.create(
-        programme=site.programme,
-        scope="site",
-        site=site,
-        on_date=timezone.localdate(),
-        rules={},
-        started_by=coordinator,
-        **fields,
-    )
+    return MatchRunFactory(site=site, started_by=coordinator, **fields)
 
 
 def test_a_failed_run_says_why_and_can_be_started_again(client):

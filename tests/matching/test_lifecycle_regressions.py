@@ -12,14 +12,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from config.celery_app import app as celery_app
-from matching import lifecycle, services
+from core.celery_app import app as celery_app
+from matching import lifecycle, runs, services
 from matching.followup import vetting_warn_expiring
 from matching.models import Match, MatchRun, Proposal
 from matching.selectors import participant_view_for
 from programmes.models import Referral, VettingKind
 from tests.auth import login_verified
 from tests.matching.factories import (
+    MatchRunFactory,
     agreement_signed,
     ready_volunteer,
     site_with_people,
@@ -59,14 +60,8 @@ def replacement_now(django_capture_on_commit_callbacks):
 
 def queued_run(site, coordinator, **fields) -> MatchRun:
     """A site run as match_run_start records it, without queueing a task."""
-    return MatchRun.objects.create(
-        programme=site.programme,
-        scope="site",
-        site=site,
-        on_date=timezone.localdate(),
-        rules=services.rules_for(site.programme),
-        started_by=coordinator,
-        **fields,
+    return MatchRunFactory(
+        site=site, rules=services.rules_for(site.programme), started_by=coordinator, **fields
     )
 
 
@@ -340,10 +335,10 @@ def test_a_run_whose_worker_died_is_marked_failed_and_can_be_started_again(
         heartbeat_at=timezone.now() - datetime.timedelta(minutes=30),
     )
 
-    assert services.match_runs_fail_stale() == 1
+    assert runs.match_runs_fail_stale() == 1
     run = fresh(run)
     assert run.status == MatchRun.Status.FAILED and "stopped" in run.failure_text
-    assert services.match_runs_fail_stale() == 0
+    assert runs.match_runs_fail_stale() == 0
 
     with django_capture_on_commit_callbacks(execute=True):
         services.match_run_restart(run, by=coordinator)
@@ -359,17 +354,17 @@ def test_a_dead_attempt_that_wakes_up_saves_nothing(monkeypatch):
     referral = waiting_referral(site, languages=["ar"])
     ready_volunteer()
     run = queued_run(site, coordinator)
-    solve = services.engine.solve
+    solve = runs.engine.solve
 
     def slow_solve(instance):
         MatchRun.objects.filter(pk=run.pk).update(
             heartbeat_at=timezone.now() - datetime.timedelta(hours=1)
         )
-        services.match_runs_fail_stale()
+        runs.match_runs_fail_stale()
         return solve(instance)
 
-    monkeypatch.setattr(services.engine, "solve", slow_solve)
-    services.match_run_execute(run.pk)
+    monkeypatch.setattr(runs.engine, "solve", slow_solve)
+    runs.match_run_execute(run.pk)
 
     run = fresh(run)
     assert (run.status, run.proposals.count()) == ("failed", 0)
@@ -382,7 +377,7 @@ def test_a_redelivered_task_does_not_run_a_run_twice(run_now):
     ready_volunteer()
     run = run_now(site, coordinator)
 
-    again = services.match_run_execute(run.pk)
+    again = runs.match_run_execute(run.pk)
 
     assert (again.status, again.attempt, again.proposals.count()) == ("succeeded", 1, 1)
 
@@ -396,15 +391,15 @@ def test_a_volunteer_proposed_by_another_run_meanwhile_is_not_proposed_twice(mon
     theirs = waiting_referral(other_site, languages=["ar"])
     volunteer = ready_volunteer(capacity=1)
     first, second = queued_run(site, coordinator), queued_run(other_site, other_coordinator)
-    solve = services.engine.solve
+    solve = runs.engine.solve
 
     def other_run_saves_first(instance):
-        monkeypatch.setattr(services.engine, "solve", solve)
-        services.match_run_execute(second.pk)
+        monkeypatch.setattr(runs.engine, "solve", solve)
+        runs.match_run_execute(second.pk)
         return solve(instance)
 
-    monkeypatch.setattr(services.engine, "solve", other_run_saves_first)
-    services.match_run_execute(first.pk)
+    monkeypatch.setattr(runs.engine, "solve", other_run_saves_first)
+    runs.match_run_execute(first.pk)
 
     assert fresh(second).proposals.get().pairs.get().volunteer == volunteer
     assert fresh(first).proposals.count() == 0

@@ -64,7 +64,7 @@ def test_volunteer_answers_a_due_check_in(client):
     assert f"/check-ins/{due.pk}/" in client.get("/").content.decode()
     assert client.get(f"/check-ins/{later.pk}/").status_code == 404
     missing = client.post(f"/check-ins/{due.pk}/", {"meetings_held": "3"})
-    assert missing.status_code == 200
+    assert missing.status_code == 400
     assert "wellbeing" in missing.context["form"].errors
 
     client.post(f"/check-ins/{due.pk}/", {"meetings_held": "3", "wellbeing": "good"})

@@ -10,7 +10,8 @@ from django.utils import timezone
 from matching import engine
 from matching.lifecycle import proposal_approve
 from matching.models import MatchRun, Proposal, RejectedPair, UnmatchedReferral
-from matching.services import match_run_execute, match_run_start
+from matching.runs import match_run_execute
+from matching.services import match_run_start
 from matching.tasks import match_run_task
 from programmes.models import Referral, VettingKind
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral

@@ -14,14 +14,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from matching.models import MatchRun, Proposal
-from matching.services import match_run_restart, match_run_start, match_runs_fail_stale
+from matching.runs import match_runs_fail_stale
+from matching.services import match_run_restart, match_run_start
 from matching.tasks import match_run_task
 from programmes.models import Referral
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
-from tests.matching.test_worker import wait_for
-from tests.worker import celery_worker
+from tests.worker import celery_worker, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.broker]
+pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 
 
 def worker_env() -> dict:

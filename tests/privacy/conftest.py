@@ -10,7 +10,7 @@ from django.test import Client
 from matching import lifecycle
 from matching.models import CheckIn, Match, MatchRun, Proposal, RejectedPair, UnmatchedReferral
 from programmes.models import Referral
-from tests.matching.factories import municipality, postal_code
+from tests.matching.factories import MatchRunFactory, ProposalFactory, municipality, postal_code
 from tests.matching.test_agreements import approved_match
 
 START = datetime.datetime(2025, 1, 15, 12, 0, tzinfo=datetime.UTC)
@@ -71,16 +71,13 @@ def _personal_details(referral: Referral) -> None:
 
 
 def _earlier_run_rows(referral: Referral, coordinator, volunteer) -> None:
-    run = MatchRun.objects.create(
-        programme=referral.site.programme,
-        scope="site",
+    run = MatchRunFactory(
         site=referral.site,
         on_date="2024-12-01",
-        rules={},
         started_by=coordinator,
-        status="succeeded",
+        status=MatchRun.Status.SUCCEEDED,
     )
-    Proposal.objects.create(
+    ProposalFactory(
         run=run,
         referral=referral,
         cost=2.0,

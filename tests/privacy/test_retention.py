@@ -27,14 +27,14 @@ from matching.models import (
     UnmatchedReferral,
 )
 from matching.selectors import dashboard_map_for, matches_per_month_for
-from programmes.models import AuditLogEntry, Referral
-from programmes.retention import (
+from privacy.erasure import REMOVED
+from privacy.retention import (
     FREE_TEXT_ABOUT_REFERRAL,
-    REMOVED,
     referral_anonymise,
     retention_apply,
     retention_due,
 )
+from programmes.models import AuditLogEntry, Referral
 from programmes.selectors import referral_waiting_by_site
 from tests.matching.factories import ready_volunteer, site_with_people, waiting_referral
 from tests.privacy.conftest import (
@@ -288,6 +288,7 @@ TEXT_KEPT = {
     ("matching.MatchRun", "rules"): "the engine's settings for the run",
     ("matching.MatchRun", "timings"): "seconds per phase of the run",
     ("matching.MatchRun", "error"): "why the run failed, an exception's type and message",
+    ("matching.Proposal", "relaxed_rules"): "names of matching rules, from a fixed list",
 }
 # Text fields of the referral's own row that anonymisation empties.
 REFERRAL_TEXT_EMPTIED = {
@@ -325,7 +326,10 @@ def models_about_a_referral() -> set:
 
 def test_every_free_text_field_about_a_referral_is_removed_or_kept_on_purpose():
     handled = {(model._meta.label, name) for model, name, _path in FREE_TEXT_ABOUT_REFERRAL}
-    handled |= {("matching.ProposalPair", "shared_languages")}
+    handled |= {
+        ("matching.ProposalPair", "shared_languages"),
+        ("matching.UnmatchedReferral", "facts"),
+    }
     handled |= {("programmes.Referral", name) for name in REFERRAL_TEXT_EMPTIED}
     found = {
         (model._meta.label, name)

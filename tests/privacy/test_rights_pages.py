@@ -12,8 +12,8 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from matching.models import Match
+from privacy.tasks import retention_apply_task
 from programmes.models import Referral
-from programmes.tasks import retention_apply_task
 from tests.auth import login_verified
 from tests.matching.factories import ready_volunteer, site_with_people
 from tests.privacy.conftest import ALIAS, NOTES, case_closed_with_everything, months_later

@@ -10,16 +10,17 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from accounts.models import ApiToken
 from matching import lifecycle
 from matching.lifecycle import agreement_accept, agreement_countersign, agreement_record_consent
 from matching.models import Match, RejectedPair
-from programmes.models import ApiToken, AuditLogEntry
+from privacy.volunteers import volunteer_data_export
+from programmes.models import AuditLogEntry
 from tests.auth import totp_device_for
 from tests.matching.factories import pending_proposal, ready_volunteer, site_with_people
 from tests.matching.test_agreements import approved_match
 from tests.volunteers.factories import VettingRecordFactory
 from volunteers.models import Volunteer, VolunteerDeletionRequest
-from volunteers.privacy import volunteer_data_export
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +37,10 @@ EXPORTED = {
     ("matching.MatchVolunteer", "match"): "matches",
     ("matching.Agreement", "match"): "matches",
     ("matching.CheckIn", "match"): "matches",
+    ("matching.CheckIn", "answered_by"): "matches",
     ("otp_totp.TOTPDevice", "user"): "two_factor_devices",
     ("otp_static.StaticDevice", "user"): "two_factor_devices",
-    ("programmes.ApiToken", "user"): "api_tokens",
+    ("accounts.ApiToken", "user"): "api_tokens",
     ("programmes.AuditLogEntry", "actor"): "audit_log",
     ("programmes.CrisisCentre", "staff"): "account",
     ("programmes.ProgrammeSite", "coordinators"): "account",
@@ -48,6 +50,10 @@ EXPORTED = {
 # another volunteer), and the export's audit_log section lists those actions already.
 NOT_EXPORTED = {
     ("programmes.Referral", "consent_recorded_by"): "staff action on a referral",
+    ("programmes.Referral", "any_gender_consent_recorded_by"): "staff action on a referral",
+    # Distance and shared time to a waiting referral would tell the volunteer where a participant
+    # lives; the suggestion is replaced at the next run and deleted when the volunteer is erased.
+    ("matching.NearMiss", "volunteer"): "the engine's suggestion for a waiting referral",
     ("volunteers.VettingRecord", "recorded_by"): "coordinator action on a volunteer",
     ("volunteers.VolunteerDeletionRequest", "handled_by"): "admin action on a volunteer",
     ("matching.MatchRun", "started_by"): "coordinator action",
@@ -56,6 +62,7 @@ NOT_EXPORTED = {
     ("matching.Match", "approved_by"): "coordinator action",
     ("matching.Agreement", "consent_recorded_by"): "staff action on a referral",
     ("matching.Agreement", "countersigned_by"): "coordinator action",
+    ("matching.CheckIn", "handled_by"): "coordinator action",
     ("matching.MatchRun", "match"): "a coordinator's search for someone to join the match",
     ("matching.Proposal", "replacement_for"): "another volunteer proposed to join the match",
     ("admin.LogEntry", "user"): "Django's back-office history; volunteers have no back office",

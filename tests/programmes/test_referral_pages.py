@@ -59,21 +59,25 @@ def test_a_service_error_is_shown_beside_its_field_and_nothing_is_saved(client):
     assert response.status_code == 400
     assert "postal_code" in response.context["form"].errors
     page = response.content.decode()
-    assert 'role="alert"' in page and 'href="#id_postal_code"' in page
+    assert "data-error-summary" in page and 'href="#id_postal_code"' in page
     assert 'aria-describedby="id_postal_code_error"' in page
     assert not Referral.objects.exists()
 
 
-def test_an_availability_error_goes_to_the_availability_fieldset(client):
+def test_an_availability_error_goes_to_the_row_it_is_about(client):
     site, staff, _coordinator = site_with_people()
     login_verified(client, staff)
     overlapping = {"day_1": "2", "start_1": "18:00", "end_1": "19:00"}
 
-    response = client.post("/referrals/new/", valid_post(site, **overlapping))
+    response = client.post(
+        "/referrals/new/", valid_post(site, **overlapping), HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 400
-    assert any("availability[1]" in e for e in response.context["form"].availability_errors)
-    assert 'href="#availability"' in response.content.decode()
+    assert response.context["form"].errors["day_1"] == [
+        "Time slot 2: overlaps the slot on Wednesday 17–20."
+    ]
+    assert 'href="#id_day_1"' in response.content.decode()
     assert not Referral.objects.exists()
 
 
@@ -81,7 +85,7 @@ def test_a_row_with_a_day_but_no_times_is_refused(client):
     site, staff, _coordinator = site_with_people()
     login_verified(client, staff)
     response = client.post("/referrals/new/", valid_post(site, day_1="4"))
-    assert response.context["form"].availability_errors
+    assert {"start_1", "end_1"} <= response.context["form"].errors.keys()
     assert not Referral.objects.exists()
 
 

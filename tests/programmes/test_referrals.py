@@ -78,7 +78,7 @@ def test_postal_code_outside_the_given_municipality_is_refused():
 
 def test_unknown_language_code_names_the_item():
     message = error_for("languages", languages=["ar", "xx"])
-    assert "languages[1]: 'xx' is not an ISO 639 language code" in message
+    assert "Language 2: “xx” is not an ISO 639 language code." in message
 
 
 def test_sami_and_tigrinya_codes_are_accepted(site, staff):
@@ -91,7 +91,7 @@ def test_sami_and_tigrinya_codes_are_accepted(site, staff):
 def test_slot_ending_before_it_starts_is_refused():
     slots = [{"day": 0, "start": "17:00", "end": "09:00"}]
     message = error_for("availability", availability=slots)
-    assert "availability[0]: end 09:00 is not after start 17:00" in message
+    assert "Time slot 1: it must end after it starts (now from 17:00 to 09:00)." in message
 
 
 def test_overlapping_slots_are_refused():
@@ -99,7 +99,8 @@ def test_overlapping_slots_are_refused():
         {"day": 1, "start": "17:00", "end": "20:00"},
         {"day": 1, "start": "19:00", "end": "21:00"},
     ]
-    assert "availability[1]: overlaps another slot" in error_for("availability", availability=slots)
+    message = error_for("availability", availability=slots)
+    assert message == "Time slot 2: overlaps the slot on Tuesday 17–20."
 
 
 def test_slots_that_touch_are_accepted(site, staff):
@@ -113,7 +114,7 @@ def test_slots_that_touch_are_accepted(site, staff):
 def test_child_born_in_the_future_is_refused():
     next_year = datetime.date.today().year + 1
     message = error_for("children_birth_years", children_birth_years=[2018, next_year])
-    assert f"children_birth_years[1]: {next_year} is in the future" in message
+    assert f"Child 2: {next_year} is in the future." in message
 
 
 def test_fritidsvenn_referral_needs_children(staff):

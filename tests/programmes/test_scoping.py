@@ -4,7 +4,8 @@ sites', volunteers and strangers none, through every door (selector, portal page
 import pytest
 from django.contrib.auth.models import AnonymousUser, Permission
 
-from programmes.selectors import referrals_visible_to, sites_visible_to, user_roles
+from accounts.roles import user_roles
+from programmes.selectors import referrals_visible_to, sites_visible_to
 from tests.auth import login_verified
 from tests.programmes.factories import (
     CrisisCentreFactory,

@@ -43,7 +43,7 @@ def test_the_withdraw_page_asks_why_and_says_what_withdrawing_does(client):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "<legend>Why is the referral withdrawn?" in page
+    assert '<legend class="ds-label">Why is the referral withdrawn?' in page
     for _value, label in Referral.WithdrawalReason.choices:
         assert str(label) in page
     assert "The proposal waiting for the coordinator&#x27;s review is withdrawn" in page
@@ -61,6 +61,7 @@ def test_withdrawing_without_a_reason_is_refused_next_to_the_field_and_changes_n
     assert response.status_code == 400
     assert 'aria-describedby="id_reason_error"' in page
     assert re.search(r'id="id_reason_error">Choose why the referral is withdrawn.<', page)
+    assert f"<title>Error: Withdraw {referral.alias} – Kobling</title>" in page
     assert Referral.objects.get(pk=referral.pk).status == Referral.Status.WAITING
 
 

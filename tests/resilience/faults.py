@@ -5,13 +5,13 @@ import contextlib
 
 from django.test import override_settings
 
-from config.celery_app import app
+from core.celery_app import app
 
 # Nothing listens on port 1: every connection is refused at once.
 CLOSED_BROKER = "redis://127.0.0.1:1/0"
 CLOSED_CACHE = {
     "default": {
-        "BACKEND": "config.cache.FallbackRedisCache",
+        "BACKEND": "core.cache.FallbackRedisCache",
         "LOCATION": "redis://127.0.0.1:1/1",
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
     }

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.core.cache import caches
 
-from config.cache import FallbackRedisCache
+from core.cache import FallbackRedisCache
 from tests.resilience.faults import CLOSED_CACHE, cache_unreachable
 
 

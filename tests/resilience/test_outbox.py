@@ -14,9 +14,10 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
 
-from config.celery_app import ping
+from core.celery_app import ping
 from matching.models import MatchRun
-from matching.services import match_run_start, match_runs_fail_stale
+from matching.runs import match_runs_fail_stale
+from matching.services import match_run_start
 from outbox.models import OutboxTask
 from outbox.services import outbox_flush, task_send_after_commit
 from programmes.notifications import email_after_commit
@@ -40,7 +41,7 @@ def private_broker():
     counts what was handed over."""
     if not settings.CELERY_BROKER_URL:
         pytest.skip("needs a Celery broker: set CELERY_BROKER_URL=redis://… (CI=true does)")
-    from config.celery_app import app
+    from core.celery_app import app
 
     url = settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/15"
     queue = redis.Redis.from_url(url)

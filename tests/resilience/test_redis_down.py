@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from matching.models import Match, MatchRun
-from matching.services import match_runs_fail_stale
+from matching.runs import match_runs_fail_stale
 from outbox.models import OutboxTask
 from outbox.services import outbox_flush
 from programmes.models import Referral
@@ -27,13 +27,12 @@ from tests.matching.factories import (
     site_with_people,
     waiting_referral,
 )
-from tests.matching.test_worker import mails, wait_for
 from tests.programmes.test_referral_pages import valid_post
 from tests.resilience.faults import redis_down
 from tests.resilience.test_idempotent_submission import form_key
-from tests.worker import celery_worker
+from tests.worker import celery_worker, mails, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.broker]
+pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 
 SLOWEST_ANSWER_SECONDS = 2.0
 

@@ -6,7 +6,9 @@ import pytest
 from django.utils import timezone
 
 from programmes.models import VettingKind
+from tests.dates import short_date
 from tests.matching.factories import ready_volunteer
+from tests.portal_html import attributes, summary_links, title
 from tests.programmes.factories import UserFactory, programme
 from tests.volunteers.factories import VettingRecordFactory, VolunteerFactory
 from volunteers.models import Volunteer
@@ -42,10 +44,15 @@ def test_an_invalid_slot_is_named_and_nothing_is_saved(client):
     before = volunteer.availability
     client.force_login(volunteer.user)
 
-    response = client.post("/me/", {"day_0": "1", "start_0": "12:00", "end_0": "10:00"})
+    response = client.post(
+        "/me/", {"day_0": "1", "start_0": "12:00", "end_0": "10:00"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 400
-    assert any("availability[0]" in e for e in response.context["form"].availability_errors)
+    assert response.context["form"].errors["end_0"] == [
+        "Time slot 1: it must end after it starts (now from 12:00 to 10:00)."
+    ]
+    assert 'href="#id_end_0"' in response.content.decode()
     volunteer.refresh_from_db()
     assert volunteer.availability == before
 
@@ -84,7 +91,7 @@ def test_missing_and_expiring_vetting_is_shown(client):
     page = client.get("/me/").content.decode()
 
     assert "Police certificate (politiattest)" in page or "Politiattest" in page
-    assert soon.strftime("%d.%m.%Y") in page
+    assert short_date(soon) in page
 
 
 def test_someone_who_is_not_a_volunteer_gets_not_found(client):
@@ -121,8 +128,8 @@ def test_the_languages_editor_shows_the_saved_languages(client):
 @pytest.mark.parametrize(
     ("row", "named"),
     [
-        ({"language_0": "xx", "level_0": "fluent"}, "languages[0].code"),
-        ({"language_0": "ar", "level_0": "perfect"}, "languages[0].level"),
+        ({"language_0": "xx", "level_0": "fluent"}, "Language 1: “xx” is not an ISO 639"),
+        ({"language_0": "ar", "level_0": "perfect"}, "Language 1: the level must be one of"),
     ],
 )
 def test_an_unknown_language_or_level_is_named_and_nothing_is_saved(client, row, named):
@@ -130,7 +137,9 @@ def test_an_unknown_language_or_level_is_named_and_nothing_is_saved(client, row,
     before = (volunteer.languages, volunteer.interests)
     client.force_login(volunteer.user)
 
-    response = client.post("/me/", {"form": "languages", "interests": "chess", **row})
+    response = client.post(
+        "/me/", {"form": "languages", "interests": "chess", **row}, HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 400
     assert any(named in e for e in response.context["languages_form"].languages_errors)
@@ -171,3 +180,46 @@ def test_profile_page_title_is_plain_text(client):
     title = page.split("<title>")[1].split("</title>")[0]
     assert "<" not in title
     assert page.count('id="languages-h"') == 1
+
+
+def test_every_availability_problem_is_named_by_its_row_in_one_submit(client):
+    volunteer = ready_volunteer()
+    client.force_login(volunteer.user)
+    rows = {"day_0": "1", "start_0": "17:00", "end_0": "19:00", "day_1": "3", "start_1": "soon"}
+    rows |= {"day_2": "1", "start_2": "18:30", "end_2": "20:00"}
+
+    response = client.post("/me/", rows)
+
+    assert response.status_code == 400
+    assert summary_links(response) == [
+        ("#id_start_1", "Tidsrom 2: skriv «Fra» som et klokkeslett, for eksempel 17:30."),
+        ("#id_end_1", "Tidsrom 2: fyll ut «Til»."),
+        ("#id_day_2", "Tidsrom 3: overlapper med tidsrommet tirsdag 17–19."),
+    ]
+    assert title(response).startswith("Feil: ")
+
+
+def test_the_availability_editor_uses_time_inputs_in_designsystemet_fields(client):
+    volunteer = ready_volunteer()
+    client.force_login(volunteer.user)
+    response = client.get("/me/")
+    start = attributes(response, "id_start_0")
+    assert (start["type"], start["class"], start["value"]) == ("time", "ds-input", "18:00")
+    assert 'class="ds-field availability__time"><label class="ds-label" for="id_start_0">' in (
+        response.content.decode()
+    )
+
+
+def test_a_language_twice_or_without_a_level_is_named_by_its_row(client):
+    volunteer = ready_volunteer()
+    client.force_login(volunteer.user)
+    rows = {"form": "languages", "language_0": "ar", "level_0": "fluent"}
+    rows |= {"language_1": "so", "language_2": "ar", "level_2": "basic"}
+
+    response = client.post("/me/", rows, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert summary_links(response) == [
+        ("#id_level_1", "Language 2: choose how well you speak it."),
+        ("#id_language_2", "Language 3: Arabic is chosen in an earlier row."),
+    ]

@@ -2,18 +2,17 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from programmes.models import PolitiattestType, VettingKind
+from tests.clock import TODAY
 from tests.programmes.factories import UserFactory, programme
 from tests.volunteers.factories import VettingRecordFactory, VolunteerFactory, give_full_vetting
 from volunteers.models import Volunteer
 from volunteers.selectors import vetting_missing, volunteers_eligible_for, volunteers_visible_to
 from volunteers.services import vetting_record_add, volunteer_transition
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_at_noon")]
 Status = Volunteer.Status
-TODAY = timezone.localdate()
 
 
 def active_volunteer(programme_slug="ressursvenn", politiattest_expires=None):
@@ -79,7 +78,10 @@ def test_applicant_becomes_vetted_only_with_complete_vetting():
     volunteer = VolunteerFactory(programmes=[ressursvenn])
     with pytest.raises(ValidationError) as caught:
         volunteer_transition(volunteer, Status.VETTED)
-    assert "Vetting is not complete (Ressursvenn: politiattest" in caught.value.messages[0]
+    assert (
+        "Vetting is not complete (Ressursvenn: Police certificate (politiattest)"
+        in caught.value.messages[0]
+    )
 
     give_full_vetting(volunteer, ressursvenn)
     assert volunteer_transition(volunteer, Status.VETTED).status == Status.VETTED
@@ -127,8 +129,8 @@ def test_politiattest_must_say_its_type():
 @pytest.mark.parametrize(
     ("languages", "message"),
     [
-        ([{"code": "xx", "level": "native"}], "languages[0].code: 'xx' is not an ISO 639"),
-        ([{"code": "ar", "level": "superb"}], "languages[0].level: must be one of"),
+        ([{"code": "xx", "level": "native"}], "Language 1: “xx” is not an ISO 639"),
+        ([{"code": "ar", "level": "superb"}], "Language 1: the level must be one of"),
         ([{"code": "ar", "level": "basic"}, {"code": "ar", "level": "native"}], "listed twice"),
         ([], ""),  # Django's own "this field cannot be blank", in the active language
     ],

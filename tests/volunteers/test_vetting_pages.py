@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from programmes.models import PolitiattestType, VettingKind
 from tests.auth import login_verified
+from tests.dates import short_date
 from tests.matching.factories import ready_volunteer, site_with_people
+from tests.portal_html import summary_links, title
 from tests.programmes.factories import UserFactory, programme
 from tests.volunteers.factories import VolunteerFactory, give_full_vetting
 from volunteers.models import VettingRecord, Volunteer
@@ -102,7 +104,10 @@ def test_moving_to_vetted_with_vetting_missing_shows_the_services_message(client
 
     assert response.status_code == 400
 
-    assert "Vetting is not complete (Ressursvenn: politiattest" in response.content.decode()
+    assert (
+        "Vetting is not complete (Ressursvenn: Police certificate (politiattest)"
+        in response.content.decode()
+    )
     assert Volunteer.objects.get(pk=volunteer.pk).status == Status.APPLICANT
 
 
@@ -113,4 +118,24 @@ def test_expiring_vetting_is_listed(client):
     give_full_vetting(volunteer, programme(), expires_on=soon)
     login_verified(client, coordinator)
     page = client.get("/coordinator/volunteers/").content.decode()
-    assert soon.strftime("%d.%m.%Y") in page
+    assert short_date(soon) in page
+
+
+def test_the_vetting_form_marks_its_optional_fields_and_links_every_error(client):
+    """Two required and two optional fields: the tie is broken towards marking "Optional"."""
+    site, _staff, coordinator = site_with_people()
+    volunteer = applicant_of(site)
+    login_verified(client, coordinator)
+
+    shown = client.get(vetting_url(volunteer), headers={"accept-language": "en"})
+    refused = client.post(
+        vetting_url(volunteer), {"kind": "", "issued_on": ""}, headers={"accept-language": "en"}
+    )
+
+    optional = '<span class="ds-tag" data-color="info" data-size="sm">Optional</span>'
+    page = shown.content.decode()
+    assert f"Politiattest type {optional}</label>" in page
+    assert f"Expires on {optional}</label>" in page
+    assert page.count(optional) == 2 and ">Required</span>" not in page
+    assert [href for href, _text in summary_links(refused)] == ["#id_kind", "#id_issued_on"]
+    assert title(refused).startswith("Error: ")

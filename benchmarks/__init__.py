@@ -1,0 +1,1 @@
+"""Benchmarks, run from the project root: `python -m benchmarks.engine` (not installed)."""

@@ -1,0 +1,168 @@
+"""Demo volunteers, each drawn with their user, programmes, vetting records and dates. The
+``builder`` passed in is the DemoBuilder (demo/builder.py) after its centres and sites."""
+
+import datetime
+import random
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from demo.draws import volunteer_languages, weekly_slots, weighted
+from demo.places import ascii_slug
+from programmes.models import (
+    Gender,
+    Municipality,
+    PolitiattestType,
+    PostalCode,
+    Programme,
+    VettingKind,
+)
+from volunteers.models import VettingRecord, Volunteer
+
+FEMALE_NAMES = (
+    "Anne", "Inger", "Kari", "Marit", "Ingrid", "Liv", "Eva", "Berit", "Astrid", "Bjørg",
+    "Hilde", "Anna", "Solveig", "Marianne", "Randi", "Ida", "Nina", "Maria", "Elisabeth",
+    "Kristin", "Tone", "Silje", "Hanne", "Ragnhild", "Camilla", "Heidi", "Nora", "Emma",
+    "Sara", "Ingeborg", "Thea", "Sigrid", "Maja", "Tuva", "Guro", "Mari", "Synnøve", "Åse",
+)  # fmt: skip
+MALE_NAMES = (
+    "Jan", "Per", "Bjørn", "Ole", "Lars", "Kjell", "Knut", "Arne", "Svein", "Thomas",
+    "Hans", "Geir", "Tor", "Morten", "Terje", "Odd", "Erik", "Martin", "Andreas", "Jon",
+    "Magnus", "Sindre", "Håkon", "Eirik", "Kristian", "Øyvind", "Anders", "Henrik",
+)  # fmt: skip
+OTHER_NAMES = ("Kim", "Robin", "Alex", "Sam", "Eli", "Mika")
+INTERESTS = (
+    "turer", "friluftsliv", "ski", "fotball", "håndball", "svømming", "bading", "klatring",
+    "sjakk", "strikking", "matlaging", "baking", "bibliotek", "kino", "musikk", "kor",
+    "kunst", "museum", "lekeplass", "sykling",
+)  # fmt: skip
+# Kobling's assumed policy: volunteers renew their politiattest every three years.
+POLITIATTEST_VALID_DAYS = 3 * 365
+Status = Volunteer.Status
+
+
+def _retired_at(index: int) -> datetime.datetime:
+    """Spread over the last two years, so the retention task has some retirees to erase. Not
+    drawn from the seeded generator, which would change every volunteer drawn after."""
+    return timezone.now() - datetime.timedelta(days=30 + index * 97 % 690)
+
+
+@dataclass
+class VolunteerDraft:
+    """A volunteer with everything written alongside it: user, programmes, vetting."""
+
+    volunteer: Volunteer
+    home: PostalCode
+    attest: str
+    programmes: list[Programme]
+    avoid: list[Municipality]
+    vetting: list[VettingRecord]
+    history: dict[str, object]
+
+    @classmethod
+    def draw(cls, builder, index: int, home: PostalCode, status: str, attest: str):
+        rng = builder.rng
+        programmes = _volunteer_programmes(builder, rng)
+        gender = _volunteer_gender(rng, programmes[0].slug)
+        first_name = rng.choice(_names_for(gender))
+        username = f"frivillig-{ascii_slug(first_name)}-{index + 1:03d}"
+        municipality = home.municipality
+        row = builder.centres[builder.centre_of[municipality.pk]]
+        volunteer = Volunteer(
+            user=builder.new_user(username, first_name=first_name),
+            organisation=row.sites[programmes[0].slug].organisation,
+            home_postal_code=home,
+            languages=volunteer_languages(rng, municipality),
+            gender=gender,
+            availability=weekly_slots(rng),
+            capacity=2 if rng.random() < 0.15 else 1,
+            interests=", ".join(rng.sample(INTERESTS, rng.randint(1, 3))),
+            status=status,
+            retired_at=_retired_at(index) if status == Status.RETIRED else None,
+        )
+        vetting, history = _vetting_history(builder, volunteer, programmes, attest, row.coordinator)
+        avoid = builder.avoidable_near(municipality, 1) if rng.random() < 0.05 else []
+        return cls(volunteer, home, attest, programmes, avoid, vetting, history)
+
+
+def _volunteer_programmes(builder, rng: random.Random) -> list[Programme]:
+    ressursvenn, fritidsvenn = builder.programmes["ressursvenn"], builder.programmes["fritidsvenn"]
+    roll = rng.random()
+    if roll < 0.55:
+        return [ressursvenn]
+    if roll < 0.95:
+        return [fritidsvenn]
+    return [ressursvenn, fritidsvenn]
+
+
+def _volunteer_gender(rng: random.Random, first_programme: str) -> str:
+    if first_programme == "ressursvenn":
+        shares = {Gender.FEMALE: 92, Gender.MALE: 6, Gender.OTHER: 2}
+    else:
+        shares = {Gender.FEMALE: 62, Gender.MALE: 36, Gender.OTHER: 2}
+    return weighted(rng, shares)
+
+
+def _names_for(gender: str) -> tuple[str, ...]:
+    by_gender: dict[str, tuple[str, ...]] = {Gender.FEMALE: FEMALE_NAMES, Gender.MALE: MALE_NAMES}
+    return by_gender.get(gender, OTHER_NAMES)
+
+
+def _vetting_history(
+    builder,
+    volunteer: Volunteer,
+    programmes: list[Programme],
+    attest: str,
+    coordinator,
+) -> tuple[list[VettingRecord], dict[str, object]]:
+    """The volunteer's vetting records, and when they joined and last changed status."""
+    rng, today = builder.rng, builder.today
+    required = {kind for p in programmes for kind in p.required_vetting}
+    others = sorted(required - {VettingKind.POLITIATTEST})
+    if attest == "none":
+        joined_on = today - datetime.timedelta(days=rng.randint(0, 60))
+        others = rng.sample(others, rng.randint(0, 2))
+        records = []
+    else:
+        attest_record = _politiattest(rng, volunteer, programmes, attest, today, coordinator)
+        joined_on = attest_record.issued_on - datetime.timedelta(days=rng.randint(7, 60))
+        records = [attest_record]
+    records += [_record(rng, volunteer, kind, joined_on, today, coordinator) for kind in others]
+    latest = max([r.issued_on for r in records], default=joined_on)
+    changed_on = min(latest + datetime.timedelta(days=rng.randint(1, 30)), today)
+    changed_at = min(_at_noon(changed_on), builder.now)
+    return records, {"joined_on": joined_on, "status_changed_at": changed_at}
+
+
+def _politiattest(rng, volunteer, programmes, attest, today, coordinator) -> VettingRecord:
+    if attest == "expired":
+        issued = today - datetime.timedelta(days=POLITIATTEST_VALID_DAYS + rng.randint(1, 200))
+    elif attest == "expiring":
+        issued = today - datetime.timedelta(days=POLITIATTEST_VALID_DAYS - rng.randint(1, 30))
+    else:
+        issued = today - datetime.timedelta(days=rng.randint(14, POLITIATTEST_VALID_DAYS - 31))
+    for_children = any(
+        p.required_politiattest_type == PolitiattestType.CHILDREN for p in programmes
+    )
+    kind = (
+        PolitiattestType.CHILDREN
+        if for_children or rng.random() < 0.1
+        else PolitiattestType.ORDINARY
+    )
+    return VettingRecord(
+        volunteer=volunteer,
+        kind=VettingKind.POLITIATTEST,
+        politiattest_type=kind,
+        issued_on=issued,
+        expires_on=issued + datetime.timedelta(days=POLITIATTEST_VALID_DAYS),
+        recorded_by=coordinator,
+    )
+
+
+def _record(rng, volunteer, kind, joined_on, today, coordinator) -> VettingRecord:
+    issued = min(joined_on + datetime.timedelta(days=rng.randint(3, 45)), today)
+    return VettingRecord(volunteer=volunteer, kind=kind, issued_on=issued, recorded_by=coordinator)
+
+
+def _at_noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))

@@ -1,0 +1,41 @@
+"""Each pytest-xdist worker (gw0, gw1, …) gets Redis databases of its own for the broker, the
+results and the cache, so one worker's cache.clear() or Celery worker process never touches
+another's tasks or counts. Loaded with -p (pyproject.toml), before pytest-django reads the
+settings, which take these URLs from the environment; the Celery workers the tests start inherit
+them. Nothing else needs it: pytest-django gives each worker its own test database
+(test_<name>_gw0, …), live servers take a free port and tmp_path is per worker.
+"""
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+REDIS_URLS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL")
+REDIS_DATABASES = 16
+# Set once this process's URLs are its worker's own: a pytest a test starts inherits both.
+ISOLATED_FOR = "KOBLING_TEST_ISOLATED_FOR"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or os.environ.get(ISOLATED_FOR) == worker:
+        return
+    for name in REDIS_URLS:
+        url = os.environ.get(name)
+        if url and url.startswith(("redis://", "rediss://")):
+            os.environ[name] = worker_redis_url(url, int(worker.removeprefix("gw")))
+    os.environ[ISOLATED_FOR] = worker
+
+
+def worker_redis_url(url: str, worker_number: int) -> str:
+    """The URL's database moved past the serial run's and every lower-numbered worker's."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + len(REDIS_URLS) * (worker_number + 1)
+    if database >= REDIS_DATABASES:
+        raise pytest.UsageError(
+            f"pytest-xdist worker gw{worker_number} would need Redis database {database} for "
+            f"{url}; Redis has {REDIS_DATABASES}: run fewer workers (scripts/test uses at most 4)."
+        )
+    return urlunsplit(parts._replace(path=f"/{database}"))
