@@ -5,6 +5,7 @@ skips them when Chromium is missing, except under CI, where that stops the run."
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.selectors import two_factor_required
 from tests.auth import totp_code, totp_device_for
@@ -21,6 +22,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "kobling-test"
+# Assertions wait as long as actions do: under CI's load (three pytest workers, Celery workers and
+# Chromium on two cores) a page that posts, redirects and renders the dashboard took over the
+# default 5 s once.
+ACTION_TIMEOUT_MS = 15_000
+expect.set_options(timeout=ACTION_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +59,7 @@ def open_as(browser, live_server):
         )
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(ACTION_TIMEOUT_MS)
         device = totp_device_for(user) if two_factor_required(user) else None
         page.goto("/accounts/login/")
         page.fill("#id_username", user.username)

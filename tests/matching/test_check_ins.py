@@ -149,6 +149,22 @@ def test_a_check_in_answer_asking_for_contact_reaches_the_coordinators_and_the_d
     assert (check_in.handled_by, check_in.handled_note) == (coordinator, "Ringte den frivillige")
 
 
+def test_the_dashboard_says_in_words_how_long_ago_an_answer_came(oslo):
+    """Never "answered 0 minutes ago": an answer from this minute came "now"."""
+    site, staff, coordinator = oslo
+    match, (volunteer,) = active_match(site, staff, coordinator)
+    check_in = answer(due(match), volunteer, wellbeing="poor", wants_contact=True)
+    desk = coordinator_client(coordinator)
+
+    assert "besvart nå" in desk.get("/coordinator/").content.decode()
+
+    CheckIn.objects.filter(pk=check_in.pk).update(
+        answered_at=check_in.answered_at - datetime.timedelta(hours=3)
+    )
+    text = desk.get("/coordinator/").content.decode()
+    assert "besvart 3 timer siden" in text and "0 minutter" not in text
+
+
 # The volunteer's form.
 
 
