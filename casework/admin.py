@@ -44,9 +44,7 @@ class ProgrammeSiteAdmin(ScopedAdmin):
                 text = service_error_text(error)
                 self.message_user(request, f"{site}: {text}", messages.ERROR)
                 continue
-            self.message_user(
-                request, _("%(site)s: run %(run)s started.") % {"site": site, "run": run.pk}
-            )
+            self.message_user(request, _("Match run started: %(run)s.") % {"run": run.name})
 
 
 # What crisis-centre staff may correct here: what referral_update takes, never the alias

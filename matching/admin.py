@@ -16,7 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import COORDINATING_ROLES, user_has_role
 from core.admin import KoblingAdmin, ReadOnlyAdminMixin, ScopedAdmin, service_error_text
 from matching import reasons
-from matching.lifecycle import MatchConflict, proposal_approve, proposal_reject
+from matching.lifecycle import (
+    MatchConflict,
+    approvals_in_words,
+    proposal_reject,
+    proposals_approve,
+)
 from matching.models import (
     Agreement,
     AgreementTerms,
@@ -164,8 +169,9 @@ class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
     def approve(self, request, queryset):
         # Without the acknowledgement: a proposal whose vetting runs out during the agreement
         # is refused with the reason, to be approved where the coordinator can confirm it.
-        for proposal in queryset:
-            self._review(request, proposal, lambda p: proposal_approve(p, by=request.user))
+        approved, refused = proposals_approve(queryset.select_related("referral"), by=request.user)
+        for ok, words in approvals_in_words(approved, refused):
+            self.message_user(request, words, messages.SUCCESS if ok else messages.ERROR)
 
     @admin.action(
         description=_("Reject the selected proposals (asks for a reason)"), permissions=["review"]

@@ -8,6 +8,7 @@ which refuses what no longer fits: 409 when the state moved on, 400 naming the f
 
 from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
@@ -390,11 +391,29 @@ class OwnMatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TermsSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = AgreementTerms
-        fields = ("version", "period_months", "text", "contact_rules", "confidentiality")
-        read_only_fields = fields
+class TermsSerializer(serializers.Serializer):
+    """The terms in the request's language (``Accept-Language``): English where the version has
+    it, bokmål otherwise; ``language`` says which one the texts are in."""
+
+    version = serializers.IntegerField(read_only=True)
+    period_months = serializers.IntegerField(read_only=True)
+    language = serializers.ChoiceField(choices=["nb", "en"], read_only=True)
+    text = serializers.CharField(read_only=True)
+    contact_rules = serializers.CharField(read_only=True)
+    confidentiality = serializers.CharField(read_only=True)
+
+    def to_representation(self, instance: AgreementTerms) -> dict:
+        texts = instance.in_language(get_language() or "nb")
+        return super().to_representation(
+            {
+                "version": instance.version,
+                "period_months": instance.period_months,
+                "language": texts.language,
+                "text": texts.text,
+                "contact_rules": texts.contact_rules,
+                "confidentiality": texts.confidentiality,
+            }
+        )
 
 
 class AgreementSerializer(serializers.ModelSerializer):

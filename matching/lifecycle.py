@@ -49,7 +49,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.roles import user_coordinates
 from core.exceptions import StateConflict
@@ -366,14 +366,34 @@ def proposals_approve(proposals, *, by) -> tuple[list[Proposal], list[tuple[Prop
         try:
             proposal_approve(proposal, by=by)
         except (MatchConflict, ValidationError, PermissionDenied) as error:
-            refused.append((proposal, _approval_refused_because(proposal, error)))
+            refused.append((proposal, review_refused_because(proposal, error)))
         else:
             approved.append(proposal)
     return approved, refused
 
 
-def _approval_refused_because(proposal: Proposal, error: Exception) -> str:
-    """Why ``proposal_approve`` refused, told from what changed since the proposal was made."""
+def approvals_in_words(approved, refused) -> list[tuple[bool, str]]:
+    """What ``proposals_approve`` did, as the coordinator is told it: (approved?, words)."""
+    said = []
+    if approved:
+        aliases = ", ".join(proposal.referral.alias for proposal in approved)
+        count = ngettext(
+            "%(count)s proposal approved: %(aliases)s.",
+            "%(count)s proposals approved: %(aliases)s.",
+            len(approved),
+        )
+        said.append((True, count % {"count": len(approved), "aliases": aliases}))
+    elif refused:
+        said.append((False, _("None of the selected proposals could be approved.")))
+    for proposal, why in refused:
+        not_approved = _("%(alias)s was not approved. %(why)s")
+        said.append((False, not_approved % {"alias": proposal.referral.alias, "why": why}))
+    return said
+
+
+def review_refused_because(proposal: Proposal, error: Exception) -> str:
+    """Why approving or rejecting ``proposal`` was refused, told from what changed since the
+    proposal was made: the referral withdrawn, the match ended, another coordinator first."""
     now = Proposal.objects.select_related("referral").get(pk=proposal.pk)
     referral = now.referral
     if now.status == Proposal.Status.WITHDRAWN and referral.status == Status.WITHDRAWN:
@@ -384,6 +404,8 @@ def _approval_refused_because(proposal: Proposal, error: Exception) -> str:
         return _("The referral was withdrawn in the meantime.")
     if now.status == Proposal.Status.WITHDRAWN and now.replacement_for_id:
         return _("The match it was proposed for has ended in the meantime.")
+    if isinstance(error, MatchConflict) and now.status != Proposal.Status.PENDING:
+        return _("Someone else got there first: %s") % error
     if not isinstance(error, ValidationError):
         return str(error)
     said = " ".join(error.messages)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -125,6 +127,24 @@ class MatchRun(models.Model):
             "number": self.pk,
             "status": self.get_status_display(),
         }
+
+    @property
+    def name(self) -> str:
+        """A run as coordinators know it: what it looked for, and when it started."""
+        when = date_format(timezone.localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+        if self.match_id:
+            alias = self.match.referral.alias
+            return _("Replacement volunteer for %(alias)s, %(when)s") % {
+                "alias": alias,
+                "when": when,
+            }
+        if self.site_id:
+            target = str(self.site)
+        elif self.crisis_centre_id:
+            target = f"{self.programme} – {self.crisis_centre}"
+        else:
+            target = f"{self.programme} – {self.get_scope_display()}"
+        return f"{target}, {when}"
 
     @property
     def failure_text(self) -> "StrPromise":

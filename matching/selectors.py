@@ -150,7 +150,9 @@ def _replaced_match(run: MatchRun) -> Match:
 
 
 def match_runs_visible_to(user: User) -> QuerySet[MatchRun]:
-    runs = MatchRun.objects.select_related("programme", "site", "crisis_centre", "started_by")
+    runs = MatchRun.objects.select_related(
+        "programme", "site__programme", "site__crisis_centre", "crisis_centre", "started_by"
+    )
     if is_admin(user):
         return runs
     if not user.is_authenticated:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import COORDINATING_ROLES, require_role, sites_coordinated_by, user_coordinates
@@ -625,22 +625,8 @@ def match_run_approve_selected(request, pk):
 
 
 def _say_approved(request, approved, refused) -> None:
-    if approved:
-        aliases = ", ".join(proposal.referral.alias for proposal in approved)
-        said = ngettext(
-            "%(count)s proposal approved: %(aliases)s.",
-            "%(count)s proposals approved: %(aliases)s.",
-            len(approved),
-        )
-        messages.success(request, said % {"count": len(approved), "aliases": aliases})
-    elif refused:
-        messages.error(request, _("None of the selected proposals could be approved."))
-    for proposal, why in refused:
-        messages.error(
-            request,
-            _("%(alias)s was not approved. %(why)s")
-            % {"alias": proposal.referral.alias, "why": why},
-        )
+    for ok, words in lifecycle.approvals_in_words(approved, refused):
+        (messages.success if ok else messages.error)(request, words)
 
 
 @login_required
@@ -692,7 +678,7 @@ def proposal_review(request, pk, decision):
         else:
             _reject(request, proposal)
     except lifecycle.MatchConflict as error:
-        messages.error(request, _("Someone else got there first: %s") % error)
+        messages.error(request, lifecycle.review_refused_because(proposal, error))
     except ValidationError as error:
         errors = _row_errors(request, decision, error)
         if errors:

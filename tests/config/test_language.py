@@ -172,8 +172,10 @@ def test_the_back_office_speaks_bokmal_where_django_and_its_packages_do_not():
     index = client.get("/admin/").content.decode()
     attempts = client.get("/admin/axes/accessattempt/").content.decode()
 
-    for english in ("Axes", "Otp_Totp", "Otp_Static", "Access attempts", "Skip to main content"):
+    english_names = ("Axes", "Otp_Totp", "Otp_Static", "Access attempts", "Skip to main content")
+    for english in english_names + ("TOTP devices", "Static devices"):
         assert f">{english}<" not in index, english
     assert "Innloggingsforsøk" in index and "Autentiseringsapper" in index
+    assert ">Sett med reservekoder<" in index
     assert "Kobling – administrasjon" in index
     assert "Etter Sperret" in attempts and "Locked Out" not in attempts

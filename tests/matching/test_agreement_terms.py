@@ -8,10 +8,13 @@ import importlib
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from rest_framework.test import APIClient
 
+from matching import lifecycle
 from matching.agreements import terms_publish_initial
 from matching.models import AgreementTerms
 from programmes import catalogue
+from tests.matching.factories import pending_proposal, ready_volunteer, site_with_people
 from tests.programmes.factories import programme
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +81,28 @@ def test_english_is_given_whole_or_not_at_all():
     with pytest.raises(ValidationError):
         terms.full_clean()
     assert terms.in_language("en").language == "nb"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "contact_rules"),
+    [
+        ("nb", "Vi møtes jevnlig.", "Kontakt skjer etter avtale."),
+        ("en", "We meet regularly.", "Contact is by agreement."),
+    ],
+)
+def test_the_api_gives_the_terms_in_the_readers_language(language, text, contact_rules):
+    site, _staff, coordinator = site_with_people()
+    volunteer = ready_volunteer()
+    match = lifecycle.proposal_approve(
+        pending_proposal(site, coordinator, [volunteer]), by=coordinator
+    )
+    reader = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+    reader.force_authenticate(volunteer.user)
+
+    terms = reader.get(f"/api/v1/agreements/{match.agreement.pk}/").json()["terms"]
+
+    assert (terms["language"], terms["text"], terms["contact_rules"]) == (
+        language,
+        text,
+        contact_rules,
+    )

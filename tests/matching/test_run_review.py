@@ -9,7 +9,10 @@ import re
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
+from demo.builder import COORDINATORS_GROUP, DemoBuilder
 from matching import lifecycle
 from matching.models import Match, MatchRun, Proposal, ProposalPair, RejectedPair
 from programmes.models import Referral
@@ -71,6 +74,21 @@ def desk(client):
 
 def status_of(proposal) -> str:
     return Proposal.objects.get(pk=proposal.pk).status
+
+
+def test_a_run_is_named_by_its_site_and_when_it_started_not_by_a_number(desk):
+    run, _proposals = run_with_proposals(desk.site, desk.coordinator, 1)
+    desk.defaults["HTTP_ACCEPT_LANGUAGE"] = "nb"
+    with translation.override("nb"):  # as the dashboard's list says it: "30. nov. 2026 kl. 12:00"
+        started = date_format(timezone.localtime(run.created_at), "SHORT_DATETIME_FORMAT")
+
+    page = desk.get(f"/coordinator/runs/{run.pk}/").content.decode()
+    dashboard = desk.get("/coordinator/").content.decode()
+
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", page).group(1)
+    assert heading == f"Koblingsrunde: {html.escape(str(desk.site))}, {started}"
+    assert f"<title>Koblingsrunde: {html.escape(str(desk.site))}, {started} – Kobling" in page
+    assert f"{html.escape(str(desk.site))}, {started}</a>" in dashboard
 
 
 def test_each_proposal_is_a_row_explained_in_bokmal_words(desk):
@@ -170,6 +188,51 @@ def test_approving_three_selected_approves_two_and_says_why_the_withdrawn_one_wa
     ]
     assert {match.proposal_id for match in Match.objects.all()} == {first.pk, third.pk}
     assert status_of(withdrawn) == Proposal.Status.WITHDRAWN
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_one_proposal_whose_referral_was_withdrawn_says_so_not_someone_else(desk, decision):
+    run, (proposal,) = run_with_proposals(desk.site, desk.coordinator, 1)
+    lifecycle.referral_withdraw(
+        proposal.referral,
+        by=desk.staff,
+        reason=Referral.WithdrawalReason.PARTICIPANT_DECLINED,
+    )
+
+    response = desk.post(
+        f"/coordinator/proposals/{proposal.pk}/{decision}/",
+        {"reason": "Bor for langt unna"},
+        follow=True,
+    )
+
+    assert messages_of(response) == [
+        "The referral was withdrawn in the meantime: the participant no longer wants it."
+    ]
+    assert not Match.objects.exists() and status_of(proposal) == Proposal.Status.WITHDRAWN
+
+
+def test_the_back_office_approves_selected_proposals_with_the_same_words(desk):
+    """The admin's bulk action is the run page's: the same service, the same messages."""
+    run, (first, withdrawn) = run_with_proposals(desk.site, desk.coordinator, 2)
+    desk.coordinator.is_staff = True
+    desk.coordinator.save()
+    desk.coordinator.groups.add(DemoBuilder(seed=1).ensure_groups()[COORDINATORS_GROUP])
+    lifecycle.referral_withdraw(
+        withdrawn.referral, by=desk.staff, reason=Referral.WithdrawalReason.PARTICIPANT_DECLINED
+    )
+
+    response = desk.post(
+        "/admin/matching/proposal/",
+        {"action": "approve", "_selected_action": [first.pk, withdrawn.pk], "index": 0},
+        follow=True,
+    )
+
+    assert messages_of(response) == [
+        f"1 proposal approved: {first.referral.alias}.",
+        f"{withdrawn.referral.alias} was not approved. The referral was withdrawn in the "
+        "meantime: the participant no longer wants it.",
+    ]
+    assert [match.proposal_id for match in Match.objects.all()] == [first.pk]
 
 
 def test_a_selected_proposal_whose_volunteer_stopped_is_left_whole_and_named(desk):
