@@ -173,7 +173,7 @@ def test_the_back_office_speaks_bokmal_where_django_and_its_packages_do_not():
     attempts = client.get("/admin/axes/accessattempt/").content.decode()
 
     english_names = ("Axes", "Otp_Totp", "Otp_Static", "Access attempts", "Skip to main content")
-    for english in english_names + ("TOTP devices", "Static devices"):
+    for english in (*english_names, "TOTP devices", "Static devices"):
         assert f">{english}<" not in index, english
     assert "Innloggingsforsøk" in index and "Autentiseringsapper" in index
     assert ">Sett med reservekoder<" in index

@@ -192,7 +192,7 @@ def test_approving_three_selected_approves_two_and_says_why_the_withdrawn_one_wa
 
 @pytest.mark.parametrize("decision", ["approve", "reject"])
 def test_one_proposal_whose_referral_was_withdrawn_says_so_not_someone_else(desk, decision):
-    run, (proposal,) = run_with_proposals(desk.site, desk.coordinator, 1)
+    _run, (proposal,) = run_with_proposals(desk.site, desk.coordinator, 1)
     lifecycle.referral_withdraw(
         proposal.referral,
         by=desk.staff,
@@ -213,7 +213,7 @@ def test_one_proposal_whose_referral_was_withdrawn_says_so_not_someone_else(desk
 
 def test_the_back_office_approves_selected_proposals_with_the_same_words(desk):
     """The admin's bulk action is the run page's: the same service, the same messages."""
-    run, (first, withdrawn) = run_with_proposals(desk.site, desk.coordinator, 2)
+    _run, (first, withdrawn) = run_with_proposals(desk.site, desk.coordinator, 2)
     desk.coordinator.is_staff = True
     desk.coordinator.save()
     desk.coordinator.groups.add(DemoBuilder(seed=1).ensure_groups()[COORDINATORS_GROUP])
