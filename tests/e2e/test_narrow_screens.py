@@ -1,7 +1,7 @@
 """Every page of the three journeys fits a 360 px wide phone (and a 1280 px wide screen): the
 page itself never scrolls sideways, no button or action link hides past the edge of the screen,
 and a table wider than the screen scrolls inside a region of its own that the keyboard reaches
-and that has a name.
+and that has a name, with a hint to swipe above it only while it is wider than the screen.
 
 One world of data and one signed-in tab per reader for the module (tests/e2e/journeys.py)."""
 
@@ -48,6 +48,14 @@ TABLES_CUT_OFF = f"""() => [...document.querySelectorAll('main table')]
   .filter(t => !t.closest('[role=region][tabindex="0"]:is([aria-label], [aria-labelledby])'))
   .map({NAMED})"""
 
+# "Swipe sideways" hints shown above a table that fits, or hidden above one that does not.
+HINTS_THAT_MISLEAD = f"""() => [...document.querySelectorAll('main .table-scroll')]
+  .filter(r => r.previousElementSibling?.classList.contains('table-scroll-hint'))
+  .filter(r => r.getClientRects().length)
+  .filter(r => (r.scrollWidth > r.clientWidth + 1)
+    !== (r.previousElementSibling.getClientRects().length > 0))
+  .map({NAMED})"""
+
 
 @pytest.fixture(scope="module")
 def journeys(django_db_setup, django_db_blocker, browser):
@@ -68,3 +76,4 @@ def test_the_page_fits_the_screen(journeys, journey_page, width):
     assert not page.evaluate(PAGE_SCROLLS_SIDEWAYS), page.evaluate(WIDER_THAN_THE_SCREEN)
     assert page.evaluate(ACTIONS_OFF_SCREEN) == []
     assert page.evaluate(TABLES_CUT_OFF) == []
+    assert page.evaluate(HINTS_THAT_MISLEAD) == []
