@@ -9,13 +9,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from matching.models import Match
-from programmes.forms import DAYS
 from programmes.languages import language_names
 from programmes.models import Referral
 from programmes.services import CONSENT_STATUSES
+from programmes.validators import slot_in_words
 
 Status = Referral.Status
-WEEKDAYS = {day: label for day, label in DAYS if day != ""}
 # While the participant waits for someone, the page counts the days.
 STILL_WAITING = (Status.SUBMITTED, Status.WAITING, Status.PROPOSED)
 
@@ -27,7 +26,7 @@ def referral_facts(referral: Referral) -> dict:
         "waited": days_waited(referral, timezone.localdate()),
         "home": _home(referral),
         "languages": language_names(referral.languages),
-        "availability": [_slot(slot) for slot in referral.availability],
+        "availability": [slot_in_words(slot) for slot in referral.availability],
         "children": ", ".join(str(year) for year in referral.children_birth_years),
         "families": programme.requires_children or bool(referral.children_birth_years),
         "gender_wish": referral.get_volunteer_gender_display(),
@@ -72,10 +71,6 @@ def _home(referral: Referral) -> str:
     return (
         f"{referral.municipality.name} ({referral.postal_code.code} {referral.postal_code.place})"
     )
-
-
-def _slot(slot: dict) -> str:
-    return f"{WEEKDAYS[slot['day']]} {slot['start']}–{slot['end']}"
 
 
 def _max_distance(referral: Referral) -> str:

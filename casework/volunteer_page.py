@@ -8,22 +8,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, QuerySet
-from django.utils.translation import gettext as _
 
 from matching import wording
 from matching.models import CheckIn, MatchVolunteer, Proposal
 from matching.selectors import matches_managed_by
-from programmes.forms import DAYS
 from programmes.languages import LANGUAGE_LEVELS, language_name
 from programmes.models import VettingKind
 from programmes.selectors import User
+from programmes.validators import slot_in_words
 from volunteers.models import VettingRecord, Volunteer
 from volunteers.selectors import VETTING_WARNING_DAYS, vetting_expires_soon, vetting_missing
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-WEEKDAYS = {day: label for day, label in DAYS if day != ""}
 LEVELS = dict(LANGUAGE_LEVELS)
 
 
@@ -65,7 +63,7 @@ def volunteer_page_for(volunteer: Volunteer, user: User, today: datetime.date) -
     return {
         "volunteer": volunteer,
         "languages": [_language(entry) for entry in volunteer.languages],
-        "availability": [_slot(slot) for slot in volunteer.availability],
+        "availability": [slot_in_words(slot) for slot in volunteer.availability],
         "vetting": [_vetting_line(record, today) for record in volunteer.vetting.all()],
         "missing": {
             programme: _missing(volunteer, programme, today)
@@ -132,11 +130,3 @@ def _language(entry: dict) -> str:
     level = LEVELS.get(entry.get("level", ""))
     name = language_name(entry["code"])
     return f"{name} ({str(level).lower()})" if level else name
-
-
-def _slot(slot: dict) -> str:
-    return _("%(day)s %(start)s–%(end)s") % {
-        "day": WEEKDAYS[slot["day"]],
-        "start": slot["start"],
-        "end": slot["end"],
-    }

@@ -14,6 +14,7 @@ import pycountry
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.dates import WEEKDAYS
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -101,6 +102,15 @@ def minutes_of(clock: str) -> int:
 def weekday_name(day: int) -> str:
     """The weekday (0 is Monday) in the interface's language, from Django's own catalogue."""
     return str(WEEKDAYS[day])
+
+
+def slot_in_words(slot: dict) -> str:
+    """A weekly time on a line of its own: "Mandag 17:00–19:00"."""
+    return _("%(day)s %(start)s–%(end)s") % {
+        "day": capfirst(weekday_name(slot["day"])),
+        "start": slot["start"],
+        "end": slot["end"],
+    }
 
 
 def clock_text(clock: str) -> str:

@@ -171,7 +171,7 @@ def test_the_page_says_what_is_known_in_words(client, case):
     assert "Ressursvenn, Krisesenteret Oslo" in text
     assert "Oslo" in text
     assert "Somali, arabisk" in text
-    assert "mandag 17:00–19:00" in text
+    assert "Mandag 17:00–19:00" in text
     assert "Kvinne" in text
     assert "25 km" in text
     assert "Asker" in text

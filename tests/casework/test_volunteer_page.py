@@ -87,7 +87,7 @@ def test_coordinator_sees_the_volunteer_in_bokmal(client):
     assert "Oslo" in html and "0150" in html
     assert "ase@example.org" in html
     assert "Arabisk (morsmål)" in html
-    assert "onsdag 18:00–21:00" in html
+    assert "Onsdag 18:00–21:00" in html
     assert "Utløpt" in html and "Utløper snart" in html
     assert short_date(soon) in html
     assert f'href="/referrals/{match.referral.pk}/">{match.referral.alias}</a>' in html
