@@ -32,7 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from demo.draws import new_demo_alias, shuffled_quota
 from demo.guard import demo_refuse_in_production
 from demo.history import HistorySummary, history_build
-from demo.people import VolunteerDraft
+from demo.people import VolunteerDraft, staff_name
 from demo.places import CENTRE_PLACES, CentrePlace, nearest_host_catchments
 from demo.referrals import ReferralDraft
 from demo.rows import delete_with_dependents, restore_history
@@ -281,25 +281,31 @@ class DemoBuilder:
         )
         return "superuser"
 
-    def new_user(self, username: str, *, is_staff: bool = False, first_name: str = "") -> UserModel:
+    def new_user(
+        self, username: str, *, is_staff: bool = False, name: tuple[str, str] = ("", "")
+    ) -> UserModel:
         return User(
             username=username,
             email=f"{username}@{DEMO_EMAIL_DOMAIN}",
             password=self.password,
-            first_name=first_name,
+            first_name=name[0],
+            last_name=name[1],
             is_staff=is_staff,
         )
 
     def create_centres(self) -> list[CentreRows]:
         rows = []
-        for place in CENTRE_PLACES:
+        for index, place in enumerate(CENTRE_PLACES):
             host = next(m for m in self.municipalities if m.number == place.host_number)
+            coordinator, staff = f"koordinator-{place.slug}", f"krisesenter-{place.slug}"
             rows.append(
                 CentreRows(
                     place=place,
                     centre=CrisisCentre(name=place.centre_name, host_municipality=host),
-                    coordinator=self.new_user(f"koordinator-{place.slug}", is_staff=True),
-                    staff=self.new_user(f"krisesenter-{place.slug}", is_staff=True),
+                    coordinator=self.new_user(
+                        coordinator, is_staff=True, name=staff_name(2 * index)
+                    ),
+                    staff=self.new_user(staff, is_staff=True, name=staff_name(2 * index + 1)),
                 )
             )
         User.objects.bulk_create([r.coordinator for r in rows] + [r.staff for r in rows])

@@ -31,6 +31,11 @@ MALE_NAMES = (
     "Magnus", "Sindre", "Håkon", "Eirik", "Kristian", "Øyvind", "Anders", "Henrik",
 )  # fmt: skip
 OTHER_NAMES = ("Kim", "Robin", "Alex", "Sam", "Eli", "Mika")
+LAST_NAMES = (
+    "Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Kristiansen",
+    "Jensen", "Karlsen", "Johnsen", "Pettersen", "Eriksen", "Berg", "Haugen", "Hagen",
+    "Johannessen", "Andreassen", "Jacobsen", "Dahl", "Jørgensen", "Halvorsen", "Henriksen",
+)  # fmt: skip
 INTERESTS = (
     "turer", "friluftsliv", "ski", "fotball", "håndball", "svømming", "bading", "klatring",
     "sjakk", "strikking", "matlaging", "baking", "bibliotek", "kino", "musikk", "kor",
@@ -39,6 +44,13 @@ INTERESTS = (
 # Kobling's assumed policy: volunteers renew their politiattest every three years.
 POLITIATTEST_VALID_DAYS = 3 * 365
 Status = Volunteer.Status
+
+
+def staff_name(index: int) -> tuple[str, str]:
+    """The ``index``-th demo staff member's first and last name: the header greets staff by
+    name, as a real service would. Fixed, not drawn, so the rest of the demo stays the same."""
+    first_names = FEMALE_NAMES + MALE_NAMES
+    return first_names[(index * 7) % len(first_names)], LAST_NAMES[(index * 5) % len(LAST_NAMES)]
 
 
 def _retired_at(index: int) -> datetime.datetime:
@@ -69,7 +81,7 @@ class VolunteerDraft:
         municipality = home.municipality
         row = builder.centres[builder.centre_of[municipality.pk]]
         volunteer = Volunteer(
-            user=builder.new_user(username, first_name=first_name),
+            user=builder.new_user(username, name=(first_name, "")),
             organisation=row.sites[programmes[0].slug].organisation,
             home_postal_code=home,
             languages=volunteer_languages(rng, municipality),

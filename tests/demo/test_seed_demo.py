@@ -244,6 +244,14 @@ def test_users_have_their_roles_and_the_printed_logins_work(output):
     assert authenticate(login, username="koordinator-oslo", password=demo.DEMO_PASSWORD)
 
 
+def test_demo_staff_have_names_the_header_greets_them_by(output):
+    staff = User.objects.filter(is_staff=True, is_superuser=False)
+    names = [user.get_full_name() for user in staff]
+
+    assert len(names) == 32 and all(" " in name for name in names)
+    assert len(set(names)) == len(names)
+
+
 def test_groups_get_permissions_for_their_work_in_the_admin(output):
     coordinator = User.objects.get(username="koordinator-oslo")
     staff = User.objects.get(username="krisesenter-oslo")
