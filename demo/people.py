@@ -46,6 +46,11 @@ POLITIATTEST_VALID_DAYS = 3 * 365
 Status = Volunteer.Status
 
 
+def _last_name(index: int) -> str:
+    # Fixed by the index, not drawn: a draw here would change every later one of the demo.
+    return LAST_NAMES[(index * 11) % len(LAST_NAMES)]
+
+
 def staff_name(index: int) -> tuple[str, str]:
     """The ``index``-th demo staff member's first and last name: the header greets staff by
     name, as a real service would. Fixed, not drawn, so the rest of the demo stays the same."""
@@ -81,7 +86,7 @@ class VolunteerDraft:
         municipality = home.municipality
         row = builder.centres[builder.centre_of[municipality.pk]]
         volunteer = Volunteer(
-            user=builder.new_user(username, name=(first_name, "")),
+            user=builder.new_user(username, name=(first_name, _last_name(index))),
             organisation=row.sites[programmes[0].slug].organisation,
             home_postal_code=home,
             languages=volunteer_languages(rng, municipality),
