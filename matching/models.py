@@ -132,10 +132,9 @@ class MatchRun(models.Model):
     def name(self) -> str:
         """A run as coordinators know it: what it looked for, and when it started."""
         when = date_format(timezone.localtime(self.created_at), "SHORT_DATETIME_FORMAT")
-        if self.match_id:
-            alias = self.match.referral.alias
+        if self.match is not None:
             return _("Replacement volunteer for %(alias)s, %(when)s") % {
-                "alias": alias,
+                "alias": self.match.referral.alias,
                 "when": when,
             }
         if self.site_id:
