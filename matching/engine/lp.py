@@ -1,6 +1,6 @@
 """The restricted matching model over the pool's columns, kept alive in one HiGHS instance
 (the public `highspy` binding), solved as LP warm-started from the previous optimal basis,
-or copied and solved as MILP.
+or solved as MILP one connected component at a time (see `solve_integer`).
 
 Variables: y (one per referral), p (one "phantom" per referral, standing for all its
 unexplored edges at a lower bound of their cost; bound 0 once the referral is fully
@@ -8,7 +8,8 @@ explored), then x (one per column edge, in the order they entered). Rows:
   referral r:   sum_v x_rv + p_r - needed_r * y_r  = 0     (all or nothing)
   volunteer v:  sum_r x_rv                         <= capacity_v
   pair e=(r,v): x_rv - y_r                         <= 0   (only where needed_r > 1)
-  fixing k:     coef_k . y                         >= value_k   (earlier optima held)
+  fixing k:     coef_k . y_S_k                     >= value_k   (earlier optima held, one
+                                                                row per component S_k)
 Phantoms carry no volunteer rows, so the model relaxes the full graph; a solution that
 leaves every phantom at zero is feasible for the full graph. The pair rows are valid for
 binary solutions and cut off LP optima that serve a family with one volunteer at y = 1/2,
@@ -20,7 +21,10 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+from scipy.sparse import csc_matrix
 
+from .candidates import BoolArray
+from .components import label_components
 from .errors import SolverFailure
 from .pool import EdgePool
 from .tables import FloatArray, IntArray
@@ -28,9 +32,15 @@ from .tables import FloatArray, IntArray
 INFINITY = 1e30  # HiGHS treats magnitudes >= 1e20 as infinite
 
 
+INTEGRALITY_TOLERANCE = 1e-6
+
+
 @dataclass(frozen=True)
 class Fixing:
-    referral_weight: FloatArray
+    """An earlier stage's optimum over some referrals: weight . y[referrals] >= value."""
+
+    referrals: IntArray
+    referral_weight: FloatArray  # per referral in `referrals`
     value: float
 
 
@@ -57,12 +67,15 @@ class Solution:
 
     @property
     def integral(self) -> bool:
-        values = np.concatenate((self.x, self.phantom_use, self.y))
-        return bool(np.all(np.abs(values - np.round(values)) <= 1e-6))
+        return bool(np.all(is_integral(np.concatenate((self.x, self.phantom_use, self.y)))))
 
     @property
     def chosen(self) -> IntArray:
         return self.columns[self.x > 0.5]
+
+
+def is_integral(values: FloatArray) -> BoolArray:
+    return np.asarray(np.abs(values - np.round(values)) <= INTEGRALITY_TOLERANCE)
 
 
 class _SilentHighs(highspy.Highs):
@@ -106,26 +119,138 @@ class RestrictedModel:
         volunteer_duals = np.zeros(self.pool.n_volunteers)
         has_row = self.volunteer_row >= 0
         volunteer_duals[has_row] = row_duals[self.volunteer_row[has_row]]
-        return self._solution(self.highs, values, row_duals[: self.n_referrals], volunteer_duals)
+        value = float(self.highs.getInfo().objective_function_value)
+        return self._solution(value, values, row_duals[: self.n_referrals], volunteer_duals)
 
     def solve_integer(
-        self, objective: Objective, fixings: list[Fixing], y_upper: FloatArray
+        self,
+        objective: Objective,
+        fixings: list[Fixing],
+        y_upper: FloatArray,
+        relaxed: Solution,
+        absolute_gap: float | None = None,
+        incumbent: "Solution | None" = None,
     ) -> Solution:
-        """Exact MILP optimum over the same model, solved on a copy (the LP keeps its basis)."""
+        """Exact MILP optimum over the same model, one connected component at a time.
+
+        No row links two components (fixings are per component), so the LP optimum
+        restricted to a component is that component's LP optimum; where it is integral and
+        no column has joined the component since, it is the component's MILP optimum too.
+        Each other component is solved as a MILP of its own: branch and bound over one joint
+        model would have to close every component's gap at once. `absolute_gap`, if given,
+        is HiGHS's `mip_abs_gap` per component (else zero gap, up to HiGHS's 1e-6).
+        `incumbent`, a solution of the model before columns joined, starts each MILP.
+        """
         self._update(objective, fixings, y_upper)
-        milp = _SilentHighs()
-        self._check(milp.passModel(self.highs.getLp()), "passModel")
-        self._check(milp.setOptionValue("mip_rel_gap", 0.0), "mip_rel_gap")
-        n = self.highs.getNumCol()
-        integer = np.full(n, int(highspy.HighsVarType.kInteger.value), dtype=np.uint8)
-        self._check(
-            milp.changeColsIntegrality(n, np.arange(n, dtype=np.int32), integer), "integrality"
+        model = _ModelArrays(self.highs.getLp())
+        column_label, count = self._column_components(fixings)
+        row_label = model.row_labels(column_label)
+        values = np.zeros(model.n_columns)
+        settled = 2 * self.n_referrals + relaxed.columns.size
+        values[:settled] = np.concatenate((relaxed.y, relaxed.phantom_use, relaxed.x))
+        unsettled = np.zeros(count, dtype=np.bool_)
+        unsettled[column_label[~is_integral(values)]] = True
+        unsettled[column_label[settled:]] = True
+        start = None if incumbent is None else self._padded(incumbent, model.n_columns)
+        column_groups, row_groups = _Groups(column_label), _Groups(row_label)
+        for label in np.flatnonzero(unsettled).tolist():
+            columns = column_groups.members(label)
+            rows = row_groups.members(label)
+            component_start = None if start is None else start[columns]
+            values[columns] = self._solve_component(
+                model, columns, rows, absolute_gap, component_start
+            )
+        return self._solution(
+            float(model.cost @ values),
+            values,
+            np.zeros(self.n_referrals),
+            np.zeros(self.pool.n_volunteers),
         )
+
+    def _column_components(self, fixings: list[Fixing]) -> tuple[IntArray, int]:
+        """Component label of every model column (y, phantoms, then x)."""
+        pool = self.pool
+        components = label_components(
+            self.n_referrals,
+            pool.n_volunteers,
+            (pool.referral[self.columns], pool.volunteer[self.columns]),
+            [fixing.referrals for fixing in fixings],
+        )
+        by_referral = components.referral
+        labels = np.concatenate(
+            (by_referral, by_referral, by_referral[pool.referral[self.columns]])
+        )
+        return labels, components.count
+
+    @staticmethod
+    def _padded(solution: Solution, n_columns: int) -> FloatArray:
+        """The solution's values over the model's columns; columns added since are zero."""
+        values = np.zeros(n_columns)
+        known = np.concatenate((solution.y, solution.phantom_use, solution.x))
+        values[: known.size] = np.round(known)
+        return values
+
+    def _solve_component(
+        self,
+        model: "_ModelArrays",
+        columns: IntArray,
+        rows: IntArray,
+        absolute_gap: float | None,
+        start: FloatArray | None,
+    ) -> FloatArray:
+        sub = model.matrix[:, columns][rows, :].tocsr()
+        sub.sort_indices()
+        milp = _SilentHighs()
+        n, m = columns.size, rows.size
+        self._check(
+            milp.addCols(
+                n, model.cost[columns], model.col_lower[columns], model.col_upper[columns],
+                0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0),
+            ),
+            "addCols(component)",
+        )  # fmt: skip
+        self._check(
+            milp.addRows(
+                m, model.row_lower[rows], model.row_upper[rows], sub.nnz,
+                sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data,
+            ),
+            "addRows(component)",
+        )  # fmt: skip
+        self._check(milp.setOptionValue("mip_rel_gap", 0.0), "mip_rel_gap")
+        if absolute_gap is not None:
+            self._check(milp.setOptionValue("mip_abs_gap", absolute_gap), "mip_abs_gap")
+        self._set_integrality(milp, columns < self.n_referrals)
+        if start is not None:
+            self._check(milp.setSolution(n, np.arange(n, dtype=np.int32), start), "setSolution")
         self._run(milp, "MILP")
         values = np.asarray(milp.getSolution().col_value, dtype=np.float64)
-        return self._solution(
-            milp, values, np.zeros(self.n_referrals), np.zeros(self.pool.n_volunteers)
+        if np.all(is_integral(values)):
+            return values
+        return self._vertex_for(milp, values[: int(np.sum(columns < self.n_referrals))])
+
+    def _set_integrality(self, milp: highspy.Highs, integer: BoolArray) -> None:
+        """Only y needs to be integer: for fixed integral y what remains is a bipartite
+        transportation problem (volunteer capacities, a referral's needs, x <= 1), whose
+        vertices are integral. Branching then happens on referrals, not on edges."""
+        kinds = np.where(
+            integer,
+            int(highspy.HighsVarType.kInteger.value),
+            int(highspy.HighsVarType.kContinuous.value),
+        ).astype(np.uint8)
+        n = integer.size
+        self._check(
+            milp.changeColsIntegrality(n, np.arange(n, dtype=np.int32), kinds), "integrality"
         )
+
+    def _vertex_for(self, milp: highspy.Highs, y: FloatArray) -> FloatArray:
+        """An integral x for the MILP's y: the same model as an LP with y fixed, solved to a
+        vertex (the y columns come first in every component, in referral order)."""
+        fixed = np.round(y)
+        rows = np.arange(y.size, dtype=np.int32)
+        self._check(milp.changeColsBounds(y.size, rows, fixed, fixed), "bounds(y)")
+        self._set_integrality(milp, np.zeros(milp.getNumCol(), dtype=np.bool_))
+        self._run(milp, "LP for fixed referrals")
+        return np.asarray(milp.getSolution().col_value, dtype=np.float64)
 
     def _update(self, objective: Objective, fixings: list[Fixing], y_upper: FloatArray) -> None:
         self._add_new_columns()
@@ -141,14 +266,14 @@ class RestrictedModel:
 
     def _solution(
         self,
-        highs: highspy.Highs,
+        value: float,
         values: FloatArray,
         referral_duals: FloatArray,
         volunteer_duals: FloatArray,
     ) -> Solution:
         n = self.n_referrals
         return Solution(
-            value=float(highs.getInfo().objective_function_value),
+            value=value,
             columns=self.columns.copy(),
             x=values[2 * n :],
             phantom_use=values[n : 2 * n],
@@ -218,13 +343,15 @@ class RestrictedModel:
         self._add_rows(np.full(edges.size, -INFINITY), np.zeros(edges.size), entries, values)
 
     def _add_new_fixings(self, fixings: list[Fixing]) -> None:
-        for fixing in fixings[self.n_fixings :]:
-            referral_columns = np.arange(self.n_referrals)
+        fresh = fixings[self.n_fixings :]
+        if fresh:
             self._add_rows(
-                np.array([fixing.value]), np.array([INFINITY]),
-                [referral_columns], [fixing.referral_weight],
-            )  # fmt: skip
-            self.n_fixings += 1
+                np.array([fixing.value for fixing in fresh]),
+                np.full(len(fresh), INFINITY),
+                [fixing.referrals for fixing in fresh],
+                [fixing.referral_weight for fixing in fresh],
+            )
+            self.n_fixings += len(fresh)
 
     def _add_rows(
         self,
@@ -277,3 +404,39 @@ class RestrictedModel:
     def _check(status: highspy.HighsStatus, action: str) -> None:
         if status == highspy.HighsStatus.kError:
             raise SolverFailure(f"HiGHS {action} failed")
+
+
+class _ModelArrays:
+    """The model as HiGHS holds it, as numpy arrays and a column-wise sparse matrix."""
+
+    def __init__(self, lp: highspy.HighsLp) -> None:
+        self.n_columns, self.n_rows = int(lp.num_col_), int(lp.num_row_)
+        self.cost = np.asarray(lp.col_cost_, dtype=np.float64)
+        self.col_lower = np.asarray(lp.col_lower_, dtype=np.float64)
+        self.col_upper = np.asarray(lp.col_upper_, dtype=np.float64)
+        self.row_lower = np.asarray(lp.row_lower_, dtype=np.float64)
+        self.row_upper = np.asarray(lp.row_upper_, dtype=np.float64)
+        a = lp.a_matrix_
+        self.matrix = csc_matrix(
+            (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)),
+            shape=(self.n_rows, self.n_columns),
+        )
+
+    def row_labels(self, column_label: IntArray) -> IntArray:
+        """Each row takes the component of its columns (-1 for an empty row)."""
+        labels = np.full(self.n_rows, -1, dtype=np.int64)
+        column_of_entry = np.repeat(np.arange(self.n_columns), np.diff(self.matrix.indptr))
+        labels[self.matrix.indices] = column_label[column_of_entry]
+        return labels
+
+
+class _Groups:
+    """Members of each label, in increasing order, without a pass over all per label."""
+
+    def __init__(self, labels: IntArray) -> None:
+        self.order = np.argsort(labels, kind="stable")
+        self.sorted_labels = labels[self.order]
+
+    def members(self, label: int) -> IntArray:
+        start, end = np.searchsorted(self.sorted_labels, [label, label + 1])
+        return np.asarray(self.order[start:end], dtype=np.int64)

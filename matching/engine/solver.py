@@ -17,6 +17,15 @@ feasible for the full graph, hence optimal. Otherwise the MILP is solved over th
 known edges whose reduced cost is below the gap between MILP value and LP bound are the
 only ones that could improve on it, so they are added and the MILP solved again; if that
 optimum uses a phantom, exploration continues, else it is optimal for the full graph.
+
+Why the stage optima can be held per component. Take the components of the known edges
+(joined where an earlier fixing spans referrals). A full-graph solution restricted to one
+component is feasible for that component's relaxed model (its unknown edges become phantom
+use; phantoms have no volunteer rows), so it scores at most that component's share of the
+stage optimum; the shares add up to the optimum. Every full-graph optimum therefore scores
+exactly its share in every component, and one fixing row per component holds the same set
+of solutions as one row over all referrals - but leaves the model separable, so the MILP
+is solved one component at a time (lp.py).
 """
 
 from dataclasses import dataclass
@@ -25,6 +34,7 @@ from enum import Enum
 import numpy as np
 
 from .candidates import CandidateIndex
+from .components import label_components
 from .lp import Fixing, Objective, RestrictedModel, Solution
 from .pool import EdgePool
 from .tables import FloatArray, IntArray
@@ -35,6 +45,10 @@ PHANTOM_USE_TOLERANCE = 1e-6
 INITIAL_NEIGHBOURS = 16
 SPARE_CANDIDATES = 4
 INITIAL_COLUMN_SPARE = 2
+# In stages 1-2 a phantom-free solution scores an integer and any other solution within
+# 1/2 of it scores no more (phantom terms add less than 1/2), so branch and bound may stop
+# once the incumbent is within 1/2 of its bound: that incumbent scores the optimum.
+INTEGER_STAGE_MIP_GAP = 0.5 - 1e-6
 
 
 class Stage(Enum):
@@ -76,7 +90,9 @@ def select_matches(index: CandidateIndex) -> Selection:
             continue
         solution = _solve_stage(pool, stage, fixings, stats, model)
         if stage is not Stage.COST:
-            fixings.append(Fixing(_referral_weight(index, stage), round(-solution.value)))
+            fixings += _fixings_per_component(
+                pool, _referral_weight(index, stage), fixings, solution
+            )
     assert solution is not None
     stats.columns, stats.known_edges = solution.columns.size, int(pool.referral.size)
     return Selection(pool, solution.chosen, stats)
@@ -111,7 +127,30 @@ def _rank_in_group(sorted_groups: IntArray) -> IntArray:
 def _waiting_is_implied(index: CandidateIndex, fixings: list[Fixing]) -> bool:
     """All equal waiting days, or nobody left unmatched, make stage 2 a no-op."""
     waiting = index.referrals.waiting_days
-    return bool(np.all(waiting == waiting[0]) or fixings[0].value >= waiting.size)
+    matched = sum(fixing.value for fixing in fixings)
+    return bool(np.all(waiting == waiting[0]) or matched >= waiting.size)
+
+
+def _fixings_per_component(
+    pool: EdgePool, weight: FloatArray, fixings: list[Fixing], solution: Solution
+) -> list[Fixing]:
+    """Hold a stage optimum with one row per component of the known edges that scores above
+    zero (weights are never negative, so a row >= 0 holds anyway)."""
+    components = label_components(
+        len(weight),
+        pool.n_volunteers,
+        (pool.referral, pool.volunteer),
+        [fixing.referrals for fixing in fixings],
+    )
+    labels = components.referral
+    scores = np.bincount(labels, weights=weight * solution.y, minlength=components.count)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(components.count + 1))
+    return [
+        Fixing(members, weight[members], float(round(scores[label])))
+        for label in np.flatnonzero(np.round(scores) > 0).tolist()
+        for members in (order[bounds[label] : bounds[label + 1]],)
+    ]
 
 
 def _referral_weight(index: CandidateIndex, stage: Stage) -> FloatArray:
@@ -149,15 +188,20 @@ def _solve_integer(
     the MILP's if their reduced cost (against the LP optimum's duals) is below the gap
     between the MILP value and the LP bound; those are added and the MILP solved again.
     """
-    exact = model.solve_integer(_objective(pool, stage), fixings, _y_upper(pool))
-    stats.milp_solves += 1
     # A strictly better solution gains at least 1 in the integer stages.
     gain = 0.0 if stage is Stage.COST else 1.0
+    absolute_gap = None if stage is Stage.COST else INTEGER_STAGE_MIP_GAP
+    exact = model.solve_integer(
+        _objective(pool, stage), fixings, _y_upper(pool), relaxed, absolute_gap
+    )
+    stats.milp_solves += 1
     gap = exact.value - gain - relaxed.value + REDUCED_COST_TOLERANCE
     if gap < 0 or _price_known_edges(pool, stage, relaxed, gap, per_referral=None) == 0:
         return exact
     stats.milp_solves += 1
-    return model.solve_integer(_objective(pool, stage), fixings, _y_upper(pool))
+    return model.solve_integer(
+        _objective(pool, stage), fixings, _y_upper(pool), relaxed, absolute_gap, incumbent=exact
+    )
 
 
 def _solve_relaxation(

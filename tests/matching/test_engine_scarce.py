@@ -1,0 +1,145 @@
+"""Scarce volunteers, families and capacity 2, in several separate clusters: the regime where
+relaxations are fractional and the engine solves MILPs one component at a time."""
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.engine import canonical_order, lp, parse_instance, result_to_dict, solve
+from matching.engine import solver as engine_solver
+from matching.engine.components import candidate_components
+from matching.engine.pipeline import candidate_index
+from matching.engine.tables import build_codebook
+
+from .engine_reference import assert_feasible, reference_objective, rule_results
+from .strategies import referrals, volunteers
+
+# Centres far enough apart (> 40 km) that no pair across two clusters is feasible.
+CLUSTER_CENTRES = ((59.91, 10.75), (60.39, 5.32), (63.43, 10.40))
+SCARCE_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@st.composite
+def scarce_instances(draw: st.DrawFn) -> dict[str, Any]:
+    """Two or three clusters, each with fewer volunteer places than referral needs."""
+    people: dict[str, list[dict[str, Any]]] = {"referrals": [], "volunteers": []}
+    for lat, lon in CLUSTER_CENTRES[: draw(st.integers(2, 3))]:
+        n_ref = draw(st.integers(2, 6))
+        n_vol = draw(st.integers(1, max(1, n_ref - 1)))
+        for _ in range(n_ref):
+            referral = draw(referrals(len(people["referrals"])))
+            referral["volunteers_needed"] = draw(st.sampled_from([1, 2, 2]))
+            people["referrals"].append(_near(draw, referral, lat, lon))
+        for _ in range(n_vol):
+            volunteer = draw(volunteers(len(people["volunteers"])))
+            volunteer["capacity"] = draw(st.sampled_from([1, 2, 2]))
+            people["volunteers"].append(_near(draw, volunteer, lat, lon))
+    return {
+        "rules": {
+            "max_distance_km": 40.0,
+            "min_overlap_hours": 0.5,
+            "overlap_target_hours": 4.0,
+            "km_per_overlap_hour": draw(st.sampled_from([0.0, 2.5])),
+        },
+        **people,
+    }
+
+
+def _near(draw: st.DrawFn, person: dict[str, Any], lat: float, lon: float) -> dict[str, Any]:
+    """Close together, speaking nb, mostly free on Monday evening: contested on purpose."""
+    person["lat"] = lat + draw(st.floats(-0.08, 0.08))
+    person["lon"] = lon + draw(st.floats(-0.15, 0.15))
+    person["languages"] = sorted({"nb", *person["languages"]})
+    person["availability"] = [{"day": 0, "start": "17:00", "end": "21:00"}, *person["availability"]]
+    person["excluded_municipalities"] = []
+    return person
+
+
+def solved(data: dict[str, Any]) -> dict[str, Any]:
+    return result_to_dict(solve(parse_instance(data)))
+
+
+def assert_optimal(data: dict[str, Any], result: dict[str, Any]) -> None:
+    matched, waiting, cost = reference_objective(data)
+    summary = result["summary"]
+    assert (summary["matched"], summary["waiting_days_matched"]) == (matched, waiting)
+    assert summary["total_cost"] == pytest.approx(cost, abs=2e-3)
+
+
+@SCARCE_SETTINGS
+@given(scarce_instances())
+def test_scarce_families_reach_the_reference_optimum(data: dict[str, Any]) -> None:
+    result = solved(data)
+    assert_feasible(data, result)
+    assert_optimal(data, result)
+
+
+@SCARCE_SETTINGS
+@given(scarce_instances())
+def test_scarce_families_through_per_component_milps(data: dict[str, Any]) -> None:
+    """Every relaxation treated as fractional and exploration starting from one candidate:
+    each stage solves a MILP per component and holds its optimum per component."""
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(engine_solver, "INITIAL_NEIGHBOURS", 1)
+        patched.setattr(engine_solver, "SPARE_CANDIDATES", 0)
+        patched.setattr(engine_solver, "ENTERING_PER_REFERRAL", 1)
+        patched.setattr(lp.Solution, "integral", property(lambda self: False))
+        patched.setattr(lp, "is_integral", lambda values: values != values)
+        result = solved(data)
+    assert_feasible(data, result)
+    assert_optimal(data, result)
+
+
+@settings(max_examples=20, deadline=None)
+@given(scarce_instances(), st.randoms(use_true_random=False))
+def test_scarce_output_is_independent_of_input_order(data: dict[str, Any], rng: Any) -> None:
+    first = json.dumps(solved(data))
+    shuffled = dict(data, volunteers=list(data["volunteers"]), referrals=list(data["referrals"]))
+    rng.shuffle(shuffled["volunteers"])
+    rng.shuffle(shuffled["referrals"])
+    assert json.dumps(solved(shuffled)) == first
+
+
+@settings(max_examples=30, deadline=None)
+@given(scarce_instances())
+def test_candidate_components_are_those_of_the_feasible_pairs(data: dict[str, Any]) -> None:
+    canonical = canonical_order(parse_instance(data))
+    components = candidate_components(candidate_index(canonical, build_codebook(canonical)))
+    refs = sorted(data["referrals"], key=lambda r: r["id"])
+    vols = sorted(data["volunteers"], key=lambda v: v["id"])
+    expected = _union_find_labels(
+        len(refs),
+        len(vols),
+        [
+            (i, j)
+            for i, r in enumerate(refs)
+            for j, v in enumerate(vols)
+            if all(rule_results(data, r, v))
+        ],
+    )
+    labels = np.concatenate((components.referral, components.volunteer))
+    assert _same_partition(labels.tolist(), expected)
+    assert components.count == len(set(expected))
+
+
+def _union_find_labels(n_ref: int, n_vol: int, edges: list[tuple[int, int]]) -> list[int]:
+    parent = list(range(n_ref + n_vol))
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            node = parent[node]
+        return node
+
+    for i, j in edges:
+        parent[root(i)] = root(n_ref + j)
+    return [root(node) for node in range(n_ref + n_vol)]
+
+
+def _same_partition(first: list[int], second: list[int]) -> bool:
+    return len(set(first)) == len(set(second)) == len(set(zip(first, second, strict=True)))
