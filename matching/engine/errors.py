@@ -12,3 +12,8 @@ class MatchingInputError(ValueError):
 
 class SolverFailure(RuntimeError):
     """HiGHS did not return an optimal solution (should not happen for valid models)."""
+
+
+def one_line(error: Exception) -> str:
+    """An exception's message with its whitespace, newlines included, collapsed to spaces."""
+    return " ".join(str(error).split())

@@ -1,16 +1,20 @@
-"""Turn decoded JSON into an `Instance`, naming the path of the first bad field."""
+"""Turn decoded JSON (`parse_instance`) or JSON bytes (`parse_instance_json`) into an
+`Instance`, naming the path of the first bad field."""
 
+import gc
+import json
 import math
 import re
-from collections.abc import Callable, Mapping
-from typing import TypedDict, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypedDict, TypeVar
 
-from .errors import MatchingInputError
+from .errors import MatchingInputError, one_line
 from .instance import MINUTES_PER_DAY, Instance, Referral, Rules, Slot, Volunteer
+from .wire import MAX_WAITING_DAYS, InstanceWire, ReferralWire, SlotWire, VolunteerWire, decode
 
 T = TypeVar("T")
-
-MAX_WAITING_DAYS = 100_000
+R = TypeVar("R")
 _TIME = re.compile(r"^(\d{2}):(\d{2})$")
 _RULE_FIELDS = (
     "max_distance_km",
@@ -52,6 +56,159 @@ def parse_instance(data: object) -> Instance:
     )
     _reject_unknown_people(instance, forbidden)
     return Instance(instance.rules, instance.volunteers, instance.referrals, forbidden)
+
+
+def parse_instance_json(raw: bytes, source: str = "instance") -> Instance:
+    """`parse_instance(json.loads(raw))`, several times faster on valid input.
+
+    msgspec decodes the bytes straight into typed structs (`wire`) and the few remaining
+    checks run over them in bulk. Input that fails either is decoded again with `json` and
+    validated by `parse_instance`, so every error reads exactly as before. `source` names the
+    input in errors about bytes that are not UTF-8 JSON.
+    """
+    with _garbage_collector_paused():
+        wire = decode(raw)
+        instance = None if wire is None else _from_wire(wire)
+    if instance is not None:
+        return instance
+    return parse_instance(_load_json(raw, source))
+
+
+@contextmanager
+def _garbage_collector_paused() -> Iterator[None]:
+    """Hundreds of thousands of new objects, no cycles: collecting while building them only
+    costs time (about half of the fast path at national size)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _load_json(raw: bytes, source: str) -> object:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MatchingInputError("", f"cannot read {source}: {one_line(error)}") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MatchingInputError("", f"{source} is not valid JSON: {one_line(error)}") from error
+
+
+def _from_wire(wire: InstanceWire) -> Instance | None:
+    """The instance, or None if the typed input breaks a rule msgspec does not check."""
+    slots, texts = _SlotCache(), _TextSet()
+    volunteers = tuple([_volunteer_from_wire(v, slots, texts) for v in wire.volunteers])
+    referrals = tuple([_referral_from_wire(r, slots, texts) for r in wire.referrals])
+    forbidden = tuple([(pair.referral, pair.volunteer) for pair in wire.forbidden_pairs])
+    volunteer_ids = [v.id for v in wire.volunteers]
+    referral_ids = [r.id for r in wire.referrals]
+    for pair in forbidden:
+        texts.update(pair)
+    if (
+        slots.rejected
+        or not texts.all_non_empty()
+        or not all(map(str.strip, volunteer_ids))
+        or not all(map(str.strip, referral_ids))
+        or not _unique(volunteer_ids)
+        or not _unique(referral_ids)
+        or not {r for r, _ in forbidden} <= set(referral_ids)
+        or not {v for _, v in forbidden} <= set(volunteer_ids)
+    ):
+        return None
+    rules = wire.rules
+    return Instance(
+        rules=Rules(
+            rules.max_distance_km,
+            rules.min_overlap_hours,
+            rules.overlap_target_hours,
+            rules.km_per_overlap_hour,
+        ),
+        volunteers=volunteers,
+        referrals=referrals,
+        forbidden_pairs=forbidden,
+    )
+
+
+class _SlotCache(dict[SlotWire, Slot | None]):
+    """Slots repeat a lot: each distinct one is parsed (by `_slot`) once and shared."""
+
+    rejected = False
+
+    def __missing__(self, key: SlotWire) -> Slot | None:
+        try:
+            slot: Slot | None = _slot({"day": key.day, "start": key.start, "end": key.end}, "")
+        except MatchingInputError:
+            slot, self.rejected = None, True
+        self[key] = slot
+        return slot
+
+
+class _TextSet(set[str | None]):
+    """Every text field but the ids (unique, so checked apart); None for absent optionals."""
+
+    def all_non_empty(self) -> bool:
+        return all(text.strip() for text in self if text is not None)
+
+
+def _volunteer_from_wire(v: VolunteerWire, slots: _SlotCache, texts: _TextSet) -> Volunteer:
+    texts.add(v.municipality)
+    texts.update(v.languages)
+    texts.update(v.excluded_municipalities)
+    texts.add(v.gender)
+    return _record(
+        Volunteer,
+        {
+            "id": v.id,
+            "lat": v.lat,
+            "lon": v.lon,
+            "municipality": v.municipality,
+            "languages": v.languages,
+            "availability": tuple(map(slots.__getitem__, v.availability)),
+            "gender": v.gender,
+            "capacity": v.capacity,
+            "excluded_municipalities": v.excluded_municipalities,
+        },
+    )
+
+
+def _referral_from_wire(r: ReferralWire, slots: _SlotCache, texts: _TextSet) -> Referral:
+    texts.add(r.municipality)
+    texts.update(r.languages)
+    texts.update(r.excluded_municipalities)
+    texts.add(r.volunteer_gender)
+    return _record(
+        Referral,
+        {
+            "id": r.id,
+            "lat": r.lat,
+            "lon": r.lon,
+            "municipality": r.municipality,
+            "languages": r.languages,
+            "availability": tuple(map(slots.__getitem__, r.availability)),
+            "volunteers_needed": r.volunteers_needed,
+            "volunteer_gender": r.volunteer_gender,
+            "excluded_municipalities": r.excluded_municipalities,
+            "max_distance_km": r.max_distance_km,
+            "waiting_days": r.waiting_days,
+        },
+    )
+
+
+def _record(cls: type[R], fields: dict[str, Any]) -> R:
+    """A frozen dataclass instance without its `__init__`, which costs one `object.__setattr__`
+    per field; `fields` must name every field, in order (tests compare with `parse_instance`)."""
+    record = cls.__new__(cls)
+    object.__setattr__(record, "__dict__", fields)
+    return record
+
+
+def _unique(ids: list[str]) -> bool:
+    return len(set(ids)) == len(ids)
 
 
 def _forbidden_pair(data: object, path: str) -> tuple[str, str]:
@@ -248,7 +405,7 @@ def _non_negative_int(value: object, path: str) -> int:
 
 def _waiting_days(value: object, path: str) -> int:
     days = _non_negative_int(value, path)
-    if days > MAX_WAITING_DAYS:  # keeps stage-2 objectives exact in floating point
+    if days > MAX_WAITING_DAYS:
         raise MatchingInputError(path, f"{days} is more than {MAX_WAITING_DAYS} days")
     return days
 

@@ -6,6 +6,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from benchmarks import engine as bench
+from matching.engine import parse_instance, result_to_dict, solve
+from matching.engine.wire import encode
+
 from .test_engine_validation import VALID, broken
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,3 +64,70 @@ def test_missing_file_and_invalid_json_exit_2_with_one_line(tmp_path: Path) -> N
 
 def test_usage_errors_exit_2() -> None:
     assert run_cli().returncode == 2
+
+
+def run_cli_with_input(data: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "matching", *args],
+        cwd=REPO, input=data, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def as_dumped(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_solve_prints_what_json_dumps_prints(tmp_path: Path) -> None:
+    data = bench.generate(bench.SIZES["small"], seed=8)
+    completed = run_cli("solve", write(tmp_path, data))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == as_dumped(result_to_dict(solve(parse_instance(data)))) + "\n"
+
+
+def test_solve_reads_stdin_as_it_reads_a_file(tmp_path: Path) -> None:
+    completed = run_cli_with_input(json.dumps(VALID).encode(), "solve", "-")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.decode() == run_cli("solve", write(tmp_path, VALID)).stdout
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            json.dumps(broken(("referrals", 0, "availability", 0, "start"), "9:00")).encode(),
+            "referrals[0].availability[0].start: '9:00' is not a time HH:MM",
+        ),
+        (
+            json.dumps(broken(("rules", "min_overlap_hours"), float("nan"))).encode(),
+            "rules.min_overlap_hours: must be finite",
+        ),
+        (
+            json.dumps(broken(("volunteers", 0, "gender"), " ")).encode(),
+            "volunteers[0].gender: must be a non-empty string",
+        ),
+        (
+            b'{"rules": \xff}',
+            "cannot read -: 'utf-8' codec can't decode byte 0xff in position 10: "
+            "invalid start byte",
+        ),
+        (b"[1,", "- is not valid JSON: Expecting value: line 1 column 4 (char 3)"),
+    ],
+)
+def test_malformed_stdin_exits_2_with_the_same_line(raw: bytes, message: str) -> None:
+    completed = run_cli_with_input(raw, "solve", "-")
+    assert completed.returncode == 2
+    assert completed.stdout == b""
+    assert completed.stderr.decode() == message + "\n"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"floats": [0.0, -0.0, 1e-4, 9.99e-5, 1e-5, 5e-324, 0.1, 1 / 3, 1e15, 1e16, 1.5e300]},
+        {"odd": [float("nan"), float("inf"), -float("inf"), None, True, 10**20]},
+        {"text": 'é 😀 \u2028 \x7f \x00 \x1f " \\ / \n', "naïve key": ["r1e5", "0.00001"]},
+        {"plain": {"id": "v000001", "distance_km": 12.345, "matched": 3, "shortfall": 2.5}},
+    ],
+)
+def test_encoder_writes_what_json_dumps_writes(document: dict[str, Any]) -> None:
+    assert encode(document) == as_dumped(document).encode("utf-8")
