@@ -1,22 +1,26 @@
-"""Command line: `python -m matching solve INSTANCE.json` prints the result as JSON.
+"""Command line: `python -m matching solve INSTANCE.json` prints the result as JSON;
+`python -m matching what-if INSTANCE.json HYPOTHETICALS.json` prints, for each hypothetical
+volunteer added alone, how many more referrals the optimum matches and which.
 
 Exit 0 on success; exit 2 with one line on stderr for unreadable or malformed input.
 """
 
 import argparse
+import gc
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from matching.engine import (
     MatchingInputError,
     SolverFailure,
-    parse_instance,
     result_to_dict,
     solve,
 )
+from matching.engine.validation import parse_instance_json
+from matching.engine.wire import encode
 
 EXIT_SOLVER_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -32,19 +36,61 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     solve_command = commands.add_parser("solve", help="solve an instance and print JSON")
     solve_command.add_argument("instance", type=Path, help="instance JSON file ('-' for stdin)")
+    what_if_command = commands.add_parser(
+        "what-if", help="how many more referrals each hypothetical volunteer would match"
+    )
+    what_if_command.add_argument("instance", type=Path, help="instance JSON file")
+    what_if_command.add_argument(
+        "hypotheticals", type=Path, help='JSON {"volunteers": [...]}, each added alone'
+    )
     arguments = parser.parse_args(argv)
+    if arguments.command == "what-if":
+        return _what_if(arguments)
+    return _solve(arguments)
+
+
+def _solve(arguments: argparse.Namespace) -> int:
+    def solved() -> str:
+        instance = parse_instance_json(_read_bytes(arguments.instance), str(arguments.instance))
+        # One-shot process: modules and instance live to the end, so spare the collector
+        # from walking them again during the solve (~0.1 s at national size).
+        gc.freeze()
+        return encode(result_to_dict(solve(instance))).decode("utf-8")
+
+    return _printed(solved)
+
+
+def _what_if(arguments: argparse.Namespace) -> int:
+    from matching.engine.what_if import answer_to_dict, parse_hypotheticals, what_if
+
+    def answered() -> str:
+        instance = parse_instance_json(_read_bytes(arguments.instance), str(arguments.instance))
+        answers = what_if(instance, parse_hypotheticals(_read_json(arguments.hypotheticals)))
+        answers_json = {"answers": [answer_to_dict(answer) for answer in answers]}
+        return json.dumps(answers_json, ensure_ascii=False, separators=(",", ":"))
+
+    return _printed(answered)
+
+
+def _printed(command: Callable[[], str]) -> int:
+    """Run a command and print its JSON; errors as one line on stderr, with the exit code."""
     try:
-        data = _read_json(arguments.instance)
-        result = solve(parse_instance(data))
+        output = command()
     except MatchingInputError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
     except SolverFailure as error:
         print(f"solver failure: {_one_line(error)}", file=sys.stderr)
         return EXIT_SOLVER_FAILURE
-    json.dump(result_to_dict(result), sys.stdout, ensure_ascii=False, separators=(",", ":"))
-    sys.stdout.write("\n")
+    sys.stdout.write(output + "\n")
     return 0
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as error:
+        raise MatchingInputError("", f"cannot read {path}: {_one_line(error)}") from error
 
 
 def _read_json(path: Path) -> Any:

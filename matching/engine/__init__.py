@@ -18,6 +18,7 @@ from .result import (
     result_to_dict,
 )
 from .validation import parse_instance
+from .what_if import WhatIfAnswer, what_if
 
 __all__ = [
     "Assignment",
@@ -33,8 +34,10 @@ __all__ = [
     "Summary",
     "Unmatched",
     "Volunteer",
+    "WhatIfAnswer",
     "canonical_order",
     "parse_instance",
     "result_to_dict",
     "solve",
+    "what_if",
 ]
