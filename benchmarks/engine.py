@@ -1,18 +1,23 @@
-"""Engine benchmark, run from the project root:
-`python -m benchmarks.engine [--sizes small,regional] [--repeat 3]`.
+"""Engine benchmark, run from the project root.
+
+    python -m benchmarks.engine --write-docs     # the full run, written into docs/benchmarks.md
+    python -m benchmarks.engine --sizes small --what-if demo-catchment --before 15becb5
 
 Generates synthetic instances over Norway's real municipalities (people placed by
 population, jittered a few km), solves them with the engine and, where it fits, with a
 baseline in the same process: a staged MILP of the exact objective over every feasible
 pair (size small) and a vectorised dense `linear_sum_assignment` over the full cost matrix
-(size singles-2k).
+(size singles-2k, also timed end to end as its own process, from the JSON file).
 
-Memory: one child process generates the instance (JSON for the CLI, a pickled `Instance`
-for the engine); a second child loads the pickle, notes its resident set size (RSS), then
-solves. Its peak RSS (ru_maxrss) therefore covers interpreter, numpy/scipy, the parsed
-instance and the solve - not generation - and is reported beside the RSS before solving.
-Engine time is wall time of `solve()` from a parsed instance to the explained result;
-the CLI time is a whole `python -m matching solve FILE` run (start-up and JSON included).
+Each size runs in child processes: one generates the instance (JSON for the CLI, a pickled
+`Instance`); one loads the pickle, notes its resident set size (RSS) and solves once, so its
+peak RSS (ru_maxrss) covers interpreter, numpy/scipy, the parsed instance and the solve;
+one times reading the JSON and `solve()` repeatedly - with `--before REF`, interleaved with
+the engine of that git revision (read with `git archive`, imported as `engine_before`) on the
+same bytes. The CLI (`python -m matching solve FILE`, and the old revision's) is timed as whole
+processes, with their peak RSS. What-if scenarios ask `matching.engine.what_if` about
+hypothetical volunteers, in a child of their own. Figures are printed as Markdown, never
+asserted; `--markdown FILE` writes them between the markers of FILE.
 """
 
 import argparse
@@ -26,15 +31,20 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
+import matching.engine
+from benchmarks import report as report_doc
+from benchmarks import revision
 from matching.engine import Instance, MatchResult, canonical_order, parse_instance, solve
 from matching.engine.candidates import CandidateIndex
 from matching.engine.pipeline import candidate_index
@@ -93,6 +103,8 @@ SIZES = {
         Size("singles-2k", 2_000, 20_000, 0.0, 0.0, baseline="dense-lsa"),
         Size("national", 5_000, 50_000, 0.10, 0.15),
         Size("national-stress", 20_000, 200_000, 0.10, 0.15),
+        Size("scarce-families", 5_000, 3_000, 0.10, 0.15),
+        Size("scarce-20k", 20_000, 12_000, 0.10, 0.15),
     )
 }
 
@@ -100,6 +112,7 @@ SIZES = {
 @dataclass(frozen=True)
 class Municipalities:
     number: list[str]
+    name: list[str]
     weight: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
@@ -118,6 +131,7 @@ def load_municipalities(counties: tuple[str, ...] = ()) -> Municipalities:
     area = np.array([float(row["area_km2"]) for row in rows])
     return Municipalities(
         number=[row["number"] for row in rows],
+        name=[row["name"] for row in rows],
         weight=population / population.sum(),
         lat=np.array([float(row["lat"]) for row in rows]),
         lon=np.array([float(row["lon"]) for row in rows]),
@@ -297,6 +311,41 @@ def _index_for(instance: Instance) -> tuple[CandidateIndex, Instance]:
 # Measuring
 
 
+@dataclass(frozen=True)
+class WhatIfScenario:
+    name: str
+    size: Size
+    scope: str  # "catchment": the largest demo centre's municipalities; "national": all
+    profiles: int
+    target_s: float
+
+
+DEMO = Size("demo", 150, 600, 0.10, 0.15)  # demo/builder.py: 150 referrals, 600 volunteers
+WHAT_IF_SCENARIOS = {
+    scenario.name: scenario
+    for scenario in (
+        WhatIfScenario("demo-catchment", DEMO, "catchment", 3, 1.0),
+        WhatIfScenario("national-sweep", SIZES["national"], "national", 5, 60.0),
+    )
+}
+ISSUE_BASELINE_REVISION = "15becb5"  # the engine before issue 16
+DOCS = PROJECT_ROOT / "docs/benchmarks.md"
+
+
+@dataclass(frozen=True)
+class Options:
+    seed: int
+    repeat: int
+    budget_s: float
+    timeout_s: float
+    cli: bool
+    before_dir: str | None  # an exported revision (benchmarks/revision.py)
+
+
+def instance_sizes() -> dict[str, Size]:
+    return {**SIZES, DEMO.name: DEMO}
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
@@ -310,30 +359,31 @@ def current_rss_mb() -> float:
 
 
 def write_instance(size: Size, seed: int, out_dir: str) -> None:
-    """Child 1: generate, and store as JSON (for the CLI) and as a pickled Instance."""
+    """Child: generate, and store as JSON (for the CLI) and as a pickled Instance."""
     data = generate(size, seed)
     Path(out_dir, f"{size.name}.json").write_text(json.dumps(data), encoding="utf-8")
     with open(Path(out_dir, f"{size.name}.pickle"), "wb") as handle:
         pickle.dump(parse_instance(data), handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def run_worker(size: Size, repeat: int, out_dir: str) -> dict[str, Any]:
-    """Child 2: load the parsed instance, then solve; its peak RSS belongs to the solve."""
+def _load_pickle(size: Size, out_dir: str) -> Instance:
     with open(Path(out_dir, f"{size.name}.pickle"), "rb") as handle:
         instance: Instance = pickle.load(handle)
+    return instance
+
+
+def run_memory_worker(size: Size, out_dir: str) -> dict[str, Any]:
+    """Child: load the parsed instance, solve once; its peak RSS belongs to the solve.
+    The baseline, if any, runs after the peak has been read."""
+    instance = _load_pickle(size, out_dir)
     rss_before = current_rss_mb()
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = solve(instance)
-        times.append(time.perf_counter() - started)
-    assert result is not None
+    started = time.perf_counter()
+    result = solve(instance)
     report: dict[str, Any] = {
         "size": size.name,
         "referrals": size.referrals,
         "volunteers": size.volunteers,
-        "engine_s": times,
-        "engine_median_s": statistics.median(times),
+        "first_solve_s": time.perf_counter() - started,
         "rss_before_solve_mb": rss_before,
         "peak_rss_mb": peak_rss_mb(),
         "objective": list(result.objective),
@@ -344,7 +394,7 @@ def run_worker(size: Size, repeat: int, out_dir: str) -> dict[str, Any]:
 
 
 def _baseline(size: Size, instance: Instance) -> dict[str, Any]:
-    runner = {"dense-lsa": dense_lsa_baseline, "milp": exact_milp_baseline}.get(size.baseline)
+    runner = BASELINES.get(size.baseline)
     if runner is None:
         return {}
     started = time.perf_counter()
@@ -363,101 +413,447 @@ def _reason_counts(result: MatchResult) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def time_cli(instance_path: str, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "matching", "solve", instance_path],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            cwd=PROJECT_ROOT,
-        )
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def run_timing_worker(size: Size, out_dir: str, options: Options) -> None:
+    """Child: from the same JSON bytes, read the input and solve with the current engine and,
+    given `before_dir`, the old one, alternating which goes first; one JSON line per run."""
+    engines: list[tuple[str, ModuleType]] = [("after", matching.engine)]
+    if options.before_dir:
+        engines.append(("before", revision.import_engine(Path(options.before_dir))))
+    text = Path(out_dir, f"{size.name}.json").read_bytes()
+    for _, engine in engines:
+        _read_and_solve(engine, json.dumps(WARM_UP_INSTANCE).encode())
+
+    def timed_run(label: str) -> float:
+        figures = _read_and_solve(dict(engines)[label], text)
+        print(json.dumps({"engine": label, **figures}), flush=True)
+        return float(figures["parse_s"] + figures["solve_s"])
+
+    interleave([label for label, _ in engines], options.repeat, options.budget_s, timed_run)
 
 
-def measure(size: Size, seed: int, repeat: int, cli: bool) -> dict[str, Any]:
-    bench = [sys.executable, "-m", "benchmarks.engine"]
-    with tempfile.TemporaryDirectory() as scratch:
-        generate_command = [*bench, "--generate", size.name, "--seed", str(seed), "--dir", scratch]
-        subprocess.run(generate_command, check=True, cwd=PROJECT_ROOT)
-        worker_command = [*bench, "--worker", size.name, "--repeat", str(repeat), "--dir", scratch]
-        completed = subprocess.run(
-            worker_command, check=True, capture_output=True, text=True, cwd=PROJECT_ROOT
-        )
-        report: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-        if cli:
-            instance_path = os.path.join(scratch, f"{size.name}.json")
-            report["cli_s"] = time_cli(instance_path, max(1, min(repeat, 3)))
+def interleave(
+    labels: list[str], repeat: int, budget_s: float, run: Callable[[str], float]
+) -> None:
+    """Call `run(label)` in rounds, alternating the order, until each label has `repeat` runs
+    or its runs have taken `budget_s` seconds; at least one each. A slow old engine thus gets
+    one run while the fast one still gets all of its."""
+    runs = dict.fromkeys(labels, 0)
+    spent = dict.fromkeys(labels, 0.0)
+    rounds = 0
+    while True:
+        due = [
+            label
+            for label in labels
+            if runs[label] == 0 or (runs[label] < repeat and spent[label] < budget_s)
+        ]
+        if not due:
+            return
+        for label in due if rounds % 2 == 0 else due[::-1]:
+            spent[label] += run(label)
+            runs[label] += 1
+        rounds += 1
+
+
+def _input_reader(engine: ModuleType) -> Any:
+    """Bytes to `Instance` as the engine's fastest reader does it: `parse_instance_json`
+    (msgspec, issue 16) where the revision has one, else `json.loads` + `parse_instance`."""
+    fast = getattr(engine.validation, "parse_instance_json", None)
+    if fast is not None:
+        return fast
+    return lambda raw: engine.parse_instance(json.loads(raw))
+
+
+# Imports and first calls that neither engine should pay inside a timed run.
+WARM_UP_INSTANCE = {
+    "rules": RULES,
+    "volunteers": [
+        {"id": "v", "lat": 59.9, "lon": 10.7, "municipality": "0301", "languages": ["nb"],
+         "availability": [{"day": 0, "start": "17:00", "end": "20:00"}]},
+    ],
+    "referrals": [
+        {"id": "r", "lat": 59.91, "lon": 10.71, "municipality": "0301", "languages": ["nb"],
+         "availability": [{"day": 0, "start": "18:00", "end": "20:00"}]},
+    ],
+}  # fmt: skip
+
+
+def _read_and_solve(engine: ModuleType, text: bytes) -> dict[str, Any]:
+    started = time.perf_counter()
+    instance = _input_reader(engine)(text)
+    parsed = time.perf_counter()
+    result = engine.solve(instance)
+    solved = time.perf_counter()
+    return {
+        "parse_s": parsed - started,
+        "solve_s": solved - parsed,
+        "objective": list(result.objective),
+    }
+
+
+def run_what_if_worker(scenario: WhatIfScenario, out_dir: str, options: Options) -> dict[str, Any]:
+    """Child: load the instance, ask about every (profile, municipality); peak RSS included."""
+    from benchmarks import what_if as sweeps  # imports this module: not at the top
+
+    instance = _load_pickle(scenario.size, out_dir)
+    rss_before = current_rss_mb()
+    municipalities = load_municipalities()
+    places = sweeps.Places(
+        municipalities.number, municipalities.name, municipalities.lat, municipalities.lon
+    )
+    report: dict[str, Any] = {
+        "scenario": scenario.name,
+        "size": scenario.size.name,
+        "referrals": scenario.size.referrals,
+        "volunteers": scenario.size.volunteers,
+        "target_s": scenario.target_s,
+    }
+    if scenario.scope == "catchment":
+        centre, where = sweeps.largest_demo_catchment(places)
+        report["centre_host"] = centre
+    else:
+        where = list(range(len(places.number)))
+    profiles = sweeps.PROFILES[: scenario.profiles]
+    candidates = sweeps.hypotheticals(places, where, profiles)
+    report.update(municipalities=len(where), profiles=[profile.name for profile in profiles])
+    figures = sweeps.sweep(places, instance, candidates, profiles, options.repeat, options.budget_s)
+    report.update(figures)
+    report.update(rss_before_mb=rss_before, peak_rss_mb=peak_rss_mb())
     return report
 
 
-def objectives_agree(mine: list[Any], theirs: list[Any]) -> bool:
-    return mine[:2] == theirs[:2] and abs(mine[2] - theirs[2]) <= 1e-6 * max(1.0, abs(theirs[2]))
+def run_baseline_end_to_end(size: Size, path: str) -> list[Any]:
+    """Child: the baseline as a command would run it, from the JSON file to the objective,
+    reading the file as the current CLI does."""
+    instance = _input_reader(matching.engine)(Path(path).read_bytes())
+    return list(BASELINES[size.baseline](instance))
 
 
-def table_row(report: dict[str, Any]) -> str:
-    matched, waiting, cost = report["objective"]
-    cells = [
-        report["size"],
-        f"{report['referrals']:,} x {report['volunteers']:,}",
-        f"{report['engine_median_s']:.3f}",
-        f"{report.get('cli_s', float('nan')):.2f}",
-        f"{report['peak_rss_mb']:.0f} ({report['rss_before_solve_mb']:.0f})",
-        f"{matched} / {waiting} / {cost:.3f}",
-    ]
-    if "baseline" in report:
-        same = objectives_agree(report["objective"], report["baseline_objective"])
-        ratio = report["baseline_s"] / report["engine_median_s"]
-        cells += [
-            f"{report['baseline']} {report['baseline_s']:.2f} s",
-            f"{ratio:.1f}x",
-            "yes" if same else "NO",
-        ]
+# Running children
+
+
+@dataclass
+class ChildRun:
+    seconds: float
+    peak_rss_mb: float
+    lines: list[str]
+    stopped: bool  # killed by us at the timeout
+
+
+class ChildStopped(Exception):
+    """A child killed at the timeout before it reported anything."""
+
+
+def run_child(
+    command: list[str], timeout_s: float, cwd: Path = PROJECT_ROOT, keep_output: bool = True
+) -> ChildRun:
+    """Run to completion or `timeout_s`, keeping the stdout lines written until then
+    (or sending them to /dev/null, like a CLI timing run's result)."""
+    started = time.perf_counter()
+    output = subprocess.PIPE if keep_output else subprocess.DEVNULL
+    process = subprocess.Popen(command, stdout=output, text=True, cwd=cwd)
+    stopped = threading.Event()
+
+    def stop() -> None:
+        stopped.set()
+        process.kill()
+
+    timer = threading.Timer(timeout_s, stop)
+    timer.start()
+    try:
+        lines = [line for line in process.stdout or () if line.strip()]
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0 and not stopped.is_set():
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return ChildRun(seconds, usage.ru_maxrss / 1024.0, lines, stopped.is_set())
+
+
+def _bench_command(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.engine", *arguments]
+
+
+def _last_json(run: ChildRun) -> dict[str, Any]:
+    if not run.lines:
+        raise ChildStopped(f"stopped after {run.seconds:.0f} s")
+    report: dict[str, Any] = json.loads(run.lines[-1])
+    return report
+
+
+def measure(size: Size, options: Options) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        _generate(size, options, scratch)
+        memory = run_child(
+            _bench_command("--worker", size.name, "--dir", scratch), options.timeout_s
+        )
+        report = _last_json(memory)
+        report.update(_timings(size, options, scratch))
+        instance_path = os.path.join(scratch, f"{size.name}.json")
+        if options.cli:
+            report.update(_cli_timings(instance_path, options, report))
+        if size.baseline == "dense-lsa":
+            report.update(_baseline_end_to_end(size, instance_path, options))
+    return report
+
+
+def measure_what_if(scenario: WhatIfScenario, options: Options) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        _generate(scenario.size, options, scratch)
+        command = _bench_command(
+            "--what-if-worker", scenario.name, "--dir", scratch, *_timing_arguments(options)
+        )
+        return _last_json(run_child(command, options.timeout_s))
+
+
+def _generate(size: Size, options: Options, scratch: str) -> None:
+    command = _bench_command("--generate", size.name, "--seed", str(options.seed))
+    subprocess.run([*command, "--dir", scratch], check=True, cwd=PROJECT_ROOT)
+
+
+def _timing_arguments(options: Options) -> list[str]:
+    return ["--repeat", str(options.repeat), "--budget", str(options.budget_s)]
+
+
+def _timings(size: Size, options: Options, scratch: str) -> dict[str, Any]:
+    command = _bench_command("--timing-worker", size.name, "--dir", scratch)
+    command += _timing_arguments(options)
+    if options.before_dir:
+        command += ["--before-dir", options.before_dir]
+    run = run_child(command, options.timeout_s)
+    runs = [json.loads(line) for line in run.lines]
+    report = _engine_figures([r for r in runs if r["engine"] == "after"])
+    if options.before_dir:
+        report["before"] = _engine_figures([r for r in runs if r["engine"] == "before"])
+        # How long the run that was killed had been going (plus the child's start-up).
+        unfinished = run.seconds - sum(r["parse_s"] + r["solve_s"] for r in runs)
+        report["before"]["stopped_after_s"] = unfinished if run.stopped else None
+    elif run.stopped:
+        report["stopped_after_s"] = run.seconds
+    return report
+
+
+def _engine_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    if not runs:
+        return {}
+    solve_times = [r["solve_s"] for r in runs]
+    parse_times = [r["parse_s"] for r in runs]
+    return {
+        "engine_s": solve_times,
+        "engine_median_s": statistics.median(solve_times),
+        "parse_s": parse_times,
+        "parse_median_s": statistics.median(parse_times),
+        "run_objective": list(runs[0]["objective"]),
+        "objective_stable": len({tuple(r["objective"]) for r in runs}) == 1,
+    }
+
+
+def _cli_timings(path: str, options: Options, report: dict[str, Any]) -> dict[str, Any]:
+    """`python -m matching solve FILE`, now and (given a before tree whose solves finished
+    in time) as it was, interleaved; median of up to three runs each, within the budget."""
+    commands = {"after": PROJECT_ROOT}
+    before_ran = bool(report.get("before", {}).get("engine_s"))
+    if options.before_dir and before_ran and not report["before"]["stopped_after_s"]:
+        commands["before"] = revision.cli_dir(Path(options.before_dir))
+    argv = [sys.executable, "-m", "matching", "solve", path]
+    runs: dict[str, list[ChildRun]] = {label: [] for label in commands}
+
+    def cli_run(label: str) -> float:
+        run = run_child(argv, options.timeout_s, cwd=commands[label], keep_output=False)
+        runs[label].append(run)
+        return run.seconds
+
+    interleave(list(commands), min(options.repeat, 3), options.budget_s, cli_run)
+    figures: dict[str, Any] = {}
+    for label, done in runs.items():
+        prefix = "cli_" if label == "after" else "cli_before_"
+        figures[f"{prefix}s"] = [run.seconds for run in done]
+        figures[f"{prefix}median_s"] = statistics.median(run.seconds for run in done)
+        figures[f"{prefix}peak_rss_mb"] = max(run.peak_rss_mb for run in done)
+        figures[f"{prefix}stopped"] = any(run.stopped for run in done)
+    return figures
+
+
+def _baseline_end_to_end(size: Size, path: str, options: Options) -> dict[str, Any]:
+    command = _bench_command("--baseline-end-to-end", size.name, path)
+    runs: list[ChildRun] = []
+
+    def baseline_run(_: str) -> float:
+        runs.append(run_child(command, options.timeout_s))
+        return runs[-1].seconds
+
+    interleave(["dense"], min(options.repeat, 3), options.budget_s, baseline_run)
+    times = [run.seconds for run in runs]
+    objective = None if runs[-1].stopped else json.loads(runs[-1].lines[-1])
+    return {
+        "baseline_end_to_end_s": times,
+        "baseline_end_to_end_median_s": statistics.median(times),
+        "baseline_end_to_end_objective": objective,
+    }
+
+
+BASELINES: dict[str, Any] = {"dense-lsa": dense_lsa_baseline, "milp": exact_milp_baseline}
+
+
+# Command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.engine",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="the full run for docs/benchmarks.md: every size and what-if scenario, "
+        f"--before {ISSUE_BASELINE_REVISION}, --repeat 5, --markdown docs/benchmarks.md "
+        "(options given explicitly win)",
+    )
+    parser.add_argument("--sizes", help=f"comma-separated, from: {', '.join(SIZES)}; 'all', 'none'")
+    parser.add_argument(
+        "--what-if", help=f"comma-separated, from: {', '.join(WHAT_IF_SCENARIOS)}; 'all', 'none'"
+    )
+    parser.add_argument(
+        "--before", metavar="REF", help="also time the engine (and CLI) of this git revision"
+    )
+    parser.add_argument("--markdown", metavar="FILE", help="write the results into FILE")
+    parser.add_argument("--repeat", type=int, help="timed runs per measurement (default 3)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=120.0,
+        help="seconds per measurement after which no further repeat starts (default 120)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds after which a child is killed and its runs so far reported (default 600)",
+    )
+    parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end CLI timing")
+    parser.add_argument("--json", action="store_true", help="print the raw reports as JSON")
+    for hidden in ("--generate", "--worker", "--timing-worker", "--what-if-worker", "--dir"):
+        parser.add_argument(hidden, help=argparse.SUPPRESS)
+    parser.add_argument("--before-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-end-to-end", nargs=2, help=argparse.SUPPRESS)
+    return parser
+
+
+def _names(text: str, known: dict[str, Any], parser: argparse.ArgumentParser) -> list[str]:
+    if text == "all":
+        return list(known)
+    names = [name.strip() for name in text.split(",") if name.strip() and name.strip() != "none"]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        parser.error(f"unknown name {unknown[0]!r}; choose from {', '.join(known)}")
+    return names
+
+
+def _child(arguments: argparse.Namespace, options: Options) -> bool:
+    """Run the hidden child entry point named on the command line, if any."""
+    if arguments.generate:
+        write_instance(instance_sizes()[arguments.generate], arguments.seed, arguments.dir)
+    elif arguments.worker:
+        print(json.dumps(run_memory_worker(SIZES[arguments.worker], arguments.dir)))
+    elif arguments.timing_worker:
+        run_timing_worker(SIZES[arguments.timing_worker], arguments.dir, options)
+    elif arguments.what_if_worker:
+        scenario = WHAT_IF_SCENARIOS[arguments.what_if_worker]
+        print(json.dumps(run_what_if_worker(scenario, arguments.dir, options)))
+    elif arguments.baseline_end_to_end:
+        name, path = arguments.baseline_end_to_end
+        print(json.dumps(run_baseline_end_to_end(SIZES[name], path)))
     else:
-        cells += ["-", "-", "-"]
-    return "| " + " | ".join(cells) + " |"
+        return False
+    return True
 
 
-TABLE_HEADER = (
-    "| size | referrals x volunteers | engine median s | CLI end-to-end s "
-    "| peak RSS MB (before solve) | matched / waiting days / cost "
-    "| baseline | speed-up | same objective |\n"
-    "|---|---|---|---|---|---|---|---|---|"
-)
+def _or_failure(
+    measurement: Callable[[Any, Options], dict[str, Any]],
+    subject: Any,
+    options: Options,
+    size: Size | None = None,
+) -> dict[str, Any]:
+    """The measurement's report, or a report of its failure: one crash or timeout must not
+    cost the figures of a long run's other sizes."""
+    size = size or subject
+    try:
+        return measurement(subject, options)
+    except (subprocess.CalledProcessError, ChildStopped) as error:
+        return {
+            "size": size.name,
+            "referrals": size.referrals,
+            "volunteers": size.volunteers,
+            "failed": _describe(error),
+        }
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, subprocess.CalledProcessError):
+        child = " ".join(str(part) for part in error.cmd[3:5])  # after `python -m module`
+        return f"child `{child}` exited with {error.returncode}"
+    return str(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.engine", description=__doc__)
-    parser.add_argument(
-        "--sizes",
-        default="small,regional,singles-2k,national",
-        help=f"comma-separated, from: {', '.join(SIZES)}",
-    )
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end CLI timing")
-    parser.add_argument("--json", action="store_true", help="print raw reports as JSON lines")
-    parser.add_argument("--generate", help=argparse.SUPPRESS)
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--dir", help=argparse.SUPPRESS)
+    parser = _parser()
     arguments = parser.parse_args(argv)
-    if arguments.generate:
-        write_instance(SIZES[arguments.generate], arguments.seed, arguments.dir)
+    full = arguments.write_docs
+    repeat = arguments.repeat or (5 if full else 3)
+    options = Options(
+        arguments.seed,
+        repeat,
+        arguments.budget,
+        arguments.timeout,
+        not arguments.no_cli,
+        arguments.before_dir,
+    )
+    if _child(arguments, options):
         return 0
-    if arguments.worker:
-        print(json.dumps(run_worker(SIZES[arguments.worker], arguments.repeat, arguments.dir)))
-        return 0
-    names = [name.strip() for name in arguments.sizes.split(",") if name.strip()]
-    unknown = [name for name in names if name not in SIZES]
-    if unknown:
-        parser.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
-    print(TABLE_HEADER, flush=True)
-    for name in names:
-        report = measure(SIZES[name], arguments.seed, arguments.repeat, not arguments.no_cli)
-        print(json.dumps(report) if arguments.json else table_row(report), flush=True)
-    return 0
+    sizes = _names(arguments.sizes or ("all" if full else DEFAULT_SIZES), SIZES, parser)
+    scenarios = _names(
+        arguments.what_if or ("all" if full else "demo-catchment"), WHAT_IF_SCENARIOS, parser
+    )
+    before_ref = arguments.before or (ISSUE_BASELINE_REVISION if full else None)
+    markdown = arguments.markdown or (str(DOCS) if full else None)
+    if markdown and not report_doc.has_markers(Path(markdown)):
+        parser.error(f"{markdown} has no generated-section markers ({report_doc.BEGIN})")
+    command = "python -m benchmarks.engine " + " ".join(argv if argv is not None else sys.argv[1:])
+    with tempfile.TemporaryDirectory() as before_dir:
+        before = None
+        if before_ref:
+            try:
+                before = {"ref": before_ref, "commit": revision.resolve(before_ref)}
+            except ValueError as error:
+                parser.error(str(error))
+            revision.export(before["commit"], Path(before_dir))
+            options = replace(options, before_dir=before_dir)
+        run = report_doc.start_run(command.strip(), before, asdict(options))
+        for name in sizes:
+            report = _or_failure(measure, SIZES[name], options)
+            run["sizes"].append(report)
+            print(report_doc.progress_line(report), file=sys.stderr, flush=True)
+        for name in scenarios:
+            scenario = WHAT_IF_SCENARIOS[name]
+            report = _or_failure(measure_what_if, scenario, options, scenario.size)
+            report = {"scenario": name, "target_s": scenario.target_s, **report}
+            run["what_if"].append(report)
+            print(report_doc.what_if_progress_line(report), file=sys.stderr, flush=True)
+    report_doc.finish_run(run)
+    if arguments.json:
+        print(json.dumps(run, indent=1))
+    else:
+        print(report_doc.render(run))
+    if markdown:
+        report_doc.write_section(Path(markdown), report_doc.render(run))
+    return 1 if any("failed" in report for report in run["sizes"] + run["what_if"]) else 0
+
+
+DEFAULT_SIZES = "small,regional,singles-2k,national"
 
 
 if __name__ == "__main__":

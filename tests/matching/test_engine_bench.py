@@ -1,10 +1,12 @@
 """The benchmark's generator and baselines, on sizes small enough for the test run."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from benchmarks import engine as bench
+from benchmarks import report, revision
 from matching.engine import parse_instance, solve
 
 
@@ -46,3 +48,39 @@ def test_generation_is_deterministic_and_valid() -> None:
     first, second = bench.generate(size, seed=9), bench.generate(size, seed=9)
     assert first == second
     parse_instance(first)
+
+
+def test_an_unknown_revision_is_refused() -> None:
+    with pytest.raises(ValueError, match="no-such-revision"):
+        revision.resolve("no-such-revision")
+
+
+@pytest.mark.slow
+def test_one_command_writes_before_after_and_what_if_figures_between_the_markers(
+    tmp_path: Path,
+) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"hand-written intro\n{report.BEGIN}\nold figures\n{report.END}\nhistory\n")
+    argv = ["--sizes", "small", "--what-if", "demo-catchment", "--before", "HEAD"]
+    assert bench.main([*argv, "--repeat", "1", "--markdown", str(doc)]) == 0
+    text = doc.read_text()
+    assert text.startswith(f"hand-written intro\n{report.BEGIN}\n")
+    assert text.endswith(f"{report.END}\nhistory\n")
+    assert "old figures" not in text
+    rows = [line for line in text.splitlines() if line.startswith("| small | ")]
+    engine_row, before_row = rows  # the sizes table and the before/after table
+    assert engine_row.endswith("| yes |")  # the exact MILP baseline agrees
+    assert before_row.split(" | ")[8] == "yes"  # so does the engine at HEAD
+    what_if_row = next(line for line in text.splitlines() if line.startswith("| demo-catchment"))
+    assert what_if_row.endswith("| yes |")  # its best answers, confirmed by solving
+    assert "| peak RSS national-stress, solve child, MiB | not measured |" in text
+
+
+def test_a_child_past_the_timeout_is_reported_as_failed_and_the_run_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--sizes", "small", "--what-if", "demo-catchment", "--no-cli", "--timeout", "0.01"]
+    assert bench.main(argv) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("| small | 120 x 1,200 | FAILED: stopped") for line in lines)
+    assert any(line.startswith("| demo-catchment | 150 x 600 | FAILED: stopped") for line in lines)
