@@ -20,6 +20,7 @@ from matching.engine import (
     solve,
 )
 from matching.engine.validation import parse_instance_json
+from matching.engine.what_if import answer_to_dict, parse_hypotheticals, what_if
 from matching.engine.wire import encode
 
 EXIT_SOLVER_FAILURE = 1
@@ -61,8 +62,6 @@ def _solve(arguments: argparse.Namespace) -> int:
 
 
 def _what_if(arguments: argparse.Namespace) -> int:
-    from matching.engine.what_if import answer_to_dict, parse_hypotheticals, what_if
-
     def answered() -> str:
         instance = parse_instance_json(_read_bytes(arguments.instance), str(arguments.instance))
         answers = what_if(instance, parse_hypotheticals(_read_json(arguments.hypotheticals)))

@@ -164,7 +164,7 @@ def _devices(user) -> list[dict]:
     # Names and dates only: a device's key or recovery codes would let anyone sign in.
     return [
         {
-            "kind": device._meta.verbose_name,
+            "kind": str(device._meta.verbose_name),
             "name": device.name,
             "confirmed": device.confirmed,
             "created_at": iso_or_none(getattr(device, "created_at", None)),
