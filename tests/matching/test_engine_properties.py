@@ -7,26 +7,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine import lp, parse_instance, result_to_dict, solve
+from matching.engine import lp
 from matching.engine import solver as engine_solver
 
-from .engine_reference import assert_feasible, expected_reason, reference_objective
+from .engine_checks import assert_optimal, solved
+from .engine_reference import assert_feasible, expected_reason
 from .strategies import instances
 
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-
-
-def solved(data: dict[str, Any]) -> dict[str, Any]:
-    return result_to_dict(solve(parse_instance(data)))
-
-
-def assert_optimal(data: dict[str, Any], result: dict[str, Any]) -> None:
-    matched, waiting, cost = reference_objective(data)
-    summary = result["summary"]
-    assert (summary["matched"], summary["waiting_days_matched"]) == (matched, waiting)
-    assert summary["total_cost"] == pytest.approx(cost, abs=2e-3)
 
 
 def assert_reasons(data: dict[str, Any], result: dict[str, Any]) -> None:

@@ -9,13 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine import canonical_order, lp, parse_instance, result_to_dict, solve
+from matching.engine import canonical_order, lp, parse_instance
 from matching.engine import solver as engine_solver
 from matching.engine.components import candidate_components
 from matching.engine.pipeline import candidate_index
 from matching.engine.tables import build_codebook
 
-from .engine_reference import assert_feasible, reference_objective, rule_results
+from .engine_checks import assert_optimal, solved
+from .engine_reference import assert_feasible, rule_results
 from .strategies import referrals, volunteers
 
 # Centres far enough apart (> 40 km) that no pair across two clusters is feasible.
@@ -59,17 +60,6 @@ def _near(draw: st.DrawFn, person: dict[str, Any], lat: float, lon: float) -> di
     person["availability"] = [{"day": 0, "start": "17:00", "end": "21:00"}, *person["availability"]]
     person["excluded_municipalities"] = []
     return person
-
-
-def solved(data: dict[str, Any]) -> dict[str, Any]:
-    return result_to_dict(solve(parse_instance(data)))
-
-
-def assert_optimal(data: dict[str, Any], result: dict[str, Any]) -> None:
-    matched, waiting, cost = reference_objective(data)
-    summary = result["summary"]
-    assert (summary["matched"], summary["waiting_days_matched"]) == (matched, waiting)
-    assert summary["total_cost"] == pytest.approx(cost, abs=2e-3)
 
 
 @SCARCE_SETTINGS
