@@ -167,6 +167,22 @@ class RestrictedModel:
             np.zeros(self.pool.n_volunteers),
         )
 
+    def drop_columns(self, edges: IntArray) -> None:
+        """Take these pool edges out of the model (pricing may bring them back). Their
+        family rows stay, as `-y_r <= 0`, which always holds."""
+        edges = edges[self.in_model[edges]]
+        if edges.size == 0:
+            return
+        dropped = np.isin(self.columns, edges)
+        positions = 2 * self.n_referrals + np.flatnonzero(dropped)
+        self._check(
+            self.highs.deleteCols(positions.size, positions.astype(np.int32)), "deleteCols"
+        )
+        self.columns = self.columns[~dropped]
+        self.costs = np.delete(self.costs, positions)
+        self.in_model[edges] = False
+        self.pool.is_column[edges] = False
+
     def _column_components(self, fixings: list[Fixing]) -> tuple[IntArray, int]:
         """Component label of every model column (y, phantoms, then x)."""
         pool = self.pool
@@ -217,6 +233,9 @@ class RestrictedModel:
             "addRows(component)",
         )  # fmt: skip
         self._check(milp.setOptionValue("mip_rel_gap", 0.0), "mip_rel_gap")
+        # Presolve finds little to remove in a matching model but costs a restart of the
+        # root LP: without it the MILPs of the scarce benchmark took half the time.
+        self._check(milp.setOptionValue("presolve", "off"), "presolve")
         if absolute_gap is not None:
             self._check(milp.setOptionValue("mip_abs_gap", absolute_gap), "mip_abs_gap")
         self._set_integrality(milp, columns < self.n_referrals)

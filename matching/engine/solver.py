@@ -196,12 +196,19 @@ def _solve_integer(
     )
     stats.milp_solves += 1
     gap = exact.value - gain - relaxed.value + REDUCED_COST_TOLERANCE
-    if gap < 0 or _price_known_edges(pool, stage, relaxed, gap, per_referral=None) == 0:
+    entered = np.zeros(0, dtype=np.int64)
+    if gap >= 0:
+        entered = _price_known_edges(pool, stage, relaxed, gap, per_referral=None)
+    if entered.size == 0:
         return exact
     stats.milp_solves += 1
-    return model.solve_integer(
+    proven = model.solve_integer(
         _objective(pool, stage), fixings, _y_upper(pool), relaxed, absolute_gap, incumbent=exact
     )
+    # When the gap is wide (families, scarce volunteers) nearly every known edge enters
+    # only to prove the optimum; kept, they would slow every later LP and MILP.
+    model.drop_columns(np.setdiff1d(entered, proven.chosen))
+    return proven
 
 
 def _solve_relaxation(
@@ -217,7 +224,7 @@ def _solve_relaxation(
         entered = _price_known_edges(
             pool, stage, relaxed, -REDUCED_COST_TOLERANCE, ENTERING_PER_REFERRAL
         )
-        if entered == 0 and used.size == 0:
+        if entered.size == 0 and used.size == 0:
             return relaxed
 
 
@@ -248,9 +255,9 @@ def _price_known_edges(
     lp: Solution,
     below: float,
     per_referral: int | None,
-) -> int:
+) -> IntArray:
     """Make known edges with reduced cost below `below` columns (at most `per_referral` of
-    each referral's cheapest, if given); return how many were added."""
+    each referral's cheapest, if given); return those added."""
     edge_objective = pool.cost if stage is Stage.COST else np.zeros(pool.cost.size)
     reduced = edge_objective - lp.referral_duals[pool.referral]
     reduced -= lp.volunteer_duals[pool.volunteer]
@@ -260,7 +267,7 @@ def _price_known_edges(
             _best_per_group(pool.referral[entering], reduced[entering], per_referral)
         ]
     pool.is_column[entering] = True
-    return int(entering.size)
+    return entering
 
 
 def _best_per_group(groups: IntArray, values: FloatArray, limit: int) -> IntArray:
