@@ -64,6 +64,7 @@ class Solution:
     y: FloatArray  # per referral
     referral_duals: FloatArray  # zero for MILP solutions
     volunteer_duals: FloatArray  # per volunteer of the instance, zero where no row
+    y_reduced_costs: FloatArray  # per referral; zero for MILP solutions
 
     @property
     def integral(self) -> bool:
@@ -114,13 +115,17 @@ class RestrictedModel:
         """LP optimum with duals, warm-started from the last basis."""
         self._update(objective, fixings, y_upper)
         self._run(self.highs, "LP relaxation")
-        values = np.asarray(self.highs.getSolution().col_value, dtype=np.float64)
-        row_duals = np.asarray(self.highs.getSolution().row_dual, dtype=np.float64)
+        solution = self.highs.getSolution()
+        values = np.asarray(solution.col_value, dtype=np.float64)
+        row_duals = np.asarray(solution.row_dual, dtype=np.float64)
         volunteer_duals = np.zeros(self.pool.n_volunteers)
         has_row = self.volunteer_row >= 0
         volunteer_duals[has_row] = row_duals[self.volunteer_row[has_row]]
         value = float(self.highs.getInfo().objective_function_value)
-        return self._solution(value, values, row_duals[: self.n_referrals], volunteer_duals)
+        y_reduced = np.asarray(solution.col_dual, dtype=np.float64)[: self.n_referrals]
+        return self._solution(
+            value, values, row_duals[: self.n_referrals], volunteer_duals, y_reduced
+        )
 
     def solve_integer(
         self,
@@ -160,11 +165,9 @@ class RestrictedModel:
             values[columns] = self._solve_component(
                 model, columns, rows, absolute_gap, component_start
             )
+        zero = np.zeros(self.n_referrals)
         return self._solution(
-            float(model.cost @ values),
-            values,
-            np.zeros(self.n_referrals),
-            np.zeros(self.pool.n_volunteers),
+            float(model.cost @ values), values, zero, np.zeros(self.pool.n_volunteers), zero
         )
 
     def drop_columns(self, edges: IntArray) -> None:
@@ -175,9 +178,7 @@ class RestrictedModel:
             return
         dropped = np.isin(self.columns, edges)
         positions = 2 * self.n_referrals + np.flatnonzero(dropped)
-        self._check(
-            self.highs.deleteCols(positions.size, positions.astype(np.int32)), "deleteCols"
-        )
+        self._check(self.highs.deleteCols(positions.size, positions.astype(np.int32)), "deleteCols")
         self.columns = self.columns[~dropped]
         self.costs = np.delete(self.costs, positions)
         self.in_model[edges] = False
@@ -289,6 +290,7 @@ class RestrictedModel:
         values: FloatArray,
         referral_duals: FloatArray,
         volunteer_duals: FloatArray,
+        y_reduced_costs: FloatArray,
     ) -> Solution:
         n = self.n_referrals
         return Solution(
@@ -299,6 +301,7 @@ class RestrictedModel:
             y=values[:n],
             referral_duals=referral_duals,
             volunteer_duals=volunteer_duals,
+            y_reduced_costs=y_reduced_costs,
         )
 
     def _add_referral_rows_and_columns(self) -> None:

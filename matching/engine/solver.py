@@ -33,7 +33,7 @@ from enum import Enum
 
 import numpy as np
 
-from .candidates import CandidateIndex
+from .candidates import BoolArray, CandidateIndex
 from .components import label_components
 from .lp import Fixing, Objective, RestrictedModel, Solution
 from .pool import EdgePool
@@ -196,19 +196,29 @@ def _solve_integer(
     )
     stats.milp_solves += 1
     gap = exact.value - gain - relaxed.value + REDUCED_COST_TOLERANCE
+    y_upper = _y_upper(pool)
     entered = np.zeros(0, dtype=np.int64)
     if gap >= 0:
-        entered = _price_known_edges(pool, stage, relaxed, gap, per_referral=None)
+        y_upper[_never_served_in_better(relaxed, exact)] = 0.0
+        entered = _price_known_edges(pool, stage, relaxed, gap, None, y_upper)
     if entered.size == 0:
         return exact
     stats.milp_solves += 1
     proven = model.solve_integer(
-        _objective(pool, stage), fixings, _y_upper(pool), relaxed, absolute_gap, incumbent=exact
+        _objective(pool, stage), fixings, y_upper, relaxed, absolute_gap, incumbent=exact
     )
     # When the gap is wide (families, scarce volunteers) nearly every known edge enters
     # only to prove the optimum; kept, they would slow every later LP and MILP.
     model.drop_columns(np.setdiff1d(entered, proven.chosen))
     return proven
+
+
+def _never_served_in_better(relaxed: Solution, exact: Solution) -> BoolArray:
+    """Referrals unserved in the LP whose serving would raise the LP bound above the
+    incumbent's value: no solution as good as the incumbent serves them. (The LP's duals
+    price every known edge at or above zero, so its reduced costs bound the full graph.)"""
+    span = exact.value - relaxed.value + REDUCED_COST_TOLERANCE
+    return np.asarray((relaxed.y < PHANTOM_USE_TOLERANCE) & (relaxed.y_reduced_costs > span))
 
 
 def _solve_relaxation(
@@ -255,13 +265,18 @@ def _price_known_edges(
     lp: Solution,
     below: float,
     per_referral: int | None,
+    y_upper: FloatArray | None = None,
 ) -> IntArray:
     """Make known edges with reduced cost below `below` columns (at most `per_referral` of
-    each referral's cheapest, if given); return those added."""
+    each referral's cheapest, if given; none of referrals whose `y_upper` is 0); return
+    those added."""
     edge_objective = pool.cost if stage is Stage.COST else np.zeros(pool.cost.size)
     reduced = edge_objective - lp.referral_duals[pool.referral]
     reduced -= lp.volunteer_duals[pool.volunteer]
-    entering = np.flatnonzero(~pool.is_column & (reduced < below))
+    candidate = ~pool.is_column & (reduced < below)
+    if y_upper is not None:
+        candidate &= y_upper[pool.referral] > 0
+    entering = np.flatnonzero(candidate)
     if per_referral is not None:
         entering = entering[
             _best_per_group(pool.referral[entering], reduced[entering], per_referral)
