@@ -16,7 +16,10 @@ its value bounds the full graph. If the LP optimum is integral and uses no phant
 feasible for the full graph, hence optimal. Otherwise the MILP is solved over the columns;
 known edges whose reduced cost is below the gap between MILP value and LP bound are the
 only ones that could improve on it, so they are added and the MILP solved again; if that
-optimum uses a phantom, exploration continues, else it is optimal for the full graph.
+optimum uses a phantom, exploration continues, else it is optimal for the full graph. By the
+same argument a referral the LP leaves unserved, whose y has a reduced cost above the gap, is
+unserved in every solution as good as the MILP's: it is held at 0 and its edges stay out.
+Edges added only for this proof leave the model again unless the proven optimum uses them.
 
 Why the stage optima can be held per component. Take the components of the known edges
 (joined where an earlier fixing spans referrals). A full-graph solution restricted to one
