@@ -15,7 +15,10 @@ peak RSS (ru_maxrss) covers interpreter, numpy/scipy, the parsed instance and th
 one times reading the JSON and `solve()` repeatedly - with `--before REF`, interleaved with
 the engine of that git revision (read with `git archive`, imported as `engine_before`) on the
 same bytes. The CLI (`python -m matching solve FILE`, and the old revision's) is timed as whole
-processes, with their peak RSS. What-if scenarios ask `matching.engine.what_if` about
+processes, with their peak RSS. Instances have volunteers' language levels and activities on
+both sides (issue 17); an engine from before that refuses them reads the instance without them
+(`without_leisure`), and so does the current one in runs of its own, beside those on the full
+instance. What-if scenarios ask `matching.engine.what_if` about
 hypothetical volunteers, in a child of their own. Figures are printed as Markdown, never
 asserted; `--markdown FILE` writes them between the markers of FILE.
 """
@@ -58,6 +61,34 @@ RULES = {
     "overlap_target_hours": 4.0,
     "km_per_overlap_hour": 2.5,
 }
+# Rules of issue 17 (language levels, activities); engines before it refuse these fields.
+LEISURE_RULES = {
+    "min_language_level": "conversational",
+    "km_per_shared_activity": 4.0,
+    "max_shared_activities": 3,
+}
+# What a volunteer can do with children, and how popular each is.
+ACTIVITIES = {
+    "football": 0.14,
+    "swimming": 0.12,
+    "outdoors": 0.11,
+    "cycling": 0.08,
+    "skiing": 0.07,
+    "music": 0.07,
+    "drawing": 0.07,
+    "library": 0.06,
+    "cinema": 0.06,
+    "dance": 0.05,
+    "climbing": 0.04,
+    "skating": 0.04,
+    "gaming": 0.05,
+    "cooking": 0.04,
+}
+LEVELS = ("native", "fluent", "conversational", "basic")
+# How well a volunteer speaks Norwegian, and another language they list (best first).
+NORWEGIAN_LEVELS = (0.80, 0.10, 0.06, 0.04)
+OTHER_LEVELS = (0.35, 0.25, 0.25, 0.15)
+LEVELS_NOT_STATED = 0.10  # volunteers who list plain codes
 REFERRAL_LANGUAGES = {
     "nb": 0.40,
     "ar": 0.12,
@@ -146,7 +177,26 @@ def generate(size: Size, seed: int) -> dict[str, Any]:
     places = load_municipalities(size.counties)
     volunteers = [_volunteer(i, rng, places, size) for i in range(size.volunteers)]
     referrals = [_referral(i, rng, places, size) for i in range(size.referrals)]
-    return {"rules": dict(RULES), "volunteers": volunteers, "referrals": referrals}
+    rules = RULES | LEISURE_RULES
+    return {"rules": rules, "volunteers": volunteers, "referrals": referrals}
+
+
+def without_leisure(data: dict[str, Any]) -> dict[str, Any]:
+    """The instance as engines before issue 17 read it: no activities, and every language a
+    plain code (levels removed, so a language spoken only a little counts too)."""
+
+    def plain(person: dict[str, Any]) -> dict[str, Any]:
+        codes = [e if isinstance(e, str) else e["code"] for e in person["languages"]]
+        return {key: value for key, value in person.items() if key != "activities"} | {
+            "languages": codes
+        }
+
+    return {
+        **data,
+        "rules": {key: value for key, value in data["rules"].items() if key in RULES},
+        "volunteers": [plain(v) for v in data["volunteers"]],
+        "referrals": [plain(r) for r in data["referrals"]],
+    }
 
 
 def _place(rng: np.random.Generator, places: Municipalities) -> tuple[int, float, float]:
@@ -185,7 +235,8 @@ def _volunteer(
         "lat": lat,
         "lon": lon,
         "municipality": places.number[where],
-        "languages": languages,
+        "languages": _with_levels(rng, languages),
+        "activities": _activities(rng, int(rng.integers(1, 5))),
         "gender": "female" if rng.random() < 0.65 else "male",
         "availability": _slots(rng),
         "capacity": 2 if rng.random() < size.double_capacity_share else 1,
@@ -204,6 +255,8 @@ def _referral(
     if languages != ["nb"] and rng.random() < 0.45:
         languages.append("nb" if rng.random() < 0.7 else "en")
     gender_roll = rng.random()
+    family = rng.random() < size.family_share
+    wished = int(rng.integers(1, 4)) if family else int(rng.integers(0, 3))
     return {
         "id": f"r{i:06d}",
         "lat": lat,
@@ -211,12 +264,32 @@ def _referral(
         "municipality": places.number[where],
         "languages": languages,
         "availability": _slots(rng),
-        "volunteers_needed": 2 if rng.random() < size.family_share else 1,
+        "volunteers_needed": 2 if family else 1,
         "volunteer_gender": _wanted_gender(gender_roll),
         "excluded_municipalities": _exclusions(rng, places, where, 0.03),
         "max_distance_km": 15.0 if rng.random() < 0.05 else None,
         "waiting_days": int(rng.exponential(45.0)),
+        "activities": _activities(rng, wished),
     }
+
+
+def _with_levels(rng: np.random.Generator, codes: list[str]) -> list[Any]:
+    """Most volunteers state a level per language: Norwegian mostly native or fluent."""
+    if rng.random() < LEVELS_NOT_STATED:
+        return codes
+    return [
+        {
+            "code": code,
+            "level": str(rng.choice(LEVELS, p=NORWEGIAN_LEVELS if code == "nb" else OTHER_LEVELS)),
+        }
+        for code in codes
+    ]
+
+
+def _activities(rng: np.random.Generator, count: int) -> list[str]:
+    codes, weights = list(ACTIVITIES), np.array(list(ACTIVITIES.values()))
+    chosen = rng.choice(len(codes), size=count, replace=False, p=weights / weights.sum())
+    return [codes[i] for i in sorted(chosen.tolist())]
 
 
 def _wanted_gender(roll: float) -> str | None:
@@ -254,7 +327,7 @@ def dense_lsa_baseline(instance: Instance) -> tuple[int, int, float]:
         referral = np.repeat(rows, n_vol)
         volunteer = np.tile(np.arange(n_vol), rows.size)
         checks = index.check_pairs(referral, volunteer)
-        cost = index.pair_cost(checks.distance_km, checks.overlap_minutes)
+        cost = index.pair_cost(checks.distance_km, checks.overlap_minutes, referral, volunteer)
         reward = big * (1.0 + index.referrals.waiting_days[referral])
         weights[rows] = np.where(checks.feasible, cost - reward, 0.0).reshape(rows.size, n_vol)
     rows, cols = linear_sum_assignment(weights)
@@ -359,9 +432,12 @@ def current_rss_mb() -> float:
 
 
 def write_instance(size: Size, seed: int, out_dir: str) -> None:
-    """Child: generate, and store as JSON (for the CLI) and as a pickled Instance."""
+    """Child: generate, and store as JSON (for the CLI; also without what engines before
+    issue 17 cannot read) and as a pickled Instance."""
     data = generate(size, seed)
     Path(out_dir, f"{size.name}.json").write_text(json.dumps(data), encoding="utf-8")
+    plain = json.dumps(without_leisure(data))
+    Path(out_dir, f"{size.name}.plain.json").write_text(plain, encoding="utf-8")
     with open(Path(out_dir, f"{size.name}.pickle"), "wb") as handle:
         pickle.dump(parse_instance(data), handle, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -416,19 +492,38 @@ def _reason_counts(result: MatchResult) -> dict[str, int]:
 def run_timing_worker(size: Size, out_dir: str, options: Options) -> None:
     """Child: from the same JSON bytes, read the input and solve with the current engine and,
     given `before_dir`, the old one, alternating which goes first; one JSON line per run."""
-    engines: list[tuple[str, ModuleType]] = [("after", matching.engine)]
-    if options.before_dir:
-        engines.append(("before", revision.import_engine(Path(options.before_dir))))
     text = Path(out_dir, f"{size.name}.json").read_bytes()
-    for _, engine in engines:
+    engines: list[tuple[str, ModuleType, bytes]] = [("after", matching.engine, text)]
+    if options.before_dir:
+        before = revision.import_engine(Path(options.before_dir))
+        if _reads_leisure_fields(before):
+            engines.append(("before", before, text))
+        else:  # both on the instance without activities and levels, and "after" on the full
+            plain = Path(out_dir, f"{size.name}.plain.json").read_bytes()
+            engines += [("after_plain", matching.engine, plain), ("before", before, plain)]
+    for _, engine, _ in engines:
         _read_and_solve(engine, json.dumps(WARM_UP_INSTANCE).encode())
+    by_label = {label: (engine, data) for label, engine, data in engines}
 
     def timed_run(label: str) -> float:
-        figures = _read_and_solve(dict(engines)[label], text)
+        figures = _read_and_solve(*by_label[label])
         print(json.dumps({"engine": label, **figures}), flush=True)
         return float(figures["parse_s"] + figures["solve_s"])
 
-    interleave([label for label, _ in engines], options.repeat, options.budget_s, timed_run)
+    interleave(list(by_label), options.repeat, options.budget_s, timed_run)
+
+
+def _reads_leisure_fields(engine: ModuleType) -> bool:
+    """Whether the engine reads language levels, activities and their rules (issue 17)."""
+    probe = json.loads(json.dumps(WARM_UP_INSTANCE))
+    probe["rules"] |= LEISURE_RULES
+    probe["volunteers"][0]["languages"] = [{"code": "nb", "level": "fluent"}]
+    probe["referrals"][0]["activities"] = ["football"]
+    try:
+        _input_reader(engine)(json.dumps(probe).encode())
+    except engine.MatchingInputError:
+        return False
+    return True
 
 
 def interleave(
@@ -592,7 +687,8 @@ def measure(size: Size, options: Options) -> dict[str, Any]:
         report.update(_timings(size, options, scratch))
         instance_path = os.path.join(scratch, f"{size.name}.json")
         if options.cli:
-            report.update(_cli_timings(instance_path, options, report))
+            plain_path = os.path.join(scratch, f"{size.name}.plain.json")
+            report.update(_cli_timings((instance_path, plain_path), options, report))
         if size.baseline == "dense-lsa":
             report.update(_baseline_end_to_end(size, instance_path, options))
     return report
@@ -626,6 +722,9 @@ def _timings(size: Size, options: Options, scratch: str) -> dict[str, Any]:
     report = _engine_figures([r for r in runs if r["engine"] == "after"])
     if options.before_dir:
         report["before"] = _engine_figures([r for r in runs if r["engine"] == "before"])
+        plain = [r for r in runs if r["engine"] == "after_plain"]
+        if plain:  # the old engine read the instance without activities and levels
+            report["after_plain"] = _engine_figures(plain)
         # How long the run that was killed had been going (plus the child's start-up).
         unfinished = run.seconds - sum(r["parse_s"] + r["solve_s"] for r in runs)
         report["before"]["stopped_after_s"] = unfinished if run.stopped else None
@@ -649,25 +748,35 @@ def _engine_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _cli_timings(path: str, options: Options, report: dict[str, Any]) -> dict[str, Any]:
+def _cli_timings(
+    paths: tuple[str, str], options: Options, report: dict[str, Any]
+) -> dict[str, Any]:
     """`python -m matching solve FILE`, now and (given a before tree whose solves finished
-    in time) as it was, interleaved; median of up to three runs each, within the budget."""
-    commands = {"after": PROJECT_ROOT}
+    in time) as it was, interleaved; median of up to three runs each, within the budget.
+    An old CLI that cannot read activities and levels gets the instance without them, as
+    does the current one in a run of its own ("after_plain")."""
+    path, plain_path = paths
+    commands = {"after": (PROJECT_ROOT, path)}
     before_ran = bool(report.get("before", {}).get("engine_s"))
     if options.before_dir and before_ran and not report["before"]["stopped_after_s"]:
-        commands["before"] = revision.cli_dir(Path(options.before_dir))
-    argv = [sys.executable, "-m", "matching", "solve", path]
+        before_path = path
+        if "after_plain" in report:
+            commands["after_plain"] = (PROJECT_ROOT, plain_path)
+            before_path = plain_path
+        commands["before"] = (revision.cli_dir(Path(options.before_dir)), before_path)
     runs: dict[str, list[ChildRun]] = {label: [] for label in commands}
 
     def cli_run(label: str) -> float:
-        run = run_child(argv, options.timeout_s, cwd=commands[label], keep_output=False)
+        cwd, instance = commands[label]
+        argv = [sys.executable, "-m", "matching", "solve", instance]
+        run = run_child(argv, options.timeout_s, cwd=cwd, keep_output=False)
         runs[label].append(run)
         return run.seconds
 
     interleave(list(commands), min(options.repeat, 3), options.budget_s, cli_run)
     figures: dict[str, Any] = {}
     for label, done in runs.items():
-        prefix = "cli_" if label == "after" else "cli_before_"
+        prefix = "cli_" if label == "after" else f"cli_{label}_"
         figures[f"{prefix}s"] = [run.seconds for run in done]
         figures[f"{prefix}median_s"] = statistics.median(run.seconds for run in done)
         figures[f"{prefix}peak_rss_mb"] = max(run.peak_rss_mb for run in done)

@@ -115,6 +115,9 @@ def progress_line(report: dict[str, Any]) -> str:
     before = report.get("before")
     if before is not None:
         figures.append(f"before {_seconds(before.get('engine_median_s'))}")
+    plain = report.get("after_plain")
+    if plain is not None:
+        figures.append(f"without activities and levels {_seconds(plain.get('engine_median_s'))}")
     return ", ".join(figures)
 
 
@@ -240,6 +243,7 @@ def _before_table(before: dict[str, str], sizes: list[dict[str, Any]]) -> str:
         "Input = bytes to `Instance` (`parse_instance_json` where the revision has it, else "
         "`json.loads` + `parse_instance`); solve = `solve()`; CLI = the whole "
         "`python -m matching solve FILE` of each revision.",
+        *_plain_note(sizes),
         "",
         "| size | input before s | input after s | after / before | solve before s (runs) "
         "| solve after s (runs) | after / before | speed-up | same objective "
@@ -255,27 +259,50 @@ def _before_table(before: dict[str, str], sizes: list[dict[str, Any]]) -> str:
         solve_before = _seconds(old.get("engine_median_s"))
         if stopped and not old.get("engine_s"):
             solve_before = f"> {stopped:.0f} (stopped)"
+        # The current engine on the input the old one read.
+        plain = report.get("after_plain")
+        after = plain or report
+        objective = plain["run_objective"] if plain else report["objective"]
+        cli_after = "cli_after_plain_median_s" if plain else "cli_median_s"
         cells = [
             report["size"],
             _seconds(old.get("parse_median_s")),
-            _seconds(report.get("parse_median_s")),
-            _ratio(report.get("parse_median_s"), old.get("parse_median_s")),
+            _seconds(after.get("parse_median_s")),
+            _ratio(after.get("parse_median_s"), old.get("parse_median_s")),
             f"{solve_before} ({len(old.get('engine_s', []))})",
-            f"{_seconds(report.get('engine_median_s'))} ({len(report.get('engine_s', []))})",
-            _ratio(report.get("engine_median_s"), old.get("engine_median_s")),
-            _speed_up(report),
-            _same(report["objective"], old.get("run_objective")),
+            f"{_seconds(after.get('engine_median_s'))} ({len(after.get('engine_s', []))})",
+            _ratio(after.get("engine_median_s"), old.get("engine_median_s")),
+            _speed_up(report, after),
+            _same(objective, old.get("run_objective")),
             _seconds(report.get("cli_before_median_s")),
-            _seconds(report.get("cli_median_s")),
-            _ratio(report.get("cli_median_s"), report.get("cli_before_median_s")),
+            _seconds(report.get(cli_after)),
+            _ratio(report.get(cli_after), report.get("cli_before_median_s")),
         ]
         lines.append(_row(cells))
     return "\n".join(lines) + "\n"
 
 
-def _speed_up(report: dict[str, Any]) -> str:
+def _plain_note(sizes: list[dict[str, Any]]) -> list[str]:
+    plain = [r for r in sizes if r.get("after_plain")]
+    if not plain:
+        return []
+    figures = ", ".join(
+        f"{r['size']} {_seconds(r['after_plain'].get('engine_median_s'))} s without, "
+        f"{_seconds(r.get('engine_median_s'))} s with"
+        for r in plain
+    )
+    return [
+        "",
+        "The old engine cannot read activities and language levels (issue 17): both engines "
+        "here read the instance without them (every language a plain code, no activities); "
+        "the table above has the current engine on the full instance. Current engine's "
+        f"solve, median: {figures}.",
+    ]
+
+
+def _speed_up(report: dict[str, Any], after_report: dict[str, Any] | None = None) -> str:
     old = report.get("before") or {}
-    after = report.get("engine_median_s")
+    after = (after_report or report).get("engine_median_s")
     if old.get("engine_s") or after is None:
         return _ratio(old.get("engine_median_s"), after, "x")
     stopped = old.get("stopped_after_s")
@@ -372,7 +399,7 @@ def _scarce_row(sizes: dict[str, Any]) -> str:
     report = sizes.get("scarce-families")
     if report is None or "before" not in report:
         return _row([name, "not measured", ">= 10x", "-"])
-    speed_up = _speed_up(report)
+    speed_up = _speed_up(report, report.get("after_plain"))
     value = float(speed_up.strip("> x")) if speed_up[-1:] == "x" else None
     met = "-" if value is None else ("yes" if value >= 10 else "NO")
     return _row([name, speed_up, ">= 10x", met])
@@ -413,10 +440,15 @@ def _single_runs(run: dict[str, Any]) -> str:
         old = report.get("before") or {}
         series = [
             ("solve", report.get("engine_s")),
+            (
+                "solve without activities and levels",
+                (report.get("after_plain") or {}).get("engine_s"),
+            ),
             ("solve before", old.get("engine_s")),
             ("input", report.get("parse_s")),
             ("input before", old.get("parse_s")),
             ("CLI", report.get("cli_s")),
+            ("CLI without activities and levels", report.get("cli_after_plain_s")),
             ("CLI before", report.get("cli_before_s")),
             ("dense baseline end to end", report.get("baseline_end_to_end_s")),
         ]

@@ -32,6 +32,8 @@ class Profile:
     gender: str
     availability: tuple[Slot, ...]
     capacity: int = 1
+    language_levels: tuple[str, ...] = ()  # one per language, as `Volunteer` has them
+    activities: tuple[str, ...] = ()
 
 
 def _slot(day: int, start: str, end: str) -> Slot:
@@ -48,12 +50,16 @@ PROFILES = (
         ("nb", "en"),
         "female",
         (_slot(1, "17:00", "20:00"), _slot(3, "17:00", "20:00")),
+        language_levels=("native", "fluent"),
+        activities=("football", "swimming"),
     ),
     Profile(
         "nb+ar man, weekends",
         ("nb", "ar"),
         "male",
         (_slot(5, "11:00", "15:00"), _slot(6, "12:00", "16:00")),
+        language_levels=("fluent", "native"),
+        activities=("outdoors", "cycling", "skiing"),
     ),
     Profile(
         "nb+uk+en woman, two people",
@@ -61,18 +67,24 @@ PROFILES = (
         "female",
         (_slot(0, "16:30", "19:30"), _slot(2, "16:30", "19:30"), _slot(5, "10:00", "14:00")),
         capacity=2,
+        language_levels=("fluent", "native", "conversational"),
+        activities=("music", "drawing"),
     ),
     Profile(
         "nb+so woman, Wed evening and Sunday",
         ("nb", "so"),
         "female",
         (_slot(2, "17:00", "21:00"), _slot(6, "12:00", "16:00")),
+        language_levels=("fluent", "native"),
+        activities=("library", "cooking"),
     ),
     Profile(
         "nb+ti man, Tue and Fri evenings",
         ("nb", "ti"),
         "male",
         (_slot(1, "18:00", "21:00"), _slot(4, "17:00", "20:00")),
+        language_levels=("conversational", "native"),
+        activities=("football", "gaming"),
     ),
 )
 
@@ -118,6 +130,8 @@ def hypotheticals(
             availability=profile.availability,
             gender=profile.gender,
             capacity=profile.capacity,
+            language_levels=profile.language_levels,
+            activities=profile.activities,
         )
         for p, profile in enumerate(profiles)
         for m in where

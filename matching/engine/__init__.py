@@ -6,7 +6,7 @@ json.dumps(result_to_dict(result))
 """
 
 from .errors import MatchingInputError, SolverFailure
-from .instance import Instance, Referral, Rules, Slot, Volunteer
+from .instance import LANGUAGE_LEVELS, Instance, Referral, Rules, Slot, Volunteer
 from .pipeline import canonical_order, solve
 from .result import (
     Assignment,
@@ -21,6 +21,7 @@ from .validation import parse_instance
 from .what_if import WhatIfAnswer, what_if
 
 __all__ = [
+    "LANGUAGE_LEVELS",
     "Assignment",
     "Instance",
     "MatchResult",

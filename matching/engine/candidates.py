@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 from .availability import WeeklyOverlap
 from .geo import chord_for_km, haversine_km, km_for_chord
 from .instance import Rules
-from .tables import NO_GENDER, FloatArray, IntArray, ReferralTable, VolunteerTable
+from .tables import NO_GENDER, FloatArray, IntArray, ReferralTable, VolunteerTable, WordArray
 
 BoolArray = NDArray[np.bool_]
 PAIRS_PER_BLOCK = 1 << 20
@@ -74,6 +74,7 @@ class CandidateIndex:
         self.tree = cKDTree(volunteers.xyz) if len(volunteers) else None
         self.key_width = n_municipalities
         self._speakers: dict[int, Speakers] = {}
+        self._doers: dict[tuple[int, int], Speakers] = {}
         self._forbidden = _no_pairs() if forbidden_keys is None else forbidden_keys
         self._referral_bars = _Exclusions(referrals.excluded_keys, n_municipalities, len(referrals))
         self._volunteer_bars = _Exclusions(
@@ -83,10 +84,35 @@ class CandidateIndex:
             (referrals.slot_starts, referrals.slot_ends),
             (volunteers.slot_starts, volunteers.slot_ends),
         )
-        available_hours = np.sum(referrals.slot_ends - referrals.slot_starts, axis=1) / 60.0
-        self.referral_bonus_km = rules.km_per_overlap_hour * np.minimum(
-            available_hours, rules.overlap_target_hours
+        # No pair shares more activities than there are bits, which also keeps a huge cap
+        # within int64.
+        self.activity_cap = min(rules.max_shared_activities, 64 * referrals.activity_words.shape[1])
+        self.counts_activities = rules.km_per_shared_activity > 0 and self.activity_cap > 0
+        self._bounds()
+
+    def _bounds(self) -> None:
+        """The largest bonuses a referral's pairs can earn, for lower bounds on the cost of
+        pairs not looked at yet (solver.py): all its weekly time shared, up to the target
+        (`overlap_bonus_km`), and for a pair in activity tier k (k activities shared, at most
+        the cap) k times the bonus per activity (`tier_bonus_km[r, k]`, minus infinity for
+        tiers above what the referral wishes for). `referral_bonus_km` is both at their best."""
+        ref, rules = self.referrals, self.rules
+        available_hours = np.sum(ref.slot_ends - ref.slot_starts, axis=1) / 60.0
+        self.overlap_bonus_km = np.asarray(
+            rules.km_per_overlap_hour * np.minimum(available_hours, rules.overlap_target_hours),
+            dtype=np.float64,
         )
+        self.activity_tiers = self.activity_cap if self.counts_activities else 0
+        tiers = np.arange(self.activity_tiers + 1)
+        wished = np.bitwise_count(ref.activity_words).sum(axis=1, dtype=np.int64)
+        reachable = tiers[np.newaxis, :] <= wished[:, np.newaxis]
+        # Tiers above what a referral wishes for get its top tier's bonus: for searching
+        # (solver.py), not for bounds, where they are left out.
+        self.tier_search_km = rules.km_per_shared_activity * np.minimum(
+            tiers[np.newaxis, :], wished[:, np.newaxis]
+        ).astype(np.float64)
+        self.tier_bonus_km = np.where(reachable, self.tier_search_km, -np.inf)
+        self.referral_bonus_km = self.overlap_bonus_km + self.tier_search_km[:, -1]
 
     def distances(self, referral: IntArray, volunteer: IntArray) -> FloatArray:
         ref, vol = self.referrals, self.volunteers
@@ -133,12 +159,34 @@ class CandidateIndex:
             volunteer=v[keep],
             distance_km=distance,
             overlap_minutes=overlap,
-            cost=self.pair_cost(distance, overlap),
+            cost=self.pair_cost(distance, overlap, r[keep], v[keep]),
         )
 
-    def pair_cost(self, distance_km: FloatArray, overlap: IntArray) -> FloatArray:
+    def pair_cost(
+        self, distance_km: FloatArray, overlap: IntArray, referral: IntArray, volunteer: IntArray
+    ) -> FloatArray:
+        """Distance less the bonuses for weekly time and activities the pair shares."""
         hours = np.minimum(overlap / 60.0, self.rules.overlap_target_hours)
-        return np.asarray(distance_km - self.rules.km_per_overlap_hour * hours)
+        cost = distance_km - self.rules.km_per_overlap_hour * hours
+        if self.counts_activities:
+            cost = cost - self._activity_bonus_km(self.shared_activities(referral, volunteer))
+        return np.asarray(cost)
+
+    def shared_activities(self, referral: IntArray, volunteer: IntArray) -> IntArray:
+        """How many activities the family wishes for and the volunteer can do, per pair."""
+        shared = self.referrals.activity_words[referral] & self.volunteers.activity_words[volunteer]
+        return np.asarray(np.bitwise_count(shared).sum(axis=1, dtype=np.int64))
+
+    def activity_tier(self, referral: IntArray, volunteer: IntArray) -> IntArray:
+        """Activities shared per pair, capped: the tier whose bonus the pair earns."""
+        if not self.counts_activities:
+            return np.zeros(referral.shape, dtype=np.int64)
+        return np.asarray(
+            np.minimum(self.shared_activities(referral, volunteer), self.activity_cap)
+        )
+
+    def _activity_bonus_km(self, shared: IntArray) -> FloatArray:
+        return np.asarray(self.rules.km_per_shared_activity * np.minimum(shared, self.activity_cap))
 
     def nearest(self, rows: IntArray, k: int) -> tuple[IntArray, IntArray, FloatArray]:
         """Pairs of each row with its k nearest speakers of each of its languages (within its
@@ -168,6 +216,19 @@ class CandidateIndex:
             pairs.append((rows[speaking][found_rows], found))
         return _concatenate_pairs(pairs)
 
+    def within_sharing(self, rows: IntArray, radius_km: FloatArray) -> tuple[IntArray, IntArray]:
+        """Pairs of rows with every speaker of their languages within the given radius who
+        does one of the activities they wish for (a pair comes once per such activity)."""
+        pairs: list[tuple[IntArray, IntArray]] = []
+        for bit, speaking in self._rows_by_language(rows):
+            spoken, radius = rows[speaking], radius_km[speaking]
+            for activity, wishing in _rows_by_bit(self.referrals.activity_words[spoken]):
+                found_rows, found = self.doers(bit, activity).within(
+                    self.referrals.xyz[spoken[wishing]], radius[wishing]
+                )
+                pairs.append((spoken[wishing][found_rows], found))
+        return _concatenate_pairs(pairs)
+
     def within_any_language(self, row: int) -> IntArray:
         """Every volunteer within the row's distance limit, whatever they speak."""
         if self.tree is None:
@@ -183,14 +244,17 @@ class CandidateIndex:
             self._speakers[bit] = Speakers(self.volunteers.xyz, members.astype(np.int64))
         return self._speakers[bit]
 
+    def doers(self, language: int, activity: int) -> "Speakers":
+        """A KD-tree over the speakers of a language who do an activity."""
+        if (language, activity) not in self._doers:
+            speakers = self.speakers(language).members
+            words = self.volunteers.activity_words[speakers, activity // 64]
+            doing = (words & (np.uint64(1) << np.uint64(activity % 64))) != 0
+            self._doers[language, activity] = Speakers(self.volunteers.xyz, speakers[doing])
+        return self._doers[language, activity]
+
     def _rows_by_language(self, rows: IntArray) -> list[tuple[int, BoolArray]]:
-        words = self.referrals.language_words[rows]
-        groups = []
-        for bit in range(words.shape[1] * 64):
-            speaking = (words[:, bit // 64] & (np.uint64(1) << np.uint64(bit % 64))) != 0
-            if speaking.any():
-                groups.append((bit, speaking))
-        return groups
+        return _rows_by_bit(self.referrals.language_words[rows])
 
     def _safe(self, referral: IntArray, volunteer: IntArray) -> BoolArray:
         ref, vol = self.referrals, self.volunteers
@@ -254,6 +318,16 @@ class Speakers:
         counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
         flat = np.fromiter(chain.from_iterable(hits), dtype=np.int64, count=int(counts.sum()))
         return np.repeat(np.arange(points.shape[0]), counts), self.members[flat]
+
+
+def _rows_by_bit(words: WordArray) -> list[tuple[int, BoolArray]]:
+    """Each bit set in some row, with the rows that have it."""
+    groups = []
+    for bit in range(words.shape[1] * 64):
+        having = (words[:, bit // 64] & (np.uint64(1) << np.uint64(bit % 64))) != 0
+        if having.any():
+            groups.append((bit, having))
+    return groups
 
 
 def _concatenate_edges(blocks: list[Edges]) -> Edges:

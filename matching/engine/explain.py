@@ -1,5 +1,9 @@
 """Why a referral was left unmatched: the five rules applied cumulatively to all volunteers.
 
+A volunteer passes the language rule only with a language spoken at the rules' level or better
+(tables.py filters the rest out); a language miss counts those nearby who speak a wanted
+language only below it.
+
 Only volunteers inside the referral's distance limit can pass rule 1, so everything is
 evaluated on a KD-tree ball, never on a scan of all volunteers. Each reason comes with its
 figures (`facts`, JSON-ready: km to 0.1, whole minutes; keys listed in docs/design.md), a
@@ -101,7 +105,10 @@ class Explainer:
             "nearest_speaker_municipality": None,
             "nearest_speaker_language": None,
         }
-        tail = "; no volunteer anywhere speaks it"
+        below = self._speakers_below_level(checks.volunteer[passing], row)
+        level = self.index.rules.min_language_level
+        at_level = " at that level" if below else ""
+        tail = f"; no volunteer anywhere speaks it{at_level}"
         if closest is not None:
             distance, municipality, language = closest
             facts |= {
@@ -110,12 +117,22 @@ class Explainer:
                 "nearest_speaker_language": language,
             }
             tail = (
-                f"; nearest '{language}' speaker is {distance:.0f} km away "
+                f"; nearest '{language}' speaker{at_level} is {distance:.0f} km away "
                 f"(municipality {municipality})"
             )
         wanted = "/".join(languages)
+        if below:
+            facts |= {"speakers_below_level": below, "required_level": level}
+            wanted += f" at level {level} or better ({below} speak(s) it only below that)"
         detail = f"{nearby} volunteer(s) within {self._limit(row)} km, none speaks {wanted}{tail}"
         return detail, facts
+
+    def _speakers_below_level(self, volunteers: IntArray, row: int) -> int:
+        """How many of these volunteers speak one of the row's languages, only below the
+        level the rules ask for."""
+        wanted = self.index.referrals.language_words[row]
+        below = self.index.volunteers.below_level_words[volunteers] & wanted
+        return int(np.count_nonzero(np.any(below, axis=1)))
 
     def _best_overlap(self, row: int, checks: PairChecks, passing: np.ndarray) -> tuple[str, Facts]:
         overlap = np.where(passing, checks.overlap_minutes, -1)

@@ -4,6 +4,9 @@ from dataclasses import dataclass
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+# How well a volunteer speaks a language, best first.
+LANGUAGE_LEVELS = ("native", "fluent", "conversational", "basic")
+_LEVEL_RANK = {level: rank for rank, level in enumerate(LANGUAGE_LEVELS)}
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,12 @@ class Rules:
     min_overlap_hours: float
     overlap_target_hours: float
     km_per_overlap_hour: float
+    # A volunteer's language counts as shared only if spoken at this level or better.
+    min_language_level: str = "conversational"
+    # Cost bonus per activity both the family wishes for and the volunteer can do, for at
+    # most `max_shared_activities` of them (0 and 0: activities do not count).
+    km_per_shared_activity: float = 0.0
+    max_shared_activities: int = 0
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,10 @@ class Volunteer:
     gender: str | None = None
     capacity: int = 1
     excluded_municipalities: tuple[str, ...] = ()
+    # Empty: levels not stated, every language counts. Else one per language, each one of
+    # LANGUAGE_LEVELS (the JSON input holds a code given without a level as "native").
+    language_levels: tuple[str, ...] = ()
+    activities: tuple[str, ...] = ()  # what the volunteer can do with children
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class Referral:
     excluded_municipalities: tuple[str, ...] = ()
     max_distance_km: float | None = None
     waiting_days: int = 0
+    activities: tuple[str, ...] = ()  # what the family wishes for
 
 
 @dataclass(frozen=True)
@@ -69,3 +83,22 @@ class Instance:
         if referral.max_distance_km is None:
             return self.rules.max_distance_km
         return referral.max_distance_km
+
+
+def languages_by_level(
+    languages: tuple[str, ...], levels: tuple[str, ...], min_level: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the languages spoken at `min_level` or better, those spoken only below it); with no
+    levels stated every language counts."""
+    if not levels:
+        return languages, ()
+    floor = _LEVEL_RANK[min_level]
+    counted = tuple(
+        code for code, level in zip(languages, levels, strict=True) if _LEVEL_RANK[level] <= floor
+    )
+    return counted, tuple(code for code in languages if code not in counted)
+
+
+def languages_counted(volunteer: Volunteer, min_level: str) -> tuple[str, ...]:
+    """The volunteer's languages that count as shared under the rules' `min_level`."""
+    return languages_by_level(volunteer.languages, volunteer.language_levels, min_level)[0]

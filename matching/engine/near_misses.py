@@ -1,6 +1,7 @@
 """Near misses: the volunteers a coordinator could still propose by hand for a waiting referral.
 
-A near miss speaks one of the referral's languages, passes the safety exclusions both ways,
+A near miss speaks one of the referral's languages (at the rules' level or better, as the
+language rule asks), passes the safety exclusions both ways,
 was never rejected for this referral and has room left after this run's assignments, and fails
 exactly one of the rules a coordinator may relax: distance (within twice the limit), weekly
 shared time (some, but less than the minimum) or the gender wish. Safety exclusions and

@@ -7,7 +7,7 @@ import numpy as np
 from .candidates import CandidateIndex
 from .errors import SolverFailure
 from .explain import Explainer
-from .instance import Instance, Referral, Volunteer
+from .instance import Instance, Referral, Volunteer, languages_counted
 from .near_misses import NearMisses
 from .pool import EdgePool
 from .result import Assignment, MatchResult, Pair, Summary, Unmatched
@@ -35,7 +35,7 @@ def candidate_index(canonical: Instance, codes: Codebook) -> CandidateIndex:
     """Every feasible pair of the canonically ordered instance, as the solver sees them."""
     return CandidateIndex(
         referral_table(canonical.referrals, canonical, codes),
-        volunteer_table(canonical.volunteers, codes),
+        volunteer_table(canonical.volunteers, codes, canonical.rules.min_language_level),
         canonical.rules,
         len(codes.municipalities),
         forbidden_keys(canonical),
@@ -94,11 +94,13 @@ def _assignments(instance: Instance, selection: Selection) -> tuple[Assignment, 
 def _pair(instance: Instance, pool: EdgePool, edge: int) -> Pair:
     referral: Referral = instance.referrals[int(pool.referral[edge])]
     volunteer: Volunteer = instance.volunteers[int(pool.volunteer[edge])]
+    spoken = languages_counted(volunteer, instance.rules.min_language_level)
     return Pair(
         volunteer=volunteer.id,
         distance_km=float(pool.distance_km[edge]),
         overlap_hours=float(pool.overlap_minutes[edge]) / 60.0,
-        shared_languages=tuple(sorted(set(referral.languages) & set(volunteer.languages))),
+        shared_languages=tuple(sorted(set(referral.languages) & set(spoken))),
+        shared_activities=tuple(sorted(set(referral.activities) & set(volunteer.activities))),
         cost=float(pool.cost[edge]),
     )
 

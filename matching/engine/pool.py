@@ -7,13 +7,19 @@ from .tables import FloatArray, IntArray
 
 
 class EdgePool:
-    """Feasible edges found so far; every feasible edge of referral r closer than
-    `explored_km[r]` is known, so anything unknown is at least that far away."""
+    """Feasible edges found so far, and how far each referral is explored.
+
+    Per referral r and activity tier k (its pairs sharing k of its wished activities, counted
+    up to the cap; tier 0 only, when activities do not count), every feasible edge of tier k
+    closer than `reach_km[r, k]` is known, so an unknown one is at least that far away. Reaches
+    never decrease along k: a pair earning a larger bonus is worth looking for farther away.
+    Every edge of a referral closer than tier 0's reach, `explored_km`, is known.
+    """
 
     def __init__(self, index: CandidateIndex) -> None:
         self.index = index
         self.n_volunteers = len(index.volunteers)
-        self.explored_km = np.zeros(len(index.referrals), dtype=np.float64)
+        self.reach_km = np.zeros((len(index.referrals), index.activity_tiers + 1))
         self.referral = np.zeros(0, dtype=np.int64)
         self.volunteer = np.zeros(0, dtype=np.int64)
         self.distance_km = np.zeros(0, dtype=np.float64)
@@ -23,26 +29,60 @@ class EdgePool:
         self._sorted_keys = np.zeros(0, dtype=np.int64)
 
     @property
+    def explored_km(self) -> FloatArray:
+        """Every feasible edge of a referral closer than this is known."""
+        return np.asarray(self.reach_km[:, 0])
+
+    @property
     def fully_explored(self) -> BoolArray:
         return np.asarray(self.explored_km >= self.index.referrals.limit_km)
+
+    def unknown_cost_bound(self) -> FloatArray:
+        """Per referral, a lower bound on the cost of every feasible edge not known yet: one
+        of tier k is at least `reach_km[r, k]` away and earns at most the overlap bonus and
+        tier k's activity bonus. A tier explored to the limit has no unknown edge left (nor
+        have the tiers above it); 0 for referrals with none left at all."""
+        limit = self.index.referrals.limit_km[:, np.newaxis]
+        per_tier = np.where(
+            self.reach_km >= limit, np.inf, self.reach_km - self.index.tier_bonus_km
+        )
+        bound = per_tier.min(axis=1) - self.index.overlap_bonus_km
+        return np.asarray(np.where(self.fully_explored, 0.0, bound))
 
     def explore_nearest(self, rows: IntArray, k: int) -> None:
         referral, volunteer, radius = self.index.nearest(rows, k)
         self._add(self.index.feasible_edges(referral, volunteer))
-        self.explored_km[rows] = np.maximum(self.explored_km[rows], radius)
+        self.reach_km[rows] = np.maximum(self.reach_km[rows], radius[:, np.newaxis])
 
     def explore_within(self, rows: IntArray, radius_km: FloatArray) -> None:
-        """Widen rows to the given radius; only the ring beyond what is known is checked."""
-        radius = np.minimum(radius_km, self.index.referrals.limit_km[rows])
-        referral, volunteer = self.index.within(rows, radius)
+        """Widen rows to the given radius per tier (shape rows x tiers; a column per row
+        widens every tier alike); only what lies beyond what is known is checked."""
+        limit = self.index.referrals.limit_km[rows][:, np.newaxis]
+        wanted = np.broadcast_to(radius_km.reshape(rows.size, -1), self.reach_km[rows].shape)
+        radius = np.maximum.accumulate(np.minimum(wanted, limit), axis=1)
+        reach = np.maximum(self.reach_km[rows], radius)
+        # Where tier 0 stays, only pairs sharing an activity can be new: only those who do
+        # one of the wished activities are looked up.
+        everyone = reach[:, 0] > self.reach_km[rows, 0]
+        referral, volunteer = _concatenate(
+            self.index.within(rows[everyone], reach[everyone, -1]),
+            self.index.within_sharing(rows[~everyone], reach[~everyone, -1]),
+        )
+        at = np.zeros(self.reach_km.shape[0], dtype=np.int64)
+        at[rows] = np.arange(rows.size)
+        tier = self.index.activity_tier(referral, volunteer)
+        known, wanted_reach = self.reach_km[referral, tier], reach[at[referral], tier]
+        widened = wanted_reach > known  # tiers that stay need no distances
+        referral, volunteer = referral[widened], volunteer[widened]
+        known, wanted_reach = known[widened], wanted_reach[widened]
         distance = self.index.distances(referral, volunteer)
-        ring = distance >= self.explored_km[referral] * (1.0 - 1e-9)
-        referral, volunteer, distance = referral[ring], volunteer[ring], distance[ring]
+        fresh = (distance >= known * (1.0 - 1e-9)) & (distance <= wanted_reach)
+        referral, volunteer, distance = referral[fresh], volunteer[fresh], distance[fresh]
         self._add(self.index.feasible_edges(referral, volunteer, distance))
-        self.explored_km[rows] = np.maximum(self.explored_km[rows], radius)
+        self.reach_km[rows] = reach
 
     def edges_per_referral(self) -> IntArray:
-        return np.bincount(self.referral, minlength=len(self.explored_km)).astype(np.int64)
+        return np.bincount(self.referral, minlength=self.reach_km.shape[0]).astype(np.int64)
 
     def _add(self, edges: Edges) -> None:
         incoming = edges.referral * self.n_volunteers + edges.volunteer
@@ -65,3 +105,7 @@ def _contains(sorted_keys: IntArray, queries: IntArray) -> BoolArray:
         return np.zeros(queries.shape, dtype=np.bool_)
     position = np.minimum(np.searchsorted(sorted_keys, queries), sorted_keys.size - 1)
     return np.asarray(sorted_keys[position] == queries)
+
+
+def _concatenate(*pairs: tuple[IntArray, IntArray]) -> tuple[IntArray, IntArray]:
+    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])

@@ -13,7 +13,8 @@ class Pair:
     volunteer: str
     distance_km: float
     overlap_hours: float
-    shared_languages: tuple[str, ...]
+    shared_languages: tuple[str, ...]  # the referral's languages the volunteer speaks well enough
+    shared_activities: tuple[str, ...]  # all the family's wishes the volunteer can do (uncapped)
     cost: float
 
 
@@ -120,6 +121,7 @@ def _assignment_dict(assignment: Assignment) -> dict[str, Any]:
                 "distance_km": _round(pair.distance_km, 3),
                 "overlap_hours": _round(pair.overlap_hours, 2),
                 "shared_languages": list(pair.shared_languages),
+                "shared_activities": list(pair.shared_activities),
                 "cost": _round(pair.cost, 3),
             }
             for pair in assignment.pairs

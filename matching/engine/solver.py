@@ -7,7 +7,10 @@ Each stage holds the earlier optima as constraints on y (see lp.py for the model
 Why the answer is optimal. For each referral the pool knows every feasible edge closer
 than `explored_km`; the restricted model has some of those edges as columns plus one
 phantom per referral not yet fully explored, which stands for all its unexplored edges at
-a lower bound of their objective: `explored_km - best overlap bonus` in stage 3, and in
+a lower bound of their objective: in stage 3 how far they are at least, less the most they
+can earn for shared weekly time and shared activities (pool.py keeps how far each referral
+is explored per number of shared activities, so that pairs sharing more are looked for
+farther away), and in
 stages 1-2 (where edges cost 0) a small delta whose total stays below 1/2, less than one
 unit of the integer objective. So the model with all known edges is a relaxation of the
 full graph. The LP is re-solved, warm-started, while a known edge prices in (negative
@@ -244,7 +247,8 @@ def _solve_relaxation(
 def _objective(pool: EdgePool, stage: Stage) -> Objective:
     """Stage objective; phantoms get a lower bound on what an unexplored edge costs.
 
-    In stage 3 that is `explored_km - best overlap bonus`. In stages 1-2 edges cost 0;
+    In stage 3 that is `EdgePool.unknown_cost_bound` (how far unknown edges are, less the
+    best bonus they can earn for shared time and activities). In stages 1-2 edges cost 0;
     the phantom costs delta instead, so that it is used only when needed, with
     delta * (total phantom capacity) < 1/2: a solution free of phantoms that is optimal
     with delta then loses less than 1/2 against any full-graph solution, hence nothing,
@@ -252,7 +256,7 @@ def _objective(pool: EdgePool, stage: Stage) -> Objective:
     """
     n_ref = len(pool.index.referrals)
     if stage is Stage.COST:
-        phantom = pool.explored_km - pool.index.referral_bonus_km
+        phantom = pool.unknown_cost_bound()
         return Objective(edge=pool.cost, phantom=phantom, referral=np.zeros(n_ref))
     open_capacity = float(pool.index.referrals.needed[~pool.fully_explored].sum())
     return Objective(
@@ -295,16 +299,28 @@ def _best_per_group(groups: IntArray, values: FloatArray, limit: int) -> IntArra
 
 
 def _explore_further(pool: EdgePool, stage: Stage, rows: IntArray, lp: Solution) -> None:
-    """Widen the explored radius of referrals that lean on their phantom; new edges join."""
+    """Widen the explored radius of referrals that lean on their phantom; new edges join.
+
+    In stage 3 an unknown edge of activity tier k prices in only if it is closer than the
+    referral's dual plus the overlap bonus plus k activity bonuses: each tier not yet that far
+    is widened to there, at least by tier 0's radius, so pairs sharing more activities are
+    looked for farther away, the others not."""
     limit = pool.index.referrals.limit_km[rows]
     if stage is Stage.COST:
-        explored = pool.explored_km[rows]
-        # An unexplored edge prices in only if it is closer than dual + best bonus.
-        worthwhile = lp.referral_duals[rows] + pool.index.referral_bonus_km[rows] + 0.5
-        radius = np.maximum(2.0 * explored + 1.0, worthwhile)
+        index = pool.index
+        reach = pool.reach_km[rows]
+        dual = lp.referral_duals[rows] + index.overlap_bonus_km[rows] + 0.5
+        worthwhile = dual[:, np.newaxis] + index.tier_search_km[rows]
+        # Tiers reaching that far already stay; the others grow at least as tier 0 would
+        # (doubling), so exploration ends after few rounds. (A phantom in use always has such
+        # a tier; should the duals say otherwise, every tier grows.)
+        short = reach < worthwhile
+        short[~short.any(axis=1)] = True
+        step = reach[:, :1] + 1.0
+        radius = np.where(short, np.maximum(reach + step, worthwhile), reach)
     else:
-        radius = limit
-    pool.explore_within(rows, np.minimum(radius, limit))
+        radius = limit[:, np.newaxis]
+    pool.explore_within(rows, np.minimum(radius, limit[:, np.newaxis]))
 
 
 def _y_upper(pool: EdgePool) -> FloatArray:

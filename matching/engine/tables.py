@@ -1,20 +1,22 @@
 """Column-oriented numpy views of the people in an instance, with shared code books."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .availability import padded_intervals
 from .geo import unit_vectors
-from .instance import Instance, Referral, Volunteer
+from .instance import Instance, Referral, Volunteer, languages_by_level
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 WordArray = NDArray[np.uint64]
 NO_GENDER = -1
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Codebook:
     languages: dict[str, int]
     municipalities: dict[str, int]
     genders: dict[str, int]
+    activities: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,10 @@ class People:
     lat: FloatArray
     lon: FloatArray
     xyz: FloatArray
+    # Bitsets over the codebook. A volunteer's languages are those spoken at the rules'
+    # level or better: the only ones that count as shared.
     language_words: WordArray
+    activity_words: WordArray
     municipality: IntArray
     slot_starts: IntArray
     slot_ends: IntArray
@@ -46,6 +52,7 @@ class _PeopleColumns(TypedDict):
     lon: FloatArray
     xyz: FloatArray
     language_words: WordArray
+    activity_words: WordArray
     municipality: IntArray
     slot_starts: IntArray
     slot_ends: IntArray
@@ -56,6 +63,7 @@ class _PeopleColumns(TypedDict):
 class VolunteerTable(People):
     gender: IntArray
     capacity: IntArray
+    below_level_words: WordArray  # languages spoken only below the rules' level
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class ReferralTable(People):
 def build_codebook(instance: Instance) -> Codebook:
     people: list[Volunteer | Referral] = [*instance.volunteers, *instance.referrals]
     languages = sorted({code for person in people for code in person.languages})
+    activities = sorted({code for person in people for code in person.activities})
     municipalities = sorted(
         {p.municipality for p in people} | {m for p in people for m in p.excluded_municipalities}
     )
@@ -77,14 +86,28 @@ def build_codebook(instance: Instance) -> Codebook:
         languages={code: bit for bit, code in enumerate(languages)},
         municipalities={code: index for index, code in enumerate(municipalities)},
         genders={code: index for index, code in enumerate(genders)},
+        activities={code: bit for bit, code in enumerate(activities)},
     )
 
 
-def volunteer_table(volunteers: tuple[Volunteer, ...], codes: Codebook) -> VolunteerTable:
+def volunteer_table(
+    volunteers: tuple[Volunteer, ...], codes: Codebook, min_language_level: str
+) -> VolunteerTable:
+    """Each volunteer's languages are filtered by level here, once: the candidate search, its
+    KD-trees per language and every rule check then see only the languages that count."""
+
+    def split(key: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[int, int]:
+        counted, below = languages_by_level(*key, min_language_level)
+        return _mask(counted, codes.languages), _mask(below, codes.languages)
+
+    by_levels = _Cache(split)
+    masks = [by_levels[v.languages, v.language_levels] for v in volunteers]
+    n_languages = len(codes.languages)
     return VolunteerTable(
-        **_people_columns(volunteers, codes),
+        **_people_columns(volunteers, codes, _words([m[0] for m in masks], n_languages)),
         gender=np.array([_gender_code(v.gender, codes, -2) for v in volunteers], dtype=np.int64),
         capacity=np.array([v.capacity for v in volunteers], dtype=np.int64),
+        below_level_words=_words([m[1] for m in masks], n_languages),
     )
 
 
@@ -92,8 +115,10 @@ def referral_table(
     referrals: tuple[Referral, ...], instance: Instance, codes: Codebook
 ) -> ReferralTable:
     wanted = [_gender_code(r.volunteer_gender, codes, -3) for r in referrals]
+    by_languages: _Cache[tuple[str, ...], int] = _Cache(lambda key: _mask(key, codes.languages))
+    languages = _words([by_languages[r.languages] for r in referrals], len(codes.languages))
     return ReferralTable(
-        **_people_columns(referrals, codes),
+        **_people_columns(referrals, codes, languages),
         needed=np.array([r.volunteers_needed for r in referrals], dtype=np.int64),
         waiting_days=np.array([r.waiting_days for r in referrals], dtype=np.int64),
         wanted_gender=np.array(
@@ -112,16 +137,22 @@ def _gender_code(gender: str | None, codes: Codebook, unknown: int) -> int:
     return codes.genders.get(gender, unknown) if gender is not None else unknown
 
 
-def _people_columns(people: Sequence[Volunteer | Referral], codes: Codebook) -> _PeopleColumns:
+def _people_columns(
+    people: Sequence[Volunteer | Referral], codes: Codebook, language_words: WordArray
+) -> _PeopleColumns:
     lat = np.array([p.lat for p in people], dtype=np.float64)
     lon = np.array([p.lon for p in people], dtype=np.float64)
     starts, ends = padded_intervals([p.availability for p in people])
+    by_activities: _Cache[tuple[str, ...], int] = _Cache(lambda key: _mask(key, codes.activities))
     return {
         "ids": tuple(p.id for p in people),
         "lat": lat,
         "lon": lon,
         "xyz": unit_vectors(lat, lon).reshape(-1, 3),
-        "language_words": _language_words(people, codes),
+        "language_words": language_words,
+        "activity_words": _words(
+            [by_activities[p.activities] for p in people], len(codes.activities)
+        ),
         "municipality": np.array(
             [codes.municipalities[p.municipality] for p in people], dtype=np.int64
         ),
@@ -131,15 +162,33 @@ def _people_columns(people: Sequence[Volunteer | Referral], codes: Codebook) -> 
     }
 
 
-def _language_words(people: Sequence[Volunteer | Referral], codes: Codebook) -> WordArray:
-    n_words = max(1, (len(codes.languages) + 63) // 64)
-    masks = [sum(1 << codes.languages[code] for code in set(p.languages)) for p in people]
+class _Cache(dict[K, V]):
+    """Values computed once per distinct key: people share few language and activity lists."""
+
+    def __init__(self, compute: Callable[[K], V]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key: K) -> V:
+        value = self[key] = self.compute(key)
+        return value
+
+
+def _mask(codes: Iterable[str], bits: dict[str, int]) -> int:
+    return sum(1 << bits[code] for code in set(codes))
+
+
+def _words(masks: list[int], n_bits: int) -> WordArray:
+    """Python-int bitsets as rows of 64-bit words (at least one word)."""
+    n_words = max(1, (n_bits + 63) // 64)
+    if n_words == 1:
+        return np.array(masks, dtype=np.uint64).reshape(len(masks), 1)
     word_mask = (1 << 64) - 1
     columns = [
         np.array([(mask >> (64 * word)) & word_mask for mask in masks], dtype=np.uint64)
         for word in range(n_words)
     ]
-    return np.column_stack(columns).reshape(len(people), n_words)
+    return np.column_stack(columns).reshape(len(masks), n_words)
 
 
 def _excluded_keys(people: Sequence[Volunteer | Referral], codes: Codebook) -> IntArray:

@@ -10,8 +10,24 @@ from contextlib import contextmanager
 from typing import Any, TypedDict, TypeVar
 
 from .errors import MatchingInputError, one_line
-from .instance import MINUTES_PER_DAY, Instance, Referral, Rules, Slot, Volunteer
-from .wire import MAX_WAITING_DAYS, InstanceWire, ReferralWire, SlotWire, VolunteerWire, decode
+from .instance import (
+    LANGUAGE_LEVELS,
+    MINUTES_PER_DAY,
+    Instance,
+    Referral,
+    Rules,
+    Slot,
+    Volunteer,
+)
+from .wire import (
+    MAX_WAITING_DAYS,
+    InstanceWire,
+    LanguageWire,
+    ReferralWire,
+    SlotWire,
+    VolunteerWire,
+    decode,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -22,14 +38,18 @@ _RULE_FIELDS = (
     "overlap_target_hours",
     "km_per_overlap_hour",
 )
+_OPTIONAL_RULE_FIELDS = ("min_language_level", "km_per_shared_activity", "max_shared_activities")
 _VOLUNTEER_FIELDS = {
     "id", "lat", "lon", "municipality", "languages", "gender", "availability",
-    "capacity", "excluded_municipalities",
+    "capacity", "excluded_municipalities", "activities",
 }  # fmt: skip
 _REFERRAL_FIELDS = {
     "id", "lat", "lon", "municipality", "languages", "volunteers_needed", "availability",
     "volunteer_gender", "excluded_municipalities", "max_distance_km", "waiting_days",
+    "activities",
 }  # fmt: skip
+# A code given without a level, in a list where others have one: it always counts.
+UNSTATED_LEVEL = LANGUAGE_LEVELS[0]
 
 
 class _PersonFields(TypedDict):
@@ -101,8 +121,8 @@ def _load_json(raw: bytes, source: str) -> object:
 
 def _from_wire(wire: InstanceWire) -> Instance | None:
     """The instance, or None if the typed input breaks a rule msgspec does not check."""
-    slots, texts = _SlotCache(), _TextSet()
-    volunteers = tuple([_volunteer_from_wire(v, slots, texts) for v in wire.volunteers])
+    slots, texts, levels = _SlotCache(), _TextSet(), _LevelCache()
+    volunteers = tuple([_volunteer_from_wire(v, slots, texts, levels) for v in wire.volunteers])
     referrals = tuple([_referral_from_wire(r, slots, texts) for r in wire.referrals])
     forbidden = tuple([(pair.referral, pair.volunteer) for pair in wire.forbidden_pairs])
     volunteer_ids = [v.id for v in wire.volunteers]
@@ -127,6 +147,9 @@ def _from_wire(wire: InstanceWire) -> Instance | None:
             rules.min_overlap_hours,
             rules.overlap_target_hours,
             rules.km_per_overlap_hour,
+            rules.min_language_level,
+            rules.km_per_shared_activity,
+            rules.max_shared_activities,
         ),
         volunteers=volunteers,
         referrals=referrals,
@@ -155,11 +178,30 @@ class _TextSet(set[str | None]):
         return all(text.strip() for text in self if text is not None)
 
 
-def _volunteer_from_wire(v: VolunteerWire, slots: _SlotCache, texts: _TextSet) -> Volunteer:
+class _LevelCache(dict[tuple[str | LanguageWire, ...], tuple[tuple[str, ...], tuple[str, ...]]]):
+    """A volunteer's languages as (codes, levels); lists repeat a lot, so each is split once."""
+
+    def __missing__(
+        self, key: tuple[str | LanguageWire, ...]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        codes = tuple(item if isinstance(item, str) else item.code for item in key)
+        stated = [item.level for item in key if not isinstance(item, str)]
+        levels: tuple[str, ...] = ()
+        if stated:
+            levels = tuple(UNSTATED_LEVEL if isinstance(item, str) else item.level for item in key)
+        value = self[key] = (codes, levels)
+        return value
+
+
+def _volunteer_from_wire(
+    v: VolunteerWire, slots: _SlotCache, texts: _TextSet, levels: _LevelCache
+) -> Volunteer:
+    languages, language_levels = levels[v.languages]
     texts.add(v.municipality)
-    texts.update(v.languages)
+    texts.update(languages)
     texts.update(v.excluded_municipalities)
     texts.add(v.gender)
+    texts.update(v.activities)
     return _record(
         Volunteer,
         {
@@ -167,11 +209,13 @@ def _volunteer_from_wire(v: VolunteerWire, slots: _SlotCache, texts: _TextSet) -
             "lat": v.lat,
             "lon": v.lon,
             "municipality": v.municipality,
-            "languages": v.languages,
+            "languages": languages,
             "availability": tuple(map(slots.__getitem__, v.availability)),
             "gender": v.gender,
             "capacity": v.capacity,
             "excluded_municipalities": v.excluded_municipalities,
+            "language_levels": language_levels,
+            "activities": v.activities,
         },
     )
 
@@ -181,6 +225,7 @@ def _referral_from_wire(r: ReferralWire, slots: _SlotCache, texts: _TextSet) -> 
     texts.update(r.languages)
     texts.update(r.excluded_municipalities)
     texts.add(r.volunteer_gender)
+    texts.update(r.activities)
     return _record(
         Referral,
         {
@@ -195,6 +240,7 @@ def _referral_from_wire(r: ReferralWire, slots: _SlotCache, texts: _TextSet) -> 
             "excluded_municipalities": r.excluded_municipalities,
             "max_distance_km": r.max_distance_km,
             "waiting_days": r.waiting_days,
+            "activities": r.activities,
         },
     )
 
@@ -234,7 +280,7 @@ def _reject_unknown_people(instance: Instance, pairs: tuple[tuple[str, str], ...
 
 
 def _rules(data: object) -> Rules:
-    rules = _mapping(data, "rules", set(_RULE_FIELDS))
+    rules = _mapping(data, "rules", {*_RULE_FIELDS, *_OPTIONAL_RULE_FIELDS})
     values = {
         name: _number(_required(rules, name, "rules"), f"rules.{name}") for name in _RULE_FIELDS
     }
@@ -243,25 +289,40 @@ def _rules(data: object) -> Rules:
     for name in _RULE_FIELDS[1:]:
         if values[name] < 0:
             raise MatchingInputError(f"rules.{name}", "must not be negative")
-    return Rules(**values)
+    level = _level(rules.get("min_language_level", "conversational"), "rules.min_language_level")
+    per_activity = _number(rules.get("km_per_shared_activity", 0.0), "rules.km_per_shared_activity")
+    if per_activity < 0:
+        raise MatchingInputError("rules.km_per_shared_activity", "must not be negative")
+    return Rules(
+        **values,
+        min_language_level=level,
+        km_per_shared_activity=per_activity,
+        max_shared_activities=_non_negative_int(
+            rules.get("max_shared_activities", 0), "rules.max_shared_activities"
+        ),
+    )
 
 
 def _volunteer(data: object, path: str) -> Volunteer:
     fields = _mapping(data, path, _VOLUNTEER_FIELDS)
+    languages, levels = _spoken_languages(_required(fields, "languages", path), path)
     return Volunteer(
-        **_person_fields(fields, path),
+        **_person_fields(fields, path, languages),
         gender=_optional_text(fields.get("gender"), f"{path}.gender"),
         capacity=_positive_int(fields.get("capacity", 1), f"{path}.capacity"),
         excluded_municipalities=_texts(
             fields.get("excluded_municipalities", []), path, "excluded_municipalities"
         ),
+        language_levels=levels,
+        activities=_texts(fields.get("activities", []), path, "activities"),
     )
 
 
 def _referral(data: object, path: str) -> Referral:
     fields = _mapping(data, path, _REFERRAL_FIELDS)
+    languages = _texts(_required(fields, "languages", path), path, "languages")
     return Referral(
-        **_person_fields(fields, path),
+        **_person_fields(fields, path, _at_least_one(languages, path)),
         volunteers_needed=_positive_int(
             fields.get("volunteers_needed", 1), f"{path}.volunteers_needed"
         ),
@@ -273,13 +334,49 @@ def _referral(data: object, path: str) -> Referral:
             fields.get("max_distance_km"), f"{path}.max_distance_km"
         ),
         waiting_days=_waiting_days(fields.get("waiting_days", 0), f"{path}.waiting_days"),
+        activities=_texts(fields.get("activities", []), path, "activities"),
     )
 
 
-def _person_fields(fields: Mapping[str, object], path: str) -> _PersonFields:
-    languages = _texts(_required(fields, "languages", path), path, "languages")
+def _spoken_languages(value: object, parent: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A volunteer's languages: codes, each alone (level not stated) or as {"code", "level"};
+    returns (codes, levels), levels empty when none is stated."""
+    path = f"{parent}.languages"
+    if not isinstance(value, list):
+        raise MatchingInputError(path, "must be a list of codes or {code, level} objects")
+    codes: list[str] = []
+    levels: list[str | None] = []
+    for index, item in enumerate(value):
+        item_path = f"{path}[{index}]"
+        if isinstance(item, dict):
+            spoken = _mapping(item, item_path, {"code", "level"})
+            codes.append(_text(_required(spoken, "code", item_path), f"{item_path}.code"))
+            levels.append(_level(_required(spoken, "level", item_path), f"{item_path}.level"))
+        else:
+            codes.append(_text(item, item_path))
+            levels.append(None)
+    stated = any(level is not None for level in levels)
+    return (
+        _at_least_one(tuple(codes), parent),
+        tuple(UNSTATED_LEVEL if level is None else level for level in levels) if stated else (),
+    )
+
+
+def _at_least_one(languages: tuple[str, ...], parent: str) -> tuple[str, ...]:
     if not languages:
-        raise MatchingInputError(f"{path}.languages", "must name at least one language")
+        raise MatchingInputError(f"{parent}.languages", "must name at least one language")
+    return languages
+
+
+def _level(value: object, path: str) -> str:
+    if not isinstance(value, str) or value not in LANGUAGE_LEVELS:
+        raise MatchingInputError(path, f"must be one of {', '.join(LANGUAGE_LEVELS)}")
+    return value
+
+
+def _person_fields(
+    fields: Mapping[str, object], path: str, languages: tuple[str, ...]
+) -> _PersonFields:
     return {
         "id": _text(_required(fields, "id", path), f"{path}.id"),
         "lat": _coordinate(_required(fields, "lat", path), f"{path}.lat", 90.0),

@@ -8,7 +8,7 @@ off, runs the plain validator instead, so error messages come from one place onl
 import json
 import re
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -21,6 +21,8 @@ Positive = Annotated[float, Meta(gt=0.0, le=_FINITE)]
 NonNegative = Annotated[float, Meta(ge=0.0, le=_FINITE)]
 AtLeastOne = Annotated[int, Meta(ge=1)]
 Languages = Annotated[tuple[str, ...], Meta(min_length=1)]
+# instance.LANGUAGE_LEVELS, best first (a test holds the two equal).
+LanguageLevel = Literal["native", "fluent", "conversational", "basic"]
 MAX_WAITING_DAYS = 100_000  # keeps stage-2 objectives exact in floating point
 
 
@@ -32,16 +34,25 @@ class SlotWire(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
     end: str
 
 
+class LanguageWire(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    """A language a volunteer speaks at a stated level; frozen, hence hashable: volunteers
+    share few lists of languages."""
+
+    code: str
+    level: LanguageLevel
+
+
 class VolunteerWire(Struct, forbid_unknown_fields=True, gc=False):
     id: str
     lat: Latitude
     lon: Longitude
     municipality: str
-    languages: Languages
+    languages: Annotated[tuple[str | LanguageWire, ...], Meta(min_length=1)]
     availability: list[SlotWire]
     gender: str | None = None
     capacity: AtLeastOne = 1
     excluded_municipalities: tuple[str, ...] = ()
+    activities: tuple[str, ...] = ()
 
 
 class ReferralWire(Struct, forbid_unknown_fields=True, gc=False):
@@ -56,6 +67,7 @@ class ReferralWire(Struct, forbid_unknown_fields=True, gc=False):
     excluded_municipalities: tuple[str, ...] = ()
     max_distance_km: Positive | None = None
     waiting_days: Annotated[int, Meta(ge=0, le=MAX_WAITING_DAYS)] = 0
+    activities: tuple[str, ...] = ()
 
 
 class RulesWire(Struct, forbid_unknown_fields=True):
@@ -63,6 +75,9 @@ class RulesWire(Struct, forbid_unknown_fields=True):
     min_overlap_hours: NonNegative
     overlap_target_hours: NonNegative
     km_per_overlap_hour: NonNegative
+    min_language_level: LanguageLevel = "conversational"
+    km_per_shared_activity: NonNegative = 0.0
+    max_shared_activities: Annotated[int, Meta(ge=0)] = 0
 
 
 class PairWire(Struct, forbid_unknown_fields=True):

@@ -11,12 +11,14 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 RADIUS_KM = 6371.0088
+LEVELS_BEST_FIRST = ["native", "fluent", "conversational", "basic"]
 
 
 @dataclass(frozen=True)
 class PairFacts:
     distance_km: float
     shared_languages: frozenset[str]
+    shared_activities: frozenset[str]
     overlap_hours: float
     gender_ok: bool
     safe: bool
@@ -43,11 +45,23 @@ def _clock(text: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
+def spoken_well_enough(data: dict[str, Any], vol: dict[str, Any]) -> frozenset[str]:
+    """Codes without a level always count; others at the rules' level or better."""
+    floor = LEVELS_BEST_FIRST.index(data["rules"].get("min_language_level", "conversational"))
+    return frozenset(
+        entry if isinstance(entry, str) else entry["code"]
+        for entry in vol["languages"]
+        if isinstance(entry, str) or LEVELS_BEST_FIRST.index(entry["level"]) <= floor
+    )
+
+
 def facts(data: dict[str, Any], ref: dict[str, Any], vol: dict[str, Any]) -> PairFacts:
     wanted = ref.get("volunteer_gender")
     return PairFacts(
         distance_km=haversine(ref["lat"], ref["lon"], vol["lat"], vol["lon"]),
-        shared_languages=frozenset(ref["languages"]) & frozenset(vol["languages"]),
+        shared_languages=frozenset(ref["languages"]) & spoken_well_enough(data, vol),
+        shared_activities=frozenset(ref.get("activities", []))
+        & frozenset(vol.get("activities", [])),
         overlap_hours=len(minutes_of(ref) & minutes_of(vol)) / 60.0,
         gender_ok=wanted is None or wanted == vol.get("gender"),
         safe=vol["municipality"] not in ref.get("excluded_municipalities", [])
@@ -75,7 +89,8 @@ def pair_cost(data: dict[str, Any], ref: dict[str, Any], vol: dict[str, Any]) ->
     rules = data["rules"]
     f = facts(data, ref, vol)
     bonus = rules["km_per_overlap_hour"] * min(f.overlap_hours, rules["overlap_target_hours"])
-    return f.distance_km - bonus
+    activities = min(len(f.shared_activities), rules.get("max_shared_activities", 0))
+    return f.distance_km - bonus - rules.get("km_per_shared_activity", 0.0) * activities
 
 
 def reference_objective(data: dict[str, Any]) -> tuple[int, int, float]:
@@ -144,6 +159,20 @@ def expected_reason(data: dict[str, Any], ref: dict[str, Any]) -> str:
     return "capacity_taken"
 
 
+def speakers_below_level(data: dict[str, Any], ref: dict[str, Any]) -> int:
+    """Volunteers within the limit who list one of the referral's languages but do not
+    speak any of them at the rules' level."""
+    wanted = set(ref["languages"])
+    count = 0
+    for vol in data["volunteers"]:
+        if not rule_results(data, ref, vol)[0]:
+            continue
+        listed = {entry if isinstance(entry, str) else entry["code"] for entry in vol["languages"]}
+        if listed & wanted and not spoken_well_enough(data, vol) & wanted:
+            count += 1
+    return count
+
+
 def assert_feasible(data: dict[str, Any], result: dict[str, Any]) -> None:
     refs = {r["id"]: r for r in data["referrals"]}
     vols = {v["id"]: v for v in data["volunteers"]}
@@ -157,6 +186,10 @@ def assert_feasible(data: dict[str, Any], result: dict[str, Any]) -> None:
             assert all(rule_results(data, ref, vols[vid])), (ref["id"], vid)
             load[vid] = load.get(vid, 0) + 1
             total += pair_cost(data, ref, vols[vid])
+        for pair in assignment["pairs"]:
+            shared = facts(data, ref, vols[pair["volunteer"]])
+            assert pair["shared_languages"] == sorted(shared.shared_languages)
+            assert pair["shared_activities"] == sorted(shared.shared_activities)
     for vid, used in load.items():
         assert used <= vols[vid].get("capacity", 1)
     matched = {a["referral"] for a in result["assignments"]}

@@ -5,6 +5,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 LANGUAGES = ("nb", "en", "ar", "se")
+LEVELS = ("native", "fluent", "conversational", "basic")
+ACTIVITIES = ("football", "swimming", "music", "climbing")
 MUNICIPALITIES = ("0301", "3201", "3203")
 
 
@@ -35,11 +37,27 @@ def people(draw: st.DrawFn, index: int, prefix: str) -> dict[str, Any]:
     }
 
 
+def spoken(draw: st.DrawFn, codes: list[str]) -> list[Any]:
+    """A volunteer's languages: plain codes (level not stated), or some or all with a level."""
+    if draw(st.booleans()):
+        return list(codes)
+    return [
+        code if draw(st.booleans()) else {"code": code, "level": draw(st.sampled_from(LEVELS))}
+        for code in codes
+    ]
+
+
+def codes_of(languages: list[Any]) -> list[str]:
+    return [entry if isinstance(entry, str) else entry["code"] for entry in languages]
+
+
 @st.composite
 def volunteers(draw: st.DrawFn, index: int) -> dict[str, Any]:
     person = draw(people(index, "v"))
+    person["languages"] = spoken(draw, person["languages"])
     person["gender"] = draw(st.sampled_from(["female", "male"]))
     person["capacity"] = draw(st.sampled_from([1, 1, 2]))
+    person["activities"] = draw(st.lists(st.sampled_from(ACTIVITIES), max_size=3))
     return person
 
 
@@ -50,7 +68,26 @@ def referrals(draw: st.DrawFn, index: int) -> dict[str, Any]:
     person["volunteer_gender"] = draw(st.sampled_from([None, None, "female", "male"]))
     person["max_distance_km"] = draw(st.sampled_from([None, None, 8.0]))
     person["waiting_days"] = draw(st.integers(0, 30))
+    person["activities"] = draw(st.lists(st.sampled_from(ACTIVITIES), max_size=3))
     return person
+
+
+@st.composite
+def rules(draw: st.DrawFn, max_distance_km: list[float], min_overlap_hours: list[float]) -> Any:
+    """The rules, with language levels and activities sometimes left at their defaults. A
+    large bonus per activity makes unknown pairs' lower bounds matter."""
+    drawn: dict[str, Any] = {
+        "max_distance_km": draw(st.sampled_from(max_distance_km)),
+        "min_overlap_hours": draw(st.sampled_from(min_overlap_hours)),
+        "overlap_target_hours": draw(st.sampled_from([2.0, 4.0])),
+        "km_per_overlap_hour": draw(st.sampled_from([0.0, 2.5, 6.0])),
+    }
+    if draw(st.booleans()):
+        drawn["min_language_level"] = draw(st.sampled_from(LEVELS))
+    if draw(st.booleans()):
+        drawn["km_per_shared_activity"] = draw(st.sampled_from([0.0, 4.0, 15.0]))
+        drawn["max_shared_activities"] = draw(st.sampled_from([0, 1, 3]))
+    return drawn
 
 
 @st.composite
@@ -58,12 +95,7 @@ def instances(draw: st.DrawFn, max_referrals: int = 8, max_volunteers: int = 12)
     n_ref = draw(st.integers(1, max_referrals))
     n_vol = draw(st.integers(0, max_volunteers))
     return {
-        "rules": {
-            "max_distance_km": draw(st.sampled_from([10.0, 20.0, 40.0])),
-            "min_overlap_hours": draw(st.sampled_from([0.5, 1.0])),
-            "overlap_target_hours": draw(st.sampled_from([2.0, 4.0])),
-            "km_per_overlap_hour": draw(st.sampled_from([0.0, 2.5, 6.0])),
-        },
+        "rules": draw(rules([10.0, 20.0, 40.0], [0.5, 1.0])),
         "volunteers": [draw(volunteers(i)) for i in range(n_vol)],
         "referrals": [draw(referrals(i)) for i in range(n_ref)],
     }

@@ -12,7 +12,7 @@ from benchmarks import engine as bench
 from matching.engine import parse_instance, result_to_dict, solve
 from matching.engine.wire import encode
 
-from .test_engine_validation import VALID, broken
+from .test_engine_validation import LEISURE_MALFORMED, VALID, broken
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,6 +49,16 @@ def test_malformed_instance_exits_2_with_one_line_naming_the_field(tmp_path: Pat
     assert completed.returncode == 2
     assert completed.stdout == ""
     assert completed.stderr == "volunteers[0].availability[0]: end 09:00 is before start 17:00\n"
+
+
+@pytest.mark.parametrize(("path", "value", "message"), LEISURE_MALFORMED)
+def test_malformed_levels_and_activities_exit_2_with_one_line_naming_the_field(
+    tmp_path: Path, path: tuple[Any, ...], value: Any, message: str
+) -> None:
+    completed = run_cli("solve", write(tmp_path, broken(path, value)))
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert completed.stderr == message + "\n"
 
 
 def test_missing_file_and_invalid_json_exit_2_with_one_line(tmp_path: Path) -> None:

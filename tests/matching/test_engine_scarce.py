@@ -17,7 +17,7 @@ from matching.engine.tables import build_codebook
 
 from .engine_checks import assert_optimal, solved
 from .engine_reference import assert_feasible, rule_results
-from .strategies import referrals, volunteers
+from .strategies import codes_of, referrals, rules, volunteers
 
 # Centres far enough apart (> 40 km) that no pair across two clusters is feasible.
 CLUSTER_CENTRES = ((59.91, 10.75), (60.39, 5.32), (63.43, 10.40))
@@ -41,22 +41,16 @@ def scarce_instances(draw: st.DrawFn) -> dict[str, Any]:
             volunteer = draw(volunteers(len(people["volunteers"])))
             volunteer["capacity"] = draw(st.sampled_from([1, 2, 2]))
             people["volunteers"].append(_near(draw, volunteer, lat, lon))
-    return {
-        "rules": {
-            "max_distance_km": 40.0,
-            "min_overlap_hours": 0.5,
-            "overlap_target_hours": 4.0,
-            "km_per_overlap_hour": draw(st.sampled_from([0.0, 2.5])),
-        },
-        **people,
-    }
+    return {"rules": draw(rules([40.0], [0.5])), **people}
 
 
 def _near(draw: st.DrawFn, person: dict[str, Any], lat: float, lon: float) -> dict[str, Any]:
-    """Close together, speaking nb, mostly free on Monday evening: contested on purpose."""
+    """Close together, speaking nb (a volunteer perhaps not well enough), mostly free on
+    Monday evening: contested on purpose."""
     person["lat"] = lat + draw(st.floats(-0.08, 0.08))
     person["lon"] = lon + draw(st.floats(-0.15, 0.15))
-    person["languages"] = sorted({"nb", *person["languages"]})
+    if "nb" not in codes_of(person["languages"]):
+        person["languages"] = ["nb", *person["languages"]]
     person["availability"] = [{"day": 0, "start": "17:00", "end": "21:00"}, *person["availability"]]
     person["excluded_municipalities"] = []
     return person

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from matching.engine import MatchingInputError, parse_instance, result_to_dict, solve
+from matching.engine import solver as engine_solver
 
 from .engine_reference import haversine
 
@@ -225,3 +226,142 @@ def test_forbidden_pair_naming_an_unknown_volunteer_is_refused() -> None:
     }
     with pytest.raises(MatchingInputError, match=r"forbidden_pairs\[0\].volunteer: unknown id"):
         parse_instance(data)
+
+
+def run_with_rules(
+    rules: dict[str, Any], volunteers: list[dict[str, Any]], referrals: list[dict[str, Any]]
+) -> dict[str, Any]:
+    data = {"rules": RULES | rules, "volunteers": volunteers, "referrals": referrals}
+    return result_to_dict(solve(parse_instance(data)))
+
+
+LEISURE = {"km_per_shared_activity": 4.0, "max_shared_activities": 3}
+
+
+def test_family_gets_the_volunteer_who_shares_its_wished_activities() -> None:
+    """Three volunteers alike but for where they live and what they do with children; the
+    one who plays football and swims lives 2 km farther than the other two."""
+    oslo = (59.9127, 10.7461)
+    volunteers = [
+        volunteer("v-a", oslo[0] + 0.010, oslo[1], "0301", activities=["chess"]),
+        volunteer("v-b", oslo[0] + 0.011, oslo[1], "0301"),
+        volunteer("v-sport", oslo[0] + 0.028, oslo[1], "0301", activities=["swimming", "football"]),
+    ]
+    family = referral(
+        "r-family", *oslo, "0301", volunteers_needed=2, activities=["football", "swimming"]
+    )
+    (assignment,) = run_with_rules(LEISURE, volunteers, [family])["assignments"]
+    assert assignment["volunteers"] == ["v-a", "v-sport"]
+    pairs = {pair["volunteer"]: pair for pair in assignment["pairs"]}
+    assert pairs["v-sport"]["shared_activities"] == ["football", "swimming"]
+    assert pairs["v-a"]["shared_activities"] == []
+    # 2 shared activities at 4 km each: 8 km off the pair's cost.
+    assert pairs["v-sport"]["cost"] == pytest.approx(
+        pairs["v-sport"]["distance_km"] - 2.5 * 4.0 - 8.0, abs=1e-3
+    )
+    # Without the bonus, distance decides; with a cap of one shared activity, 4 km < 2 km
+    # farther is still worth it, but not 6 km farther.
+    (nearest,) = run_with_rules({}, volunteers, [family])["assignments"]
+    assert nearest["volunteers"] == ["v-a", "v-b"]
+    farther = [*volunteers[:2], {**volunteers[2], "lat": oslo[0] + 0.065}]
+    capped = LEISURE | {"max_shared_activities": 1}
+    assert run_with_rules(capped, farther, [family])["assignments"][0]["volunteers"] == [
+        "v-a",
+        "v-b",
+    ]
+    assert run_with_rules(LEISURE, farther, [family])["assignments"][0]["volunteers"] == [
+        "v-a",
+        "v-sport",
+    ]
+
+
+BASIC_ARABIC = [{"code": "nb", "level": "native"}, {"code": "ar", "level": "basic"}]
+
+
+def test_basic_arabic_is_not_shared_arabic_unless_the_rules_ask_for_no_more() -> None:
+    oslo = (59.9127, 10.7461)
+    learner = volunteer("v-learner", oslo[0] + 0.01, oslo[1], "0301", languages=BASIC_ARABIC)
+    arabic_only = referral("r-ar", *oslo, "0301", languages=["ar"])
+    for rules in ({}, {"min_language_level": "conversational"}):
+        result = run_with_rules(rules, [learner], [arabic_only])
+        assert result["assignments"] == []
+        (unmatched,) = result["unmatched"]
+        assert unmatched["reason"] == "no_shared_language"
+        assert unmatched["facts"]["speakers_below_level"] == 1
+        assert unmatched["facts"]["required_level"] == "conversational"
+        assert unmatched["facts"]["nearest_speaker_km"] is None
+        assert "only below" in unmatched["detail"]
+        assert unmatched["near_misses"] == []
+
+    (assignment,) = run_with_rules({"min_language_level": "basic"}, [learner], [arabic_only])[
+        "assignments"
+    ]
+    assert assignment["volunteers"] == ["v-learner"]
+    assert assignment["pairs"][0]["shared_languages"] == ["ar"]
+
+
+def test_a_volunteer_with_basic_arabic_shares_only_norwegian() -> None:
+    oslo = (59.9127, 10.7461)
+    learner = volunteer("v-learner", oslo[0] + 0.01, oslo[1], "0301", languages=BASIC_ARABIC)
+    both = referral("r-ar-nb", *oslo, "0301", languages=["ar", "nb"])
+    (assignment,) = run_with_rules({}, [learner], [both])["assignments"]
+    assert assignment["pairs"][0]["shared_languages"] == ["nb"]
+    (assignment,) = run_with_rules({"min_language_level": "basic"}, [learner], [both])[
+        "assignments"
+    ]
+    assert assignment["pairs"][0]["shared_languages"] == ["ar", "nb"]
+
+
+def test_a_fluent_speaker_farther_away_is_named_before_a_nearby_learner() -> None:
+    oslo = (59.9127, 10.7461)
+    volunteers = [
+        volunteer("v-learner", oslo[0] + 0.01, oslo[1], "0301", languages=BASIC_ARABIC),
+        volunteer(
+            "v-fluent", 60.7945, 11.0680, "3403", languages=[{"code": "ar", "level": "fluent"}]
+        ),  # Hamar, ~100 km
+    ]
+    (unmatched,) = run_with_rules(
+        {}, volunteers, [referral("r-ar", *oslo, "0301", languages=["ar"])]
+    )["unmatched"]
+    assert unmatched["facts"]["speakers_below_level"] == 1
+    assert unmatched["facts"]["nearest_speaker_municipality"] == "3403"
+    assert (
+        "nearest 'ar' speaker at that level is 100 km away (municipality 3403)"
+        in unmatched["detail"]
+    )
+
+
+def test_levels_not_stated_count_at_any_level() -> None:
+    oslo = (59.9127, 10.7461)
+    speaker = volunteer("v-ar", oslo[0] + 0.01, oslo[1], "0301", languages=["ar"])
+    result = run_with_rules(
+        {"min_language_level": "native"},
+        [speaker],
+        [referral("r-ar", *oslo, "0301", languages=["ar"])],
+    )
+    assert result["assignments"][0]["pairs"][0]["shared_languages"] == ["ar"]
+    native_nb = volunteer("v-nb", *oslo, "0301", languages=[{"code": "nb", "level": "native"}])
+    (unmatched,) = run([native_nb], [referral("r-ar", *oslo, "0301", languages=["ar"])])[
+        "unmatched"
+    ]
+    assert unmatched["reason"] == "no_shared_language"
+    assert "speakers_below_level" not in unmatched["facts"]
+    assert "required_level" not in unmatched["facts"]
+
+
+def test_the_volunteer_sharing_every_wish_is_found_beyond_the_nearest_candidates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The solver starts from the nearest candidate or two and looks farther only while an
+    unexplored pair could still be cheaper: with three shared activities worth 12 km, a
+    volunteer 5 km farther than the nearest is such a pair."""
+    monkeypatch.setattr(engine_solver, "INITIAL_NEIGHBOURS", 1)
+    monkeypatch.setattr(engine_solver, "SPARE_CANDIDATES", 0)
+    oslo = (59.9127, 10.7461)
+    near = [volunteer(f"v-near-{i}", oslo[0] + 0.01 * i, oslo[1], "0301") for i in range(1, 5)]
+    sporty = volunteer(
+        "v-sporty", oslo[0] + 0.06, oslo[1], "0301", activities=["football", "music", "swimming"]
+    )
+    family = referral("r1", *oslo, "0301", activities=["football", "music", "swimming"])
+    (assignment,) = run_with_rules(LEISURE, [*near, sporty], [family])["assignments"]
+    assert assignment["volunteers"] == ["v-sporty"]

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching.engine import canonical_order, parse_instance
 from matching.engine.availability import (
     WeeklyOverlap,
     merged_intervals,
@@ -13,6 +14,8 @@ from matching.engine.availability import (
 )
 from matching.engine.geo import chord_for_km, haversine_km, km_for_chord, unit_vectors
 from matching.engine.instance import Slot
+from matching.engine.pipeline import candidate_index
+from matching.engine.tables import build_codebook
 
 
 def test_haversine_agrees_with_geopy_great_circle() -> None:
@@ -99,3 +102,38 @@ def test_bitset_and_interval_overlaps_agree_with_brute_force(
         weekly.referral_bits = weekly._bitsets(*referrals)
         weekly.volunteer_bits = weekly._bitsets(*volunteers)
         assert weekly.minutes(index, index).tolist() == expected
+
+
+def test_best_bonus_bounds_every_pair_of_a_referral_and_includes_its_activities() -> None:
+    """Unknown pairs are priced at `explored km - referral_bonus_km` (solver phantoms): the
+    bonus must be at least what any pair of the referral can earn, activities included."""
+    evening = [{"day": 1, "start": "17:00", "end": "19:00"}]
+    person = {"lat": 59.9, "lon": 10.7, "municipality": "0301", "availability": evening}
+    data = {
+        "rules": {"max_distance_km": 40, "min_overlap_hours": 1, "overlap_target_hours": 4,
+                  "km_per_overlap_hour": 2.5, "km_per_shared_activity": 4.0,
+                  "max_shared_activities": 2},
+        "volunteers": [
+            {**person, "id": f"v{i}", "languages": ["nb"], "activities": activities}
+            for i, activities in enumerate([[], ["a"], ["a", "b", "c"], ["a", "b", "c", "d"]])
+        ],
+        "referrals": [
+            {**person, "id": "r1", "languages": ["nb"], "activities": ["a", "b", "c", "a"]},
+            {**person, "id": "r2", "languages": ["nb"], "activities": ["d"]},
+            {**person, "id": "r3", "languages": ["nb"]},
+        ],
+    }  # fmt: skip
+    canonical = canonical_order(parse_instance(data))
+    index = candidate_index(canonical, build_codebook(canonical))
+    # 2 h shared at 2.5 km, and at most 2 activities at 4 km
+    assert index.referral_bonus_km.tolist() == [5.0 + 8.0, 5.0 + 4.0, 5.0]
+    referral = np.repeat(np.arange(3), 4)
+    volunteer = np.tile(np.arange(4), 3)
+    assert index.shared_activities(referral, volunteer).tolist() == [
+        0, 1, 3, 3, 0, 0, 0, 1, 0, 0, 0, 0,
+    ]  # fmt: skip
+    edges = index.feasible_edges(referral, volunteer)
+    bound = edges.distance_km - index.referral_bonus_km[edges.referral]
+    assert np.all(edges.cost >= bound - 1e-9)
+    # The bound is reached: r1 with v2 and v3, r2 with v3, r3 (wishing for nothing) with all.
+    assert np.isclose(edges.cost, bound).sum() == 7

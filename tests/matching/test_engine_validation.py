@@ -2,12 +2,13 @@
 
 import copy
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from benchmarks import engine as bench
-from matching.engine import Instance, MatchingInputError, parse_instance, validation, wire
+from matching.engine import Instance, MatchingInputError, Rules, parse_instance, validation, wire
+from matching.engine.instance import LANGUAGE_LEVELS
 from matching.engine.validation import parse_instance_json
 
 VALID: dict[str, Any] = {
@@ -111,6 +112,84 @@ MALFORMED: list[tuple[tuple[Any, ...], Any, str]] = [
     (("volunteers",), {}, "volunteers: must be a list"),
     (("volunteers", 0), "v1", "volunteers[0]: must be an object"),
 ]
+LEVEL_CHOICES = "must be one of native, fluent, conversational, basic"
+# Language levels and activities (issue 17): every new way to get them wrong.
+LEISURE_MALFORMED: list[tuple[tuple[Any, ...], Any, str]] = [
+    (
+        ("volunteers", 0, "languages", 1),
+        {"code": "ar", "level": "good"},
+        f"volunteers[0].languages[1].level: {LEVEL_CHOICES}",
+    ),
+    (
+        ("volunteers", 0, "languages", 1),
+        {"code": "ar", "level": None},
+        f"volunteers[0].languages[1].level: {LEVEL_CHOICES}",
+    ),
+    (
+        ("volunteers", 0, "languages", 1),
+        {"code": "ar"},
+        "volunteers[0].languages[1].level: is required",
+    ),
+    (
+        ("volunteers", 0, "languages", 1),
+        {"level": "basic"},
+        "volunteers[0].languages[1].code: is required",
+    ),
+    (
+        ("volunteers", 0, "languages", 0),
+        {"code": " ", "level": "basic"},
+        "volunteers[0].languages[0].code: must be a non-empty string",
+    ),
+    (
+        ("volunteers", 0, "languages", 1),
+        {"code": "ar", "level": "basic", "since": 2019},
+        "volunteers[0].languages[1].since: unknown field",
+    ),
+    (
+        ("volunteers", 0, "languages"),
+        "nb",
+        "volunteers[0].languages: must be a list of codes or {code, level} objects",
+    ),
+    (
+        ("volunteers", 0, "languages"),
+        [],
+        "volunteers[0].languages: must name at least one language",
+    ),
+    (
+        ("referrals", 0, "languages", 0),
+        {"code": "ar", "level": "basic"},
+        "referrals[0].languages[0]: must be a non-empty string",
+    ),
+    (
+        ("volunteers", 0, "activities"),
+        "football",
+        "volunteers[0].activities: must be a list of strings",
+    ),
+    (
+        ("volunteers", 0, "activities"),
+        ["football", ""],
+        "volunteers[0].activities[1]: must be a non-empty string",
+    ),
+    (("referrals", 0, "activities"), [3], "referrals[0].activities[0]: must be a non-empty string"),
+    (("referrals", 0, "activities"), None, "referrals[0].activities: must be a list of strings"),
+    (("rules", "min_language_level"), "good", f"rules.min_language_level: {LEVEL_CHOICES}"),
+    (("rules", "min_language_level"), None, f"rules.min_language_level: {LEVEL_CHOICES}"),
+    (
+        ("rules", "km_per_shared_activity"),
+        -1,
+        "rules.km_per_shared_activity: must not be negative",
+    ),
+    (("rules", "km_per_shared_activity"), "4", "rules.km_per_shared_activity: must be a number"),
+    (
+        ("rules", "km_per_shared_activity"),
+        float("inf"),
+        "rules.km_per_shared_activity: must be finite",
+    ),
+    (("rules", "max_shared_activities"), 1.5, "rules.max_shared_activities: must be an integer"),
+    (("rules", "max_shared_activities"), True, "rules.max_shared_activities: must be an integer"),
+    (("rules", "max_shared_activities"), -1, "rules.max_shared_activities: -1 is negative"),
+]
+MALFORMED += LEISURE_MALFORMED
 
 
 @pytest.mark.parametrize(("path", "value", "message"), MALFORMED)
@@ -118,6 +197,41 @@ def test_malformed_field_is_named(path: tuple[Any, ...], value: Any, message: st
     with pytest.raises(MatchingInputError) as raised:
         parse_instance(broken(path, value))
     assert str(raised.value) == message
+
+
+def test_languages_may_state_a_level_and_people_may_list_activities() -> None:
+    data = copy.deepcopy(VALID)
+    data["rules"] |= {
+        "min_language_level": "basic",
+        "km_per_shared_activity": 4,
+        "max_shared_activities": 3,
+    }
+    data["volunteers"][0] |= {
+        "languages": ["nb", {"code": "ar", "level": "basic"}],
+        "activities": ["football", "music"],
+    }
+    data["referrals"][0]["activities"] = ["football"]
+    for instance in (parse_instance(data), parse_instance_json(as_json(data))):
+        volunteer = instance.volunteers[0]
+        assert volunteer.languages == ("nb", "ar")
+        # A code without a level always counts: it is held as the best level.
+        assert volunteer.language_levels == ("native", "basic")
+        assert volunteer.activities == ("football", "music")
+        assert instance.referrals[0].activities == ("football",)
+        assert instance.rules == Rules(40.0, 1.0, 4.0, 2.5, "basic", 4.0, 3)
+
+
+def test_levels_and_activities_default_to_not_stated_and_not_counted() -> None:
+    for instance in (parse_instance(VALID), parse_instance_json(as_json(VALID))):
+        assert instance.volunteers[0].language_levels == ()
+        assert instance.volunteers[0].activities == instance.referrals[0].activities == ()
+        rules = instance.rules
+        assert (rules.min_language_level, rules.km_per_shared_activity) == ("conversational", 0.0)
+        assert rules.max_shared_activities == 0
+
+
+def test_both_paths_know_the_same_levels() -> None:
+    assert get_args(wire.LanguageLevel) == LANGUAGE_LEVELS
 
 
 def test_duplicate_ids_are_named() -> None:
@@ -252,6 +366,29 @@ EDGE_CASES = [
     as_json({**VALID, "volunteers": VALID["volunteers"] * 2}),
     as_json({**VALID, "referrals": VALID["referrals"] * 2}),
     as_json({**VALID, "extra": 1}),
+    with_text(("volunteers", 0, "languages"), '["nb", {"code": "ar", "level": "basic"}]'),
+    with_text(("volunteers", 0, "languages"), '[{"code": "nb", "level": "native"}, "nb"]'),
+    with_text(("volunteers", 0, "languages"), '[{"code": "ar", "level": "Basic"}]'),
+    with_text(("volunteers", 0, "languages"), '[{"code": "\\u2003", "level": "basic"}]'),
+    with_text(("volunteers", 0, "languages"), '[{"code": "ar"}]'),
+    with_text(("volunteers", 0, "languages"), '[{"level": "basic", "code": "ar", "x": 1}]'),
+    with_text(("volunteers", 0, "languages"), '[["ar", "basic"]]'),
+    with_text(("volunteers", 0, "languages"), "[{}]"),
+    with_text(("volunteers", 0, "activities"), '["football", " "]'),
+    with_text(("volunteers", 0, "activities"), "[]"),
+    with_text(("volunteers", 0, "activities"), "null"),
+    with_text(("referrals", 0, "activities"), '["football", "football"]'),
+    with_text(("referrals", 0, "activities"), '{"football": 1}'),
+    with_text(("rules", "min_language_level"), '"basic"'),
+    with_text(("rules", "min_language_level"), '"BASIC"'),
+    with_text(("rules", "min_language_level"), "3"),
+    with_text(("rules", "km_per_shared_activity"), "4"),
+    with_text(("rules", "km_per_shared_activity"), "-0.0"),
+    with_text(("rules", "km_per_shared_activity"), "1e400"),
+    with_text(("rules", "max_shared_activities"), "3"),
+    with_text(("rules", "max_shared_activities"), "3.0"),
+    with_text(("rules", "max_shared_activities"), "-1"),
+    with_text(("rules", "max_shared_activities"), "18446744073709551616"),
 ]
 
 

@@ -255,3 +255,19 @@ def test_cli_malformed_hypothetical_exits_2_naming_the_field(tmp_path: Path) -> 
     assert completed.returncode == 2
     assert completed.stdout == ""
     assert completed.stderr == "volunteers[1].languages[0]: must be a non-empty string\n"
+
+
+def test_cli_hypothetical_with_an_unknown_language_level_exits_2_naming_it(
+    tmp_path: Path,
+) -> None:
+    wrong = {**person("h", 1, 3), "languages": [{"code": "nb", "level": "good"}]}
+    completed = run_cli(
+        "what-if",
+        write(tmp_path, "instance.json", catchment()),
+        write(tmp_path, "hypotheticals.json", {"volunteers": [wrong]}),
+    )
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert completed.stderr == (
+        "volunteers[0].languages[0].level: must be one of native, fluent, conversational, basic\n"
+    )
