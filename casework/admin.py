@@ -4,6 +4,7 @@ services (``by=`` the user), which refuse what the portal refuses."""
 
 from operator import attrgetter
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.template.response import TemplateResponse
@@ -54,6 +55,7 @@ REFERRAL_FORM_FIELDS = (
     "postal_code",
     "municipality",
     "avoid_municipalities",
+    "wished_activities",
 )
 
 
@@ -65,6 +67,8 @@ def _service_value(name: str, value):
         return value.number if value else ""
     if name == "avoid_municipalities":
         return [municipality.number for municipality in value]
+    if name == "wished_activities":
+        return [activity.code for activity in value]
     return value
 
 
@@ -96,6 +100,7 @@ class ReferralAdmin(LogsReferralReads, ScopedAdmin):
         "volunteer_gender",
         "max_distance_km",
         "avoid_municipalities",
+        "wished_activities",
         "notes",
         "consent_given_on",
         "consent_recorded_by",
@@ -112,6 +117,11 @@ class ReferralAdmin(LogsReferralReads, ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [name for name in self.fields if name not in REFERRAL_FORM_FIELDS]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "wished_activities":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_add_permission(self, request):
         return False
@@ -142,7 +152,8 @@ class ReferralAdmin(LogsReferralReads, ScopedAdmin):
         service_call(referral_update, obj, changes=changes, updated_by=request.user)
 
     def save_related(self, request, form, formsets, change):
-        """referral_update has set the municipalities to avoid already."""
+        """referral_update has set the municipalities to avoid and the wished activities
+        already."""
 
     @admin.action(
         description=_("Accept into the queue of referrals waiting for a volunteer"),

@@ -28,7 +28,15 @@ from core.api import (
 )
 from matching.lifecycle import referral_accept, referral_withdraw
 from programmes.audit import ApiReadsLogged
-from programmes.models import Gender, Municipality, PostalCode, Programme, ProgrammeSite, Referral
+from programmes.models import (
+    Activity,
+    Gender,
+    Municipality,
+    PostalCode,
+    Programme,
+    ProgrammeSite,
+    Referral,
+)
 from programmes.selectors import (
     programmes_visible_to,
     referrals_coordinated_by,
@@ -60,8 +68,18 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "required_politiattest_type",
             "default_max_distance_km",
             "requires_children",
+            "child_min_age",
+            "child_max_age",
+            "min_language_level",
             "who_may_be_referred",
         )
+        read_only_fields = fields
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Activity
+        fields = ("code", "name_nb", "name_en", "is_active")
         read_only_fields = fields
 
 
@@ -124,6 +142,9 @@ class ReferralSerializer(serializers.ModelSerializer):
     avoid_municipalities = serializers.SlugRelatedField[Municipality](
         slug_field="number", many=True, read_only=True
     )
+    wished_activities = serializers.SlugRelatedField[Activity](
+        slug_field="code", many=True, read_only=True
+    )
     languages = serializers.ListField(child=serializers.CharField(), read_only=True)
     availability = SlotSerializer(many=True, read_only=True)
     children_birth_years = serializers.ListField(child=serializers.IntegerField(), read_only=True)
@@ -151,6 +172,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "volunteer_gender",
             "max_distance_km",
             "avoid_municipalities",
+            "wished_activities",
             "notes",
             "consent_given_on",
             "submitted_at",
@@ -178,6 +200,14 @@ class ReferralChangeSerializer(StrictSerializer):
     avoid_municipalities = serializers.ListField(
         child=serializers.CharField(max_length=10), max_length=50
     )
+    wished_activities = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        max_length=50,
+        help_text=_(
+            "Codes from /api/v1/activities/: what the children (Fritidsvenn) or the participant "
+            "(Ressursvenn) would like to do."
+        ),
+    )
     notes = serializers.CharField(
         max_length=280, allow_blank=True, help_text=_("Optional note for the coordinator.")
     )
@@ -204,6 +234,9 @@ class ReferralSubmitSerializer(ReferralChangeSerializer):
     max_distance_km = serializers.IntegerField(allow_null=True, default=None)
     avoid_municipalities = serializers.ListField(
         child=serializers.CharField(max_length=10), max_length=50, default=list
+    )
+    wished_activities = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=50, default=list
     )
     notes = serializers.CharField(max_length=280, allow_blank=True, default="")
 
@@ -243,6 +276,19 @@ class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return programmes_visible_to(self.request.user)
+
+
+class ActivityViewSet(viewsets.ReadOnlyModelViewSet):
+    """The leisure activities referrals and volunteers choose from, by code; ``is_active`` is
+    false for one no longer offered for new choices. Any signed-in user may look them up."""
+
+    roles = read_roles(AUTHENTICATED)
+    serializer_class = ActivitySerializer
+    queryset = Activity.objects.all()
+    lookup_field = "code"
+    lookup_value_regex = r"[-a-z0-9_]+"
+    filterset_fields = ("is_active",)
+    ordering_fields = ("position", "code")
 
 
 class SiteViewSet(viewsets.ReadOnlyModelViewSet):
@@ -336,7 +382,9 @@ class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
 
     def get_queryset(self):
         selector = self.selectors_by_action.get(self.action, referrals_visible_to)
-        referrals = selector(self.request.user).prefetch_related("avoid_municipalities")
+        referrals = selector(self.request.user).prefetch_related(
+            "avoid_municipalities", "wished_activities"
+        )
         return within_token_centre(self.request, referrals, "site__crisis_centre")
 
     def list(self, request):
@@ -417,6 +465,7 @@ class ReferralViewSet(ApiReadsLogged, viewsets.GenericViewSet):
 
 ROUTES = [
     ("programmes", ProgrammeViewSet, "programme"),
+    ("activities", ActivityViewSet, "activity"),
     ("sites", SiteViewSet, "site"),
     ("municipalities", MunicipalityViewSet, "municipality"),
     ("postal-codes", PostalCodeViewSet, "postal-code"),

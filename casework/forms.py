@@ -4,7 +4,7 @@ participant accepts a volunteer of another gender than wished."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from programmes.forms import ActionForm, ReferralForm
+from programmes.forms import ActionForm, ActivitiesField, ReferralForm
 from programmes.languages import COMMON_LANGUAGE_CODES
 from programmes.models import ProgrammeSite, Referral
 from programmes.services import referral_version
@@ -18,6 +18,7 @@ def referral_initial(referral: Referral) -> dict:
     """The referral as the form's fields hold it: codes and comma-separated numbers."""
     avoid = referral.avoid_municipalities.all()
     return {
+        "wished_activities": [activity.code for activity in referral.wished_activities.all()],
         "postal_code": referral.postal_code.code if referral.postal_code else "",
         "municipality": "" if referral.postal_code else referral.municipality.number,
         "languages": [code for code in referral.languages if code in COMMON_CODES],
@@ -50,6 +51,9 @@ class ReferralEditForm(ReferralForm):
         )
         for name in NOT_EDITABLE:
             del self.fields[name]
+        wished = self.fields["wished_activities"]
+        assert isinstance(wished, ActivitiesField)
+        wished.keep(self.initial["wished_activities"])
 
     def programme(self):
         return self.referral.site.programme
@@ -67,6 +71,7 @@ class ReferralEditForm(ReferralForm):
             "volunteer_gender": data["volunteer_gender"],
             "max_distance_km": data["max_distance_km"],
             "avoid_municipalities": data["avoid_municipalities"],
+            "wished_activities": [activity.code for activity in data["wished_activities"]],
             "notes": data["notes"].strip(),
         }
 

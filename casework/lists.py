@@ -46,8 +46,9 @@ from casework import filters
 from matching.lifecycle import OPEN_REFERRAL
 from matching.models import CheckIn, Match, MatchVolunteer
 from matching.selectors import matches_managed_by
+from programmes.activities import activity_names
 from programmes.audit import objects_log_read, referral_ids_of, referrals_log_read
-from programmes.languages import language_names
+from programmes.languages import language_names, languages_and_levels
 from programmes.models import Programme, ProgrammeSite, Referral, VettingKind
 from programmes.selectors import referrals_visible_to, sites_visible_to
 from volunteers.models import Volunteer
@@ -318,7 +319,8 @@ class VolunteerList(PortalList):
         Column(_("E-mail"), lambda v: v.user.email),
         Column(_("Organisation"), lambda v: v.organisation.name),
         Column(_("Status"), lambda v: v.get_status_display()),
-        Column(_("Languages"), lambda v: language_names(v.language_codes)),
+        Column(_("Languages"), lambda v: languages_and_levels(v.languages)),
+        Column(_("Activities"), lambda v: activity_names(v.activities.all())),
         Column(_("Open matches"), lambda v: v.commitments),
         Column(_("Capacity"), lambda v: v.capacity),
     ]
@@ -334,9 +336,10 @@ class VolunteerList(PortalList):
 
     def page_context(self, objects: list, user) -> dict:
         today = timezone.localdate()
-        prefetch_related_objects(objects, "programmes", "vetting")
+        prefetch_related_objects(objects, "programmes", "vetting", "activities")
         for volunteer in objects:
-            volunteer.languages_in_words = language_names(volunteer.language_codes)
+            volunteer.languages_in_words = languages_and_levels(volunteer.languages)
+            volunteer.activities_in_words = activity_names(volunteer.activities.all())
         rows = [
             (v, _vetting_gaps(v, today), vetting_expiring_among(v.vetting.all(), today))
             for v in objects
@@ -361,7 +364,8 @@ class VolunteerList(PortalList):
 
         columns = [*self.columns]
         columns.insert(4, Column(_("Programmes"), names))
-        return rows.annotate(**takes_part), columns
+        # Activities are a prefetch: one more query per chunk.
+        return rows.annotate(**takes_part).prefetch_related("activities"), columns
 
 
 # Matches ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from matching.models import Match
+from programmes.activities import activity_names
 from programmes.languages import language_names
 from programmes.models import Referral
 from programmes.services import CONSENT_STATUSES
@@ -32,6 +33,7 @@ def referral_facts(referral: Referral) -> dict:
         "gender_wish": referral.get_volunteer_gender_display(),
         "max_distance": _max_distance(referral),
         "avoid": ", ".join(m.name for m in referral.avoid_municipalities.all()),
+        "activities": activity_names(referral.wished_activities.all()),
     }
 
 

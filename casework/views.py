@@ -34,7 +34,7 @@ def _referral_of(referrals, pk):
     """The referral with what its page shows, from the reader's scope; 404 outside it."""
     referrals = referrals.select_related(
         "site__organisation", "consent_recorded_by", "any_gender_consent_recorded_by"
-    ).prefetch_related("avoid_municipalities")
+    ).prefetch_related("avoid_municipalities", "wished_activities")
     return get_object_or_404(referrals, pk=pk)
 
 

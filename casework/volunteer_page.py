@@ -12,6 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from matching import wording
 from matching.models import CheckIn, MatchVolunteer, Proposal
 from matching.selectors import matches_managed_by
+from programmes.activities import activity_names
 from programmes.languages import LANGUAGE_LEVELS, language_name
 from programmes.models import VettingKind
 from programmes.selectors import User
@@ -63,6 +64,7 @@ def volunteer_page_for(volunteer: Volunteer, user: User, today: datetime.date) -
     return {
         "volunteer": volunteer,
         "languages": [_language(entry) for entry in volunteer.languages],
+        "activities": activity_names(volunteer.activities.all()),
         "availability": [slot_in_words(slot) for slot in volunteer.availability],
         "vetting": [_vetting_line(record, today) for record in volunteer.vetting.all()],
         "missing": {
@@ -86,6 +88,7 @@ def _with_everything(volunteer: Volunteer) -> Volunteer:
         .prefetch_related(
             "programmes",
             "avoid_municipalities",
+            "activities",
             Prefetch("vetting", VettingRecord.objects.order_by("kind", "-issued_on")),
         )
         .get(pk=volunteer.pk)

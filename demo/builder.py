@@ -1,9 +1,12 @@
 """Synthetic, nationwide demo data for Kobling, built by ``manage.py seed_demo``.
 
 Every choice comes from one ``random.Random(seed)``, so a seed always builds the same rows
-(names, aliases, usernames, statuses); only the dates move along with today. Demo rows can be
-found again: crisis centres and organisations by their names, users by the e-mail domain
-``demo.kobling.invalid`` (``.invalid`` is reserved, so no mail to them can ever be delivered).
+(names, aliases, usernames, statuses); only the dates move along with today. What the demo drew
+later (activities, a few basic language levels, a child of the right age) comes from a second
+generator of the same seed, so the first one's draws, and the demo they make, stay as they were.
+Demo rows can be found again: crisis centres and organisations by their names, users by the
+e-mail domain ``demo.kobling.invalid`` (``.invalid`` is reserved, so no mail to them can ever
+be delivered).
 
 Participants get aliases only, never names, and nothing holds a street address. The builder
 draws volunteers (demo/people.py), referrals (demo/referrals.py) and a year of matches behind
@@ -43,6 +46,7 @@ from matching.selectors import rules_for
 from programmes import catalogue
 from programmes.geodata import read_rows
 from programmes.models import (
+    Activity,
     CrisisCentre,
     Municipality,
     Organisation,
@@ -188,6 +192,7 @@ class DemoBuilder:
     def __init__(self, seed: int):
         demo_refuse_in_production()
         self.rng = random.Random(seed)
+        self.extra_rng = random.Random(f"{seed}-activities-and-levels")
         self.now = timezone.now().replace(second=0, microsecond=0)
         self.today = timezone.localdate()
         self.password = make_password(DEMO_PASSWORD)
@@ -196,6 +201,8 @@ class DemoBuilder:
     def build(self) -> DemoSummary:
         self.load_geodata()
         self.programmes = self.ensure_programmes()
+        catalogue.activities_ensure()
+        self.activities = dict(Activity.objects.values_list("code", "pk"))
         self.groups = self.ensure_groups()
         self.admin_note = self.ensure_admin()
         self.centres = self.create_centres()
@@ -424,6 +431,12 @@ class DemoBuilder:
             for d in drafts
             for m in d.avoid
         )
+        offers = Volunteer.activities.through
+        offers.objects.bulk_create(
+            offers(volunteer_id=d.volunteer.pk, activity_id=self.activities[code])
+            for d in drafts
+            for code in d.activities
+        )
 
     def create_referrals(self) -> list[Referral]:
         homes = self.place_people(REFERRAL_COUNT)
@@ -439,6 +452,12 @@ class DemoBuilder:
             avoided(referral_id=d.referral.pk, municipality_id=m.pk)
             for d in drafts
             for m in d.avoid
+        )
+        wishes = Referral.wished_activities.through
+        wishes.objects.bulk_create(
+            wishes(referral_id=d.referral.pk, activity_id=self.activities[code])
+            for d in drafts
+            for code in d.wished
         )
         restore_history(Referral, [(d.referral, d.history) for d in drafts])
         return [d.referral for d in drafts]

@@ -40,6 +40,7 @@ from matching.models import (
     ProposalPair,
 )
 from matching.selectors import rules_for
+from programmes.languages import codes_spoken_at_least
 from programmes.models import Referral
 from programmes.validators import screened_text
 from volunteers.models import Volunteer
@@ -187,9 +188,9 @@ def _free(volunteer: Volunteer) -> bool:
 
 
 def _fit_referral_to(referral: Referral, volunteers: list[Volunteer]) -> None:
-    """They were matched, so they share time and a language."""
+    """They were matched, so they share time and a language, spoken well enough."""
     referral.availability = [dict(slot) for slot in volunteers[0].availability]
-    spoken = volunteers[0].language_codes
+    spoken = _spoken_well_enough(referral, volunteers[0])
     if not set(spoken) & set(referral.languages):
         referral.languages = [*referral.languages[:1], spoken[0]]
 
@@ -202,9 +203,15 @@ def _pair(proposal, referral: Referral, volunteer: Volunteer) -> ProposalPair:
         volunteer=volunteer,
         distance_km=round(distance, 1),
         overlap_hours=round(minutes / 60, 1),
-        shared_languages=[c for c in referral.languages if c in volunteer.language_codes],
+        shared_languages=[
+            c for c in referral.languages if c in _spoken_well_enough(referral, volunteer)
+        ],
         cost=0.0,
     )
+
+
+def _spoken_well_enough(referral: Referral, volunteer: Volunteer) -> list[str]:
+    return codes_spoken_at_least(volunteer.languages, referral.site.programme.min_language_level)
 
 
 def _minutes(clock: str) -> int:

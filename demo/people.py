@@ -36,11 +36,17 @@ LAST_NAMES = (
     "Jensen", "Karlsen", "Johnsen", "Pettersen", "Eriksen", "Berg", "Haugen", "Hagen",
     "Johannessen", "Andreassen", "Jacobsen", "Dahl", "Jørgensen", "Halvorsen", "Henriksen",
 )  # fmt: skip
-INTERESTS = (
-    "turer", "friluftsliv", "ski", "fotball", "håndball", "svømming", "bading", "klatring",
-    "sjakk", "strikking", "matlaging", "baking", "bibliotek", "kino", "musikk", "kor",
-    "kunst", "museum", "lekeplass", "sykling",
+# Twenty entries, the most common activities twice: the draw from them takes as many numbers
+# as the demo's old draw of twenty free-text interests, so every later draw stays as it was.
+ACTIVITY_DRAW = (
+    "outdoor-life", "outdoor-life", "skiing", "football", "football", "handball", "swimming",
+    "swimming", "climbing", "gaming", "art", "music", "library", "homework-reading", "dance",
+    "scouting", "cycling", "music", "art", "homework-reading",
 )  # fmt: skip
+# Languages a volunteer may have picked up a little of, as participants speak them.
+BASIC_LANGUAGES = ("ar", "so", "ti", "uk", "pl", "fa")
+BASIC_LANGUAGE_SHARE = 0.12
+FOURTH_ACTIVITY_SHARE = 0.25
 # Kobling's assumed policy: volunteers renew their politiattest every three years.
 POLITIATTEST_VALID_DAYS = 3 * 365
 Status = Volunteer.Status
@@ -75,6 +81,7 @@ class VolunteerDraft:
     avoid: list[Municipality]
     vetting: list[VettingRecord]
     history: dict[str, object]
+    activities: list[str]
 
     @classmethod
     def draw(cls, builder, index: int, home: PostalCode, status: str, attest: str):
@@ -89,17 +96,38 @@ class VolunteerDraft:
             user=builder.new_user(username, name=(first_name, _last_name(index))),
             organisation=row.sites[programmes[0].slug].organisation,
             home_postal_code=home,
-            languages=volunteer_languages(rng, municipality),
+            languages=_with_a_basic_language(
+                volunteer_languages(rng, municipality), builder.extra_rng
+            ),
             gender=gender,
             availability=weekly_slots(rng),
             capacity=2 if rng.random() < 0.15 else 1,
-            interests=", ".join(rng.sample(INTERESTS, rng.randint(1, 3))),
             status=status,
             retired_at=_retired_at(index) if status == Status.RETIRED else None,
         )
+        activities = _activities(rng, builder.extra_rng)
         vetting, history = _vetting_history(builder, volunteer, programmes, attest, row.coordinator)
         avoid = builder.avoidable_near(municipality, 1) if rng.random() < 0.05 else []
-        return cls(volunteer, home, attest, programmes, avoid, vetting, history)
+        return cls(volunteer, home, attest, programmes, avoid, vetting, history, activities)
+
+
+def _activities(rng: random.Random, extra: random.Random) -> list[str]:
+    """One to four activity codes: up to three from the demo's own generator, sometimes one
+    more from ``extra`` (the builder's generator for what came later)."""
+    chosen = list(dict.fromkeys(rng.sample(ACTIVITY_DRAW, rng.randint(1, 3))))
+    if extra.random() < FOURTH_ACTIVITY_SHARE:
+        chosen.append(extra.choice([code for code in ACTIVITY_DRAW if code not in chosen]))
+    return chosen
+
+
+def _with_a_basic_language(entries: list[dict], extra: random.Random) -> list[dict]:
+    """Some volunteers also speak a participant's language a little: not well enough to count
+    as shared under the programmes' "conversational" rule, so the demo shows one held back."""
+    if extra.random() >= BASIC_LANGUAGE_SHARE:
+        return entries
+    spoken = {entry["code"] for entry in entries}
+    options = [code for code in BASIC_LANGUAGES if code not in spoken]
+    return [*entries, {"code": extra.choice(options), "level": "basic"}]
 
 
 def _volunteer_programmes(builder, rng: random.Random) -> list[Programme]:

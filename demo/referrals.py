@@ -17,11 +17,26 @@ WITHDRAWAL_REASONS = (
 )
 
 
+# What families (Fritidsvenn) and women (Ressursvenn) most often wish for, most common first.
+WISHED = {
+    "fritidsvenn": (
+        "football", "swimming", "outdoor-life", "library", "dance", "music", "art", "scouting",
+        "handball", "skiing", "climbing", "homework-reading", "cycling", "gaming",
+    ),
+    "ressursvenn": (
+        "outdoor-life", "swimming", "library", "art", "music", "dance", "cycling",
+        "homework-reading",
+    ),
+}  # fmt: skip
+WISHED_COUNT = {"fritidsvenn": (1, 3), "ressursvenn": (0, 2)}
+
+
 @dataclass
 class ReferralDraft:
     referral: Referral
     avoid: list[Municipality]
     history: dict[str, object]
+    wished: list[str]
 
     @classmethod
     def draw(cls, builder, home: PostalCode, status: str, alias: str):
@@ -49,7 +64,12 @@ class ReferralDraft:
         avoid = (
             builder.avoidable_near(municipality, rng.randint(1, 2)) if rng.random() < 0.12 else []
         )
-        return cls(referral, avoid, history)
+        extra = builder.extra_rng
+        if slug == "fritidsvenn":
+            referral.children_birth_years = _one_child_in_range(
+                referral.children_birth_years, builder.programmes[slug], builder.today.year, extra
+            )
+        return cls(referral, avoid, history, _wished(extra, slug))
 
 
 def _children(rng: random.Random, this_year: int, required: bool) -> list[int]:
@@ -57,6 +77,27 @@ def _children(rng: random.Random, this_year: int, required: bool) -> list[int]:
         return []
     count = weighted(rng, {1: 40, 2: 35, 3: 18, 4: 7})
     return sorted(rng.randint(this_year - 16, this_year - 2) for _ in range(count))
+
+
+def _one_child_in_range(years: list[int], programme, this_year: int, extra) -> list[int]:
+    """The birth years with at least one child of an age the programme is for: if none is,
+    the oldest child is drawn again within it (from ``extra``, so later draws stay)."""
+    youngest, oldest = programme.child_min_age or 0, programme.child_max_age or 17
+    if any(youngest <= this_year - year <= oldest for year in years):
+        return years
+    redrawn = extra.randint(this_year - min(oldest, 12), this_year - youngest)
+    return sorted([redrawn, *years[1:]])
+
+
+def _wished(extra: random.Random, slug: str) -> list[str]:
+    """What the participant or the children wish to do, the common wishes more often."""
+    least, most = WISHED_COUNT[slug]
+    options = WISHED[slug]
+    weights = [len(options) - rank for rank in range(len(options))]
+    wished: list[str] = []
+    for _ in range(extra.randint(least, most)):
+        wished.append(extra.choices(options, weights=weights)[0])
+    return list(dict.fromkeys(wished))
 
 
 def _preferred_gender(rng: random.Random, slug: str) -> str:

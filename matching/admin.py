@@ -115,6 +115,7 @@ class PairInline(admin.TabularInline):
         "distance_km",
         "overlap_hours",
         "shared_languages",
+        "shared_activities",
         "cost",
         "vetting_expires_on",
     ]

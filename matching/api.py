@@ -141,10 +141,12 @@ class MatchRunStartSerializer(StrictSerializer):
 
 
 class ProposalPairSerializer(serializers.ModelSerializer):
-    """One proposed volunteer and why: distance, weekly overlap, shared languages, cost."""
+    """One proposed volunteer and why: distance, weekly overlap, shared languages (spoken at the
+    programme's level or better), shared activities (codes), cost."""
 
     volunteer_name = serializers.CharField(source="volunteer", read_only=True)
     shared_languages = serializers.ListField(child=serializers.CharField(), read_only=True)
+    shared_activities = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = ProposalPair
@@ -154,6 +156,7 @@ class ProposalPairSerializer(serializers.ModelSerializer):
             "distance_km",
             "overlap_hours",
             "shared_languages",
+            "shared_activities",
             "cost",
             "vetting_expires_on",
         )

@@ -251,6 +251,12 @@ class ProposalPair(models.Model):
     distance_km = models.FloatField(_("distance (km)"))
     overlap_hours = models.FloatField(_("weekly overlap (hours)"))
     shared_languages = models.JSONField(_("shared languages"))
+    shared_activities = models.JSONField(
+        _("shared activities"),
+        default=list,
+        blank=True,
+        help_text=_("Codes of the activities the volunteer offers and the participant wishes for."),
+    )
     cost = models.FloatField(_("cost"))
     vetting_expires_on = models.DateField(
         _("vetting expires during the agreement on"),

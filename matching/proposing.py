@@ -4,8 +4,8 @@ rule the coordinator may relax. What may be relaxed, and what never:
 - the distance limit and the minimum weekly shared time: yes, recorded in ``relaxed_rules``;
 - the participant's wish for a volunteer's gender: only once the crisis centre has recorded that
   the participant accepts another gender (``Referral.any_gender_consent_on``);
-- safety exclusions (either side's municipalities), earlier rejections, a shared language,
-  vetting, being active and free capacity: never.
+- safety exclusions (either side's municipalities), earlier rejections, a shared language
+  spoken at least at the programme's level, vetting, being active and free capacity: never.
 
 Every rule is checked again when the proposal is made, with the referral and the volunteers
 locked, because the run's figures may be old. The proposal then goes through the same review,
@@ -30,6 +30,7 @@ from matching.lifecycle import MatchConflict
 from matching.models import Match, NearMiss, Proposal, ProposalPair, RejectedPair, UnmatchedReferral
 from matching.selectors import rules_for
 from programmes.audit import objects_log_created
+from programmes.languages import LANGUAGE_LEVELS, codes_spoken_at_least
 from programmes.models import Referral
 from programmes.validators import screened_text
 from volunteers.models import Volunteer
@@ -48,6 +49,7 @@ class PairFigures:
     distance_km: float
     overlap_minutes: int
     shared_languages: tuple[str, ...]
+    shared_activities: tuple[str, ...]
     cost: float
 
 
@@ -61,9 +63,9 @@ def proposal_make_by_hand(unmatched: UnmatchedReferral, volunteers, reason: str,
     with transaction.atomic():
         referral = _locked_waiting_referral(unmatched.referral_id, by)
         free = volunteers_free_capacity(wanted)  # locks the volunteers, in id order
-        chosen = _volunteers_checked(referral, wanted, free)
         # The run's own rules, as its figures were computed with them.
         rules = {**rules_for(referral.site.programme), **unmatched.run.rules}
+        chosen = _volunteers_checked(referral, wanted, free, rules["min_language_level"])
         figures = {v.pk: pair_figures(referral, v, rules) for v in chosen}
         relaxed = _relaxed_rules(referral, chosen, figures, rules)
         proposal = _proposal_save(unmatched, referral, chosen, figures, reason, relaxed)
@@ -107,6 +109,7 @@ def _locked_waiting_referral(referral_id: int, by) -> Referral:
     referral = (
         Referral.objects.select_for_update(of=("self",))
         .select_related("site__programme", "municipality", "postal_code")
+        .prefetch_related("wished_activities")
         .get(pk=referral_id)
     )
     if not user_coordinates(by, referral.site):
@@ -121,11 +124,13 @@ def _locked_waiting_referral(referral_id: int, by) -> Referral:
     return referral
 
 
-def _volunteers_checked(referral: Referral, ids: list[int], free: dict[int, int]) -> list:
+def _volunteers_checked(
+    referral: Referral, ids: list[int], free: dict[int, int], min_level: str
+) -> list:
     volunteers = list(
         Volunteer.objects.filter(pk__in=ids)
         .select_related("user", "home_postal_code__municipality")
-        .prefetch_related("avoid_municipalities")
+        .prefetch_related("avoid_municipalities", "activities")
         .order_by("pk")
     )
     vetted = _vetted_ids(referral.site.programme, ids)
@@ -148,11 +153,19 @@ def _volunteers_checked(referral: Referral, ids: list[int], free: dict[int, int]
             raise ValidationError(
                 {"volunteers": _("%s was turned down for this referral before.") % name}
             )
-        if not set(referral.languages) & set(volunteer.language_codes):
-            raise ValidationError(
-                {"volunteers": _("%s shares no language with the participant.") % name}
-            )
+        if not set(referral.languages) & set(codes_spoken_at_least(volunteer.languages, min_level)):
+            raise ValidationError({"volunteers": _no_shared_language(volunteer, min_level)})
     return volunteers
+
+
+def _no_shared_language(volunteer, min_level: str) -> str:
+    name = volunteer.display_name
+    if min_level == "basic":
+        return _("%s shares no language with the participant.") % name
+    return _(
+        "%(name)s speaks none of the participant's languages well enough: this programme asks "
+        "for at least “%(level)s”."
+    ) % {"name": name, "level": str(dict(LANGUAGE_LEVELS)[min_level]).lower()}
 
 
 def _vetted_ids(programme, ids: list[int]) -> set[int]:
@@ -220,6 +233,7 @@ def _proposal_save(unmatched, referral, volunteers, figures, reason, relaxed) ->
             distance_km=figures[volunteer.pk].distance_km,
             overlap_hours=figures[volunteer.pk].overlap_minutes / 60.0,
             shared_languages=list(figures[volunteer.pk].shared_languages),
+            shared_activities=list(figures[volunteer.pk].shared_activities),
             cost=figures[volunteer.pk].cost,
             vetting_expires_on=expiring.get(volunteer.pk),
         )
@@ -239,11 +253,18 @@ def pair_figures(referral: Referral, volunteer, rules: dict) -> PairFigures:
     distance = float(haversine_km(r_lat, r_lon, v_lat, v_lon))
     overlap = _overlap_minutes(referral.availability, volunteer.availability)
     hours = min(overlap / 60.0, rules["overlap_target_hours"])
+    spoken = codes_spoken_at_least(volunteer.languages, rules["min_language_level"])
+    wished = {activity.code for activity in referral.wished_activities.all()}
+    shared = tuple(sorted(wished & {activity.code for activity in volunteer.activities.all()}))
+    cost = distance - rules["km_per_overlap_hour"] * hours
+    if rules["km_per_shared_activity"] > 0 and rules["max_shared_activities"] > 0:
+        cost -= rules["km_per_shared_activity"] * min(len(shared), rules["max_shared_activities"])
     return PairFigures(
         distance_km=distance,
         overlap_minutes=overlap,
-        shared_languages=tuple(sorted(set(referral.languages) & set(volunteer.language_codes))),
-        cost=distance - rules["km_per_overlap_hour"] * hours,
+        shared_languages=tuple(sorted(set(referral.languages) & set(spoken))),
+        shared_activities=shared,
+        cost=cost,
     )
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from matching.models import NearMiss, UnmatchedReferral
 from programmes.geodata import distance_in_words as km
-from programmes.languages import language_name
+from programmes.languages import LANGUAGE_LEVELS, language_name
 from programmes.models import Municipality
 
 GENERAL = {
@@ -54,6 +54,7 @@ HEADINGS = {
     "capacity_taken": gettext_lazy("Volunteers taken by other referrals"),
 }
 OTHER_HEADING = gettext_lazy("Other reasons")
+LEVELS = dict(LANGUAGE_LEVELS)
 
 WANTED_GENDER = {
     "female": gettext_lazy("a woman"),
@@ -168,13 +169,20 @@ def _within_distance(facts, places) -> str:
 
 def _shared_language(facts, places) -> str:
     languages = list(facts.get("languages") or [])
+    below = int(facts.get("speakers_below_level") or 0)
     first = _("No volunteer within %(limit)s speaks %(languages)s.") % {
         "limit": km(facts["limit_km"]),
         "languages": _either(languages),
     }
+    if below:
+        first = _below_level(facts, languages, below)
     nearest = facts.get("nearest_speaker_km")
     if nearest is None:
-        then = _("No volunteer in the programme speaks it.")
+        then = (
+            _("No volunteer in the programme speaks it that well.")
+            if below
+            else _("No volunteer in the programme speaks it.")
+        )
         return f"{first} {then}"
     words = {
         "distance": km(nearest),
@@ -194,6 +202,25 @@ def _shared_language(facts, places) -> str:
             else _("The nearest is %(distance)s away.")
         )
     return f"{first} {then % words}"
+
+
+def _below_level(facts, languages: list[str], below: int) -> str:
+    """Some nearby speak the language, but below the level the programme asks for."""
+    level = LEVELS.get(facts.get("required_level") or "", facts.get("required_level") or "")
+    first = _(
+        "No volunteer within %(limit)s speaks %(languages)s well enough: the programme asks for "
+        "at least “%(level)s”."
+    ) % {
+        "limit": km(facts["limit_km"]),
+        "languages": _either(languages),
+        "level": str(level).lower(),
+    }
+    then = ngettext(
+        "%(count)s volunteer nearby speaks it, but not that well.",
+        "%(count)s volunteers nearby speak it, but not that well.",
+        below,
+    ) % {"count": below}
+    return f"{first} {then}"
 
 
 def _availability(facts, places) -> str:

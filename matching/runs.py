@@ -204,6 +204,7 @@ def _save_proposals(run: MatchRun, assignments) -> list[Proposal]:
             distance_km=pair.distance_km,
             overlap_hours=pair.overlap_hours,
             shared_languages=list(pair.shared_languages),
+            shared_activities=list(pair.shared_activities),
             cost=pair.cost,
             vetting_expires_on=expiring.get(volunteer_pk(pair.volunteer)),
         )

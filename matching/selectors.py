@@ -20,15 +20,24 @@ from volunteers.selectors import volunteers_eligible_for, volunteers_visible_to
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
-DEFAULT_RULES = {
+DEFAULT_RULES: dict[str, Any] = {
     "min_overlap_hours": 1.0,
     "overlap_target_hours": 4.0,
     "km_per_overlap_hour": 2.5,
+    # Each activity a family wishes for and a volunteer can do counts as 4 km less travel, for
+    # at most three of them.
+    "km_per_shared_activity": 4.0,
+    "max_shared_activities": 3,
 }
 
 
-def rules_for(programme) -> dict[str, float]:
-    return {"max_distance_km": float(programme.default_max_distance_km), **DEFAULT_RULES}
+def rules_for(programme) -> dict[str, Any]:
+    """The engine's rules for a run of ``programme`` (engine.Rules' fields; JSON for MatchRun)."""
+    return {
+        "max_distance_km": float(programme.default_max_distance_km),
+        "min_language_level": programme.min_language_level,
+        **DEFAULT_RULES,
+    }
 
 
 def referrals_for_run(run: MatchRun) -> QuerySet[Referral]:
@@ -44,7 +53,7 @@ def referrals_for_run(run: MatchRun) -> QuerySet[Referral]:
     elif run.scope == MatchRun.Scope.CRISIS_CENTRE:
         referrals = referrals.filter(site__crisis_centre=run.crisis_centre)
     return referrals.select_related("postal_code", "municipality").prefetch_related(
-        "avoid_municipalities"
+        "avoid_municipalities", "wished_activities"
     )
 
 
@@ -63,7 +72,7 @@ def volunteers_for_run(run: MatchRun) -> "QuerySet[WithAnnotations[Volunteer, Pe
         .filter(pk__in=still_eligible)
         .annotate(pending=Count("proposal_pairs", filter=awaiting_review))
         .select_related("home_postal_code__municipality")
-        .prefetch_related("avoid_municipalities")
+        .prefetch_related("avoid_municipalities", "activities")
     )
 
 
@@ -76,8 +85,10 @@ def engine_instance_for(run: MatchRun) -> engine.Instance:
         # Nobody who is, or was, in the match is proposed to join it.
         in_match = _replaced_match(run).volunteers.values_list("match__referral_id", "volunteer_id")
         forbidden |= set(in_match)
+    # A run saved before a rule existed takes the programme's value of it.
+    rules = {**rules_for(run.programme), **run.rules}
     return engine.Instance(
-        rules=engine.Rules(**run.rules),
+        rules=engine.Rules(**rules),
         volunteers=tuple(_engine_volunteer(v) for v in volunteers),
         referrals=tuple(_engine_referral(r, run) for r in referrals),
         forbidden_pairs=tuple(
@@ -111,10 +122,12 @@ def _engine_volunteer(
         lon=lon,
         municipality=volunteer.municipality.number,
         languages=tuple(volunteer.language_codes),
+        language_levels=tuple(entry["level"] for entry in volunteer.languages),
         availability=_slots(volunteer.availability),
         gender=volunteer.gender,
         capacity=_free_capacity(volunteer),
         excluded_municipalities=tuple(m.number for m in volunteer.avoid_municipalities.all()),
+        activities=tuple(sorted(a.code for a in volunteer.activities.all())),
     )
 
 
@@ -133,6 +146,7 @@ def _engine_referral(referral: Referral, run: MatchRun) -> engine.Referral:
         excluded_municipalities=tuple(m.number for m in referral.avoid_municipalities.all()),
         max_distance_km=float(referral.max_distance_km) if referral.max_distance_km else None,
         waiting_days=max(0, (run.on_date - waited_since).days),
+        activities=tuple(sorted(a.code for a in referral.wished_activities.all())),
     )
 
 

@@ -42,7 +42,9 @@ from matching.selectors import (
     participant_view_for,
     proposals_visible_to,
 )
+from programmes.activities import activities_by_code, activity_names, activity_names_of
 from programmes.audit import referral_ids_of, referrals_log_read
+from programmes.languages import levels_in_words
 from programmes.models import Referral
 from programmes.selectors import (
     referral_waiting_by_site,
@@ -550,7 +552,7 @@ def _run_page(request, run, *, row_errors=None, status=200):
     ``row_errors`` maps a proposal to the approval or rejection it refused, which that row
     shows beside its form."""
     unmatched = run.unmatched.filter(referral__in=referrals_visible_to(request.user))
-    proposals = _with_replacement_words(_run_proposals(request.user, run))
+    proposals = _with_fit_in_words(_with_replacement_words(_run_proposals(request.user, run)))
     for proposal in proposals:
         errors = (row_errors or {}).get(proposal.pk, {})
         proposal.approve_errors = errors.get("approve", [])
@@ -586,8 +588,26 @@ def _run_proposals(user, run):
             "replacement_for__agreement",
             "match__agreement",
         )
-        .prefetch_related("pairs__volunteer__home_postal_code__municipality", staying)
+        .prefetch_related(
+            "pairs__volunteer__home_postal_code__municipality",
+            "referral__wished_activities",
+            staying,
+        )
     )
+
+
+def _with_fit_in_words(proposals: list) -> list:
+    """Say why each volunteer fits: how well they speak each shared language ("snakker arabisk
+    flytende") and the activities they share with the participant, named in one query; and
+    what the participant wishes to do."""
+    pairs = [pair for proposal in proposals for pair in proposal.pairs.all()]
+    by_code = activities_by_code(code for pair in pairs for code in pair.shared_activities)
+    for pair in pairs:
+        pair.languages_in_words = levels_in_words(pair.shared_languages, pair.volunteer.languages)
+        pair.activities_in_words = activity_names_of(pair.shared_activities, by_code)
+    for proposal in proposals:
+        proposal.wished_in_words = activity_names(proposal.referral.wished_activities.all())
+    return proposals
 
 
 def _with_replacement_words(proposals) -> list[Proposal]:

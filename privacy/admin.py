@@ -147,7 +147,7 @@ class VolunteerDeletionRequestAdmin(ReadOnlyAdminMixin, KoblingAdmin):
                 action="erase_volunteer",
                 title=_("Erase volunteers"),
                 explanation=_(
-                    "Name, e-mail, home postal code, languages, availability, interests, vetting, "
+                    "Name, e-mail, home postal code, languages, availability, activities, vetting, "
                     "sign-in devices and login records go, and the account is closed; their "
                     "matches stay as counts."
                 ),

@@ -40,6 +40,7 @@ def _referral(referral: Referral) -> dict:
         "preferred_volunteer_gender": referral.volunteer_gender,
         "max_distance_km": referral.max_distance_km,
         "avoid_municipalities": [str(m) for m in referral.avoid_municipalities.all()],
+        "wished_activities": [activity.code for activity in referral.wished_activities.all()],
         "notes": referral.notes,
         "consent_given_on": iso_or_none(referral.consent_given_on),
         "status": referral.status,

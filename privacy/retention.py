@@ -167,6 +167,8 @@ def referral_anonymise(referral: Referral) -> Referral:
             anonymised_at=timezone.now(),
         )
         Referral.avoid_municipalities.through.objects.filter(referral=locked).delete()
+        # What the children or the participant wished to do says something about them.
+        Referral.wished_activities.through.objects.filter(referral=locked).delete()
         _related_free_text_remove(locked)
         admin_history_forget(locked)
     locked.refresh_from_db()
@@ -177,7 +179,9 @@ def _related_free_text_remove(referral: Referral) -> None:
     for model, name, path in FREE_TEXT_ABOUT_REFERRAL:
         written = model._default_manager.filter(**{path: referral}).exclude(**{name: ""})
         written.update(**{name: REMOVED})
-    # The languages a pair shares are the participant's languages.
-    ProposalPair.objects.filter(proposal__referral=referral).update(shared_languages=[])
+    # The languages and activities a pair shares are the participant's.
+    ProposalPair.objects.filter(proposal__referral=referral).update(
+        shared_languages=[], shared_activities=[]
+    )
     # The engine's figures name the participant's languages and gender wish.
     UnmatchedReferral.objects.filter(referral=referral).update(facts={})

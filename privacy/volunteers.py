@@ -77,7 +77,7 @@ def _profile(volunteer: Volunteer) -> dict:
         "capacity": volunteer.capacity,
         "avoid_municipalities": [str(m) for m in volunteer.avoid_municipalities.all()],
         "open_matches": volunteer.commitments,
-        "interests": volunteer.interests,
+        "activities": [activity.code for activity in volunteer.activities.all()],
         "status": volunteer.status,
         "status_changed_at": iso_or_none(volunteer.status_changed_at),
         "joined_on": iso_or_none(volunteer.joined_on),
@@ -273,13 +273,14 @@ def volunteer_erase(volunteer: Volunteer, *, by=None) -> Volunteer:
 def _profile_erase(volunteer: Volunteer, now) -> None:
     # Organisation, programmes, capacity, status and dates stay: statistics count them.
     volunteer.home_postal_code = None
-    volunteer.languages, volunteer.availability, volunteer.interests = [], [], ""
+    volunteer.languages, volunteer.availability = [], []
     volunteer.gender = ""
     volunteer.status = Volunteer.Status.RETIRED
     volunteer.retired_at = volunteer.retired_at or now
     volunteer.erased_at = now
     volunteer.save()
     volunteer.avoid_municipalities.clear()
+    volunteer.activities.clear()
     volunteer.vetting.all().delete()
     # A near miss is only a suggestion for a waiting referral; an erased volunteer is no one's.
     NearMiss.objects.filter(volunteer=volunteer).delete()

@@ -7,10 +7,12 @@ from operator import attrgetter
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.admin import KoblingAdmin, ReadOnlyAdminMixin, ScopedAdmin
 from programmes.audit import referrals_log_read
 from programmes.models import (
+    Activity,
     AuditLogEntry,
     County,
     CrisisCentre,
@@ -18,6 +20,7 @@ from programmes.models import (
     Organisation,
     PostalCode,
     Programme,
+    Referral,
 )
 from programmes.selectors import crisis_centres_visible_to
 
@@ -100,6 +103,46 @@ class ProgrammeAdmin(KoblingAdmin):
         "default_max_distance_km",
     ]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Activity)
+class ActivityAdmin(KoblingAdmin):
+    """The maintained list of leisure activities. One that volunteers or referrals have chosen
+    cannot be deleted: untick "offered" instead, and it is no longer offered for new choices."""
+
+    list_display = ["name_nb", "name_en", "code", "is_active", "position"]
+    list_editable = ["is_active", "position"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name_nb", "name_en"]
+    prepopulated_fields = {"code": ["name_en"]}
+    actions = ["offer", "stop_offering"]
+
+    def get_deleted_objects(self, objs, request):
+        """An activity in use is listed as protected, so the admin refuses to delete it and
+        says why, on the delete page and in the "delete selected" action alike."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for activity in objs:
+            volunteers = activity.volunteers.count()
+            referrals = Referral.wished_activities.through.objects.filter(activity=activity)
+            in_use = volunteers + referrals.count()
+            if in_use:
+                protected.append(
+                    ngettext(
+                        "%(activity)s: chosen %(count)d time. Untick “offered” instead.",
+                        "%(activity)s: chosen %(count)d times. Untick “offered” instead.",
+                        in_use,
+                    )
+                    % {"activity": activity.name_nb, "count": in_use}
+                )
+        return deleted, counts, perms_needed, protected
+
+    @admin.action(description=_("Offer the selected activities"))
+    def offer(self, request, queryset):
+        queryset.update(is_active=True)
+
+    @admin.action(description=_("Stop offering the selected activities"))
+    def stop_offering(self, request, queryset):
+        queryset.update(is_active=False)
 
 
 if admin.site.is_registered(AuditLogEntry):

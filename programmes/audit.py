@@ -49,7 +49,7 @@ AUDITED = {
             "anonymised_at",
         ],
         "excluded": ["notes"],
-        "m2m": ["avoid_municipalities"],
+        "m2m": ["avoid_municipalities", "wished_activities"],
     },
     "accounts.ApiToken": {
         # last_used_at changes on every API call, which the read log already records.
@@ -78,7 +78,7 @@ AUDITED = {
             "status_changed_at",
             "joined_on",
         ],
-        "m2m": ["programmes", "avoid_municipalities"],
+        "m2m": ["programmes", "avoid_municipalities", "activities"],
     },
     "volunteers.VettingRecord": {
         "kept": [

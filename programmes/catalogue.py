@@ -1,9 +1,10 @@
-"""The two programmes Kobling serves, with their rules as data. ``manage.py seed_demo`` and the
-tests create them from here; in production an admin keeps them in the back office."""
+"""The two programmes Kobling serves, with their rules as data, and the leisure activities
+people choose from. ``manage.py seed_demo`` and the tests create them from here; in production
+an admin keeps them in the back office (migration 0016 wrote the first list of activities)."""
 
 from typing import Any
 
-from programmes.models import PolitiattestType, VettingKind
+from programmes.models import Activity, PolitiattestType, VettingKind
 
 RESSURSVENN: dict[str, Any] = {
     "slug": "ressursvenn",
@@ -23,6 +24,7 @@ RESSURSVENN: dict[str, Any] = {
     "required_politiattest_type": PolitiattestType.ORDINARY,
     "default_max_distance_km": 40,
     "requires_children": False,
+    "min_language_level": "conversational",
     "who_may_be_referred": (
         "Women who have stayed at or been followed up by a crisis centre and are re-establishing "
         "themselves in a new home."
@@ -48,12 +50,44 @@ FRITIDSVENN: dict[str, Any] = {
     "required_politiattest_type": PolitiattestType.CHILDREN,
     "default_max_distance_km": 40,
     "requires_children": True,
+    # Most children are of small-school age; Redd Barna also takes teenagers.
+    "child_min_age": 6,
+    "child_max_age": 17,
+    "min_language_level": "conversational",
     "who_may_be_referred": (
         "Parents with children under 18 who have stayed at or been followed up by a crisis centre."
     ),
 }
 
 PROGRAMMES = (RESSURSVENN, FRITIDSVENN)
+
+# (code, bokmål, English), in the order people see them. Names as running text writes them.
+ACTIVITIES = (
+    ("football", "fotball", "football"),
+    ("swimming", "svømming", "swimming"),
+    ("outdoor-life", "friluftsliv", "outdoor life"),
+    ("skiing", "ski", "skiing"),
+    ("cycling", "sykling", "cycling"),
+    ("handball", "håndball", "handball"),
+    ("climbing", "klatring", "climbing"),
+    ("dance", "dans", "dance"),
+    ("music", "musikk", "music"),
+    ("art", "kunst og forming", "art and crafts"),
+    ("scouting", "speideren", "scouting"),
+    ("library", "bibliotek", "library"),
+    ("homework-reading", "leksehjelp og lesing", "homework help and reading"),
+    ("gaming", "spill og gaming", "games and gaming"),
+)
+
+
+def activities_ensure() -> None:
+    """The maintained list of activities, for a database that lacks it (the tests after a
+    flush, the demo). Existing rows, and an admin's changes to them, stay as they are."""
+    for position, (code, name_nb, name_en) in enumerate(ACTIVITIES):
+        Activity.objects.get_or_create(
+            code=code, defaults={"name_nb": name_nb, "name_en": name_en, "position": position}
+        )
+
 
 # The first version of each programme's agreement, in bokmål and in English; later versions are
 # published in the admin.

@@ -11,15 +11,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.dates import WEEKDAYS
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from programmes.languages import COMMON_LANGUAGES
-from programmes.models import Gender, Municipality, PostalCode, ProgrammeSite, Referral
+from programmes.models import Activity, Gender, Municipality, PostalCode, ProgrammeSite, Referral
 from programmes.services import ReferralInput
 from programmes.validators import (
     availability_problems,
+    children_age_range_problem,
     children_birth_year_problems,
     is_language_code,
     not_a_language_code,
@@ -79,6 +82,24 @@ class ServiceErrorsMixin(_FormBase):
     def http_status(self) -> int:
         """400 for a form sent back with errors, so a client or test can tell at a glance."""
         return 400 if self.is_bound and self.has_any_errors else 200
+
+
+class ActivitiesField(forms.ModelMultipleChoiceField):
+    """Activities as checkboxes, by code, each named in the reader's language. Offered ones, and
+    those already chosen (``keep``) even if no longer offered, so saving never loses one."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("to_field_name", "code")
+        super().__init__(queryset=Activity.objects.filter(is_active=True), **kwargs)
+
+    def keep(self, codes) -> None:
+        self.queryset = Activity.objects.filter(Q(is_active=True) | Q(code__in=list(codes)))
+
+    def label_from_instance(self, obj) -> str:
+        return capfirst(obj.name)
 
 
 class ActionForm(ServiceErrorsMixin, forms.Form):
@@ -289,6 +310,13 @@ class ReferralForm(AvailabilityForm):
         help_text=_("Separate with commas, for example: 2015, 2019"),
         widget=forms.TextInput(attrs=YEARS_ATTRS),
     )
+    wished_activities = ActivitiesField(
+        label=_("Activities the participant or the children wish for"),
+        help_text=_(
+            "Fritidsvenn: what the children would like to do. Ressursvenn: what the participant "
+            "would like to do. Volunteers who can do these are proposed first."
+        ),
+    )
     volunteer_gender = forms.ChoiceField(
         label=_("Preferred volunteer gender"),
         required=False,
@@ -406,18 +434,25 @@ class ReferralForm(AvailabilityForm):
             self.add_error(
                 "languages", gettext("Choose at least one language the participant speaks.")
             )
+        self._check_children(cleaned_data)
+        return cleaned_data
+
+    def _check_children(self, cleaned_data: dict) -> None:
+        """Children for a programme for families, and one of them of an age it is for."""
         programme = self.programme()
-        if (
-            programme is not None
-            and programme.requires_children
-            and cleaned_data.get("children_birth_years") == []
-        ):
+        years = cleaned_data.get("children_birth_years")
+        if programme is None or years is None:
+            return
+        if programme.requires_children and years == []:
             self.add_error(
                 "children_birth_years",
                 gettext("%(programme)s is for families: give the children's birth years.")
                 % {"programme": programme},
             )
-        return cleaned_data
+            return
+        problem = children_age_range_problem(years, programme)
+        if problem:
+            self.add_error("children_birth_years", problem)
 
     def _check_home(self, cleaned_data: dict) -> None:
         if not {"postal_code", "municipality"} <= cleaned_data.keys():
@@ -459,5 +494,6 @@ class ReferralForm(AvailabilityForm):
             volunteer_gender=data["volunteer_gender"],
             max_distance_km=data["max_distance_km"],
             avoid_municipalities=data["avoid_municipalities"],
+            wished_activities=[activity.code for activity in data["wished_activities"]],
             notes=data["notes"].strip(),
         )

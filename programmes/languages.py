@@ -73,3 +73,53 @@ def language_name(code: str) -> str:
 def language_names(codes: Iterable[str]) -> str:
     """Names in the reader's language, in the order given: "norsk bokmål, arabisk"."""
     return ", ".join(language_name(code) for code in codes)
+
+
+# From the best level down: a level "counts" for a rule when it is at least the rule's.
+LEVEL_RANK = {"native": 3, "fluent": 2, "conversational": 1, "basic": 0}
+# How a volunteer speaks a language, as a sentence part: bokmål puts the level after the
+# language ("snakker arabisk flytende", "snakker arabisk som morsmål").
+_SPEAKS = {
+    "native": gettext_lazy("speaks %(language)s as a native language"),
+    "fluent": gettext_lazy("speaks %(language)s fluently"),
+    "conversational": gettext_lazy("speaks %(language)s well enough for a conversation"),
+    "basic": gettext_lazy("speaks some %(language)s"),
+}
+
+
+def level_at_least(level: str, minimum: str) -> bool:
+    """Whether ``level`` is as good as ``minimum`` or better; an unknown level never is."""
+    return level in LEVEL_RANK and LEVEL_RANK[level] >= LEVEL_RANK.get(minimum, 0)
+
+
+def codes_spoken_at_least(entries: Iterable[dict], minimum: str) -> list[str]:
+    """The codes of a volunteer's languages (``{"code", "level"}``) spoken at least as well as
+    ``minimum``, in the order given."""
+    return [entry["code"] for entry in entries if level_at_least(entry.get("level", ""), minimum)]
+
+
+def language_with_level(code: str, level: str) -> str:
+    """How someone speaks a language, in the reader's language: "snakker arabisk flytende",
+    "speaks Arabic fluently"; without a known level, just the language's name."""
+    phrase = _SPEAKS.get(level)
+    if phrase is None:
+        return language_name(code)
+    return str(phrase) % {"language": language_name(code)}
+
+
+def levels_in_words(codes: Iterable[str], entries: Iterable[dict]) -> str:
+    """How a volunteer speaks each of ``codes``, by the levels in their ``entries``: "snakker
+    arabisk flytende, snakker norsk bokmål som morsmål"."""
+    levels = {entry["code"]: entry.get("level", "") for entry in entries}
+    return ", ".join(language_with_level(code, levels.get(code, "")) for code in codes)
+
+
+def languages_and_levels(entries: Iterable[dict]) -> str:
+    """A volunteer's languages for a list or a fact: "arabisk (morsmål), engelsk (flytende)"."""
+    labels = dict(LANGUAGE_LEVELS)
+    return ", ".join(
+        f"{language_name(entry['code'])} ({str(labels[entry['level']]).lower()})"
+        if entry.get("level") in labels
+        else language_name(entry["code"])
+        for entry in entries
+    )

@@ -12,10 +12,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import MASK, object_label
+from programmes.languages import LANGUAGE_LEVELS
 from programmes.validators import (
+    children_age_range_problem,
     validate_children_birth_years,
     validate_language_codes,
     validate_no_identifying_data,
@@ -155,6 +158,36 @@ class CrisisCentre(models.Model):
         return self.name
 
 
+class Activity(models.Model):
+    """A leisure activity from the maintained list: what a volunteer can do with a participant or
+    children, and what a family (Fritidsvenn) or a woman (Ressursvenn) wishes for. Admins keep the
+    list; one in use is deactivated rather than deleted (programmes/admin.py)."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name_nb = models.CharField(_("name in bokmål"), max_length=100)
+    name_en = models.CharField(_("name in English"), max_length=100)
+    is_active = models.BooleanField(
+        _("offered"), default=True, help_text=_("Only offered activities can be chosen.")
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=0, help_text=_("Lower numbers are listed first.")
+    )
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the reader's language: bokmål as running text writes it ("fotball"),
+        else English."""
+        return self.name_nb if (get_language() or "").startswith("nb") else self.name_en
+
+
 class VettingKind(models.TextChoices):
     """What a volunteer must have in order before meeting a participant."""
 
@@ -205,6 +238,30 @@ class Programme(models.Model):
         help_text=_("Fritidsvenn is for families with children."),
     )
     who_may_be_referred = models.TextField(_("who may be referred"))
+    child_min_age = models.PositiveSmallIntegerField(
+        _("youngest child's age"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(17)],
+        help_text=_("A referral needs at least one child of this age or older. Empty: any age."),
+    )
+    child_max_age = models.PositiveSmallIntegerField(
+        _("oldest child's age"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(17)],
+        help_text=_("A referral needs at least one child of this age or younger. Empty: any age."),
+    )
+    min_language_level = models.CharField(
+        _("lowest language level that counts"),
+        max_length=20,
+        choices=LANGUAGE_LEVELS,
+        default="conversational",
+        help_text=_(
+            "A volunteer shares a language with the participant only when they speak it at "
+            "least this well."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -219,6 +276,11 @@ class Programme(models.Model):
         if unknown:
             raise ValidationError(
                 {"required_vetting": _("Unknown vetting kinds: %s") % ", ".join(sorted(unknown))}
+            )
+        youngest, oldest = self.child_min_age, self.child_max_age
+        if youngest is not None and oldest is not None and youngest > oldest:
+            raise ValidationError(
+                {"child_max_age": _("The oldest age must not be below the youngest age.")}
             )
 
 
@@ -379,6 +441,13 @@ class Referral(models.Model):
         verbose_name=_("municipalities to avoid for safety"),
         help_text=_("For example where the abuser lives. No volunteer from these is proposed."),
     )
+    # Fritidsvenn: what the family wishes the children could do; Ressursvenn: the woman's own.
+    wished_activities = models.ManyToManyField(
+        Activity,
+        related_name="+",
+        blank=True,
+        verbose_name=_("activities the participant or the children wish for"),
+    )
     notes = models.CharField(
         _("short note for the coordinator"),
         max_length=280,
@@ -486,10 +555,15 @@ class Referral(models.Model):
                 "code": self.postal_code.code,
                 "municipality": self.municipality,
             }
-        if self.site_id and self.site.programme.requires_children and not self.children_birth_years:
+        programme = self.site.programme if self.site_id else None
+        if programme is not None and programme.requires_children and not self.children_birth_years:
             errors["children_birth_years"] = _(
                 "%(programme)s is for families: give the children's birth years."
-            ) % {"programme": self.site.programme}
+            ) % {"programme": programme}
+        elif programme is not None and isinstance(self.children_birth_years, list):
+            problem = children_age_range_problem(self.children_birth_years, programme)
+            if problem:
+                errors["children_birth_years"] = problem
         if errors:
             raise ValidationError(errors)
 

@@ -8,13 +8,14 @@ from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from programmes import models
-from programmes.models import Municipality, PostalCode, ProgrammeSite, Referral
+from programmes.models import Activity, Municipality, PostalCode, ProgrammeSite, Referral
 from programmes.notifications import notify_coordinators_of_new_referral
 from programmes.validators import screened_text
 
@@ -36,6 +37,9 @@ class ReferralInput:
     volunteer_gender: str = ""
     max_distance_km: int | None = None
     avoid_municipalities: list[str] = field(default_factory=list)
+    # Codes of programmes.Activity: what the children (Fritidsvenn) or the woman (Ressursvenn)
+    # would like to do.
+    wished_activities: list[str] = field(default_factory=list)
     notes: str = ""
 
 
@@ -62,6 +66,7 @@ def referral_submit(
         return earlier
     postal_code, municipality = _resolve_home(data.postal_code, data.municipality)
     avoid = _resolve_municipalities(data.avoid_municipalities, "avoid_municipalities")
+    wished = activities_resolve(data.wished_activities, "wished_activities")
     referral = Referral(
         site=site,
         postal_code=postal_code,
@@ -82,6 +87,7 @@ def referral_submit(
         with transaction.atomic():
             _save_under_new_alias(referral)
             referral.avoid_municipalities.set(avoid)
+            referral.wished_activities.set(wished)
             notify_coordinators_of_new_referral(referral)
     except IntegrityError:
         # The same submission twice at once: the other request saved it first.
@@ -141,6 +147,7 @@ def referral_version(referral: Referral) -> str:
     values |= {
         "home": [referral.postal_code_id, referral.municipality_id],
         "avoid": sorted(m.pk for m in referral.avoid_municipalities.all()),
+        "wished": sorted(a.code for a in referral.wished_activities.all()),
     }
     answers = json.dumps(values, sort_keys=True, default=str)
     return salted_hmac("kobling.referral-version", answers, algorithm="sha256").hexdigest()[:32]
@@ -170,11 +177,43 @@ def referral_update(
         if version is not None and version != referral_version(locked):
             raise ReferralChangedMeanwhile(locked.alias)
         avoid = _apply_changes(locked, changes)
+        wished = _wished_changed(locked, changes)
         locked.full_clean()
         locked.save()
         if avoid is not None:
             locked.avoid_municipalities.set(avoid)
+        if wished is not None:
+            locked.wished_activities.set(wished)
     return locked
+
+
+def _wished_changed(referral: Referral, changes: dict) -> list[Activity] | None:
+    """The new wished activities, if they change: any offered one, and those already chosen
+    even if no longer offered, so a correction never loses them."""
+    if "wished_activities" not in changes:
+        return None
+    kept = referral.wished_activities.values_list("code", flat=True)
+    return activities_resolve(changes["wished_activities"], "wished_activities", also=kept)
+
+
+def activities_resolve(codes: object, field_name: str, also=()) -> list[Activity]:
+    """The offered activities with these codes (and those with a code in ``also``, offered or
+    not), in the order given; an unknown code is an error on ``field_name`` that names it."""
+    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+        raise ValidationError({field_name: _("Give the activities as a list of codes.")})
+    allowed = Activity.objects.filter(code__in=codes).filter(
+        Q(is_active=True) | Q(code__in=list(also))
+    )
+    found = {activity.code: activity for activity in allowed}
+    unknown = [
+        _("%(where)s: unknown activity %(code)r.")
+        % {"where": f"{field_name}[{index}]", "code": code}
+        for index, code in enumerate(codes)
+        if code not in found
+    ]
+    if unknown:
+        raise ValidationError({field_name: unknown})
+    return list(dict.fromkeys(found[code] for code in codes))
 
 
 def _require_centre_staff(referral: Referral, user) -> None:

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy
 from programmes.languages import LEVEL_CODES
 
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
-EARLIEST_CHILD_BIRTH_YEAR = 2000
+# A child is under 18 when referred: born no more than this many years before this year.
+OLDEST_CHILD_AGE = 17
 
 
 def is_language_code(code: object) -> bool:
@@ -203,18 +204,64 @@ def _overlap(one: dict, other: dict) -> bool:
 
 
 def children_birth_year_problems(years: list) -> list[tuple[int, str]]:
-    """Every problem with the birth years, as (place in the list, what is wrong)."""
+    """Every problem with the birth years, as (place in the list, what is wrong). A child must
+    be under 18 in the year of the referral (age counted as this year less the birth year)."""
     this_year = timezone.localdate().year
+    earliest = this_year - OLDEST_CHILD_AGE
     problems = []
     for index, year in enumerate(years):
         if not isinstance(year, int) or isinstance(year, bool):
             problems.append((index, _("“%(year)s” is not a year.") % {"year": year}))
         elif year > this_year:
             problems.append((index, _("%(year)s is in the future.") % {"year": year}))
-        elif year < EARLIEST_CHILD_BIRTH_YEAR:
-            text = _("%(year)s is too early: give children born in %(earliest)s or later.")
-            problems.append((index, text % {"year": year, "earliest": EARLIEST_CHILD_BIRTH_YEAR}))
+        elif year < earliest:
+            text = _("%(year)s: the child must be under 18 (born %(earliest)s or later).")
+            problems.append((index, text % {"year": year, "earliest": earliest}))
     return problems
+
+
+def children_age_range_problem(years: list, programme) -> str | None:
+    """What is wrong when none of the children is of an age ``programme`` is for
+    (``child_min_age`` to ``child_max_age``, either end open), or None. Years that are wrong on
+    their own are reported by ``children_birth_year_problems`` instead; no children, by the
+    programme's ``requires_children``."""
+    youngest, oldest = programme.child_min_age, programme.child_max_age
+    if not years or (youngest is None and oldest is None) or children_birth_year_problems(years):
+        return None
+    this_year = timezone.localdate().year
+    ages = [this_year - year for year in years]
+    if any(
+        (youngest is None or age >= youngest) and (oldest is None or age <= oldest) for age in ages
+    ):
+        return None
+    values = {"programme": programme, "youngest": youngest, "oldest": oldest}
+    if youngest is not None and oldest is not None:
+        values |= {"earliest": this_year - oldest, "latest": this_year - youngest}
+        return (
+            _(
+                "%(programme)s is for children aged %(youngest)s to %(oldest)s: at least one child "
+                "must be born between %(earliest)s and %(latest)s."
+            )
+            % values
+        )
+    if youngest is not None:
+        values["latest"] = this_year - youngest
+        return (
+            _(
+                "%(programme)s is for children aged %(youngest)s or older: at least one child must "
+                "be born in %(latest)s or earlier."
+            )
+            % values
+        )
+    assert oldest is not None
+    values["earliest"] = this_year - oldest
+    return (
+        _(
+            "%(programme)s is for children aged %(oldest)s or younger: at least one child must be "
+            "born in %(earliest)s or later."
+        )
+        % values
+    )
 
 
 def validate_children_birth_years(years: object) -> None:

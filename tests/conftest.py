@@ -62,8 +62,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def geodata(transactional_db):
-    """For transactional tests, whose flush empties every table between tests."""
+    """For transactional tests, whose flush empties every table between tests: the geodata,
+    and the list of activities a migration wrote."""
+    from programmes.catalogue import activities_ensure
+
     call_command("load_geodata", stdout=io.StringIO())
+    activities_ensure()
 
 
 @pytest.fixture(scope="module")

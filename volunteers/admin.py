@@ -4,6 +4,7 @@ their sites' organisations and may add vetting records for them (through vetting
 as on the vetting page); nothing else of a volunteer changes here. Deletion requests are
 handled in the privacy app (privacy/admin.py)."""
 
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,7 +94,7 @@ class VolunteerAdmin(KoblingAdmin):
         "capacity",
         "commitments",
         "avoid_municipalities",
-        "interests",
+        "activities",
         "status",
         "status_changed_at",
         "joined_on",
@@ -104,6 +105,11 @@ class VolunteerAdmin(KoblingAdmin):
 
     def get_queryset(self, request):
         return volunteers_visible_to(request.user)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "activities":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("municipality"), ordering="home_postal_code__municipality__name")
     def home_municipality(self, volunteer):

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.roles import Role
 from core.api import IF_MATCH, SlotSerializer, StrictSerializer, etag_of, require_if_match
 from programmes.languages import LEVEL_CODES
-from programmes.models import PolitiattestType, PostalCode, Programme
+from programmes.models import Activity, PolitiattestType, PostalCode, Programme
 from volunteers.models import VettingRecord, Volunteer
 from volunteers.selectors import vetting_missing, volunteers_visible_to
 from volunteers.services import volunteer_profile_update, volunteer_transition
@@ -36,6 +36,9 @@ class ProfileSerializer(serializers.ModelSerializer):
     municipality = serializers.CharField(source="municipality.number", read_only=True)
     languages = LanguageSerializer(many=True, read_only=True)
     availability = SlotSerializer(many=True, read_only=True)
+    activities = serializers.SlugRelatedField[Activity](
+        slug_field="code", many=True, read_only=True
+    )
 
     class Meta:
         model = Volunteer
@@ -50,7 +53,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             "availability",
             "capacity",
             "commitments",
-            "interests",
+            "activities",
             "status",
             "status_changed_at",
             "joined_on",
@@ -59,7 +62,11 @@ class ProfileSerializer(serializers.ModelSerializer):
 
 
 class ProfileChangeSerializer(StrictSerializer):
-    interests = serializers.CharField(max_length=300, allow_blank=True)
+    activities = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        max_length=50,
+        help_text=_("Codes of the activities you can do, from /api/v1/activities/."),
+    )
 
 
 class LanguagesSerializer(StrictSerializer):

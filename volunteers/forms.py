@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from programmes.forms import ServiceErrorsMixin
+from programmes.forms import ActivitiesField, ServiceErrorsMixin
 from programmes.languages import LANGUAGE_LEVELS, SPOKEN_LANGUAGES, language_name
 from programmes.models import PolitiattestType, VettingKind
 
@@ -18,13 +18,14 @@ DATE_ATTRS = {"type": "date"}
 class LanguagesForm(ServiceErrorsMixin, forms.Form):
     """A fixed number of rows, each a language and a level: usable without JavaScript.
     A row without a language is ignored. A language without a level, or one chosen twice, is
-    named by its row ("Language 2: ..."); the model's validator checks the rest."""
+    named by its row ("Language 2: ..."); the model's validator checks the rest. Below them,
+    the activities the volunteer can do, as checkboxes."""
 
-    interests = forms.CharField(
-        label=_("Interests and activities"),
-        required=False,
-        max_length=300,
-        help_text=_("Separate with commas, for example: hiking, football, knitting"),
+    activities = ActivitiesField(
+        label=_("Activities you can do with a participant or children"),
+        help_text=_(
+            "Choose what you like to do. Families who wish for the same are proposed to you first."
+        ),
     )
 
     def __init__(self, *args, volunteer, **kwargs):
@@ -36,8 +37,12 @@ class LanguagesForm(ServiceErrorsMixin, forms.Form):
         self.rows = max(LANGUAGE_ROWS, len(saved))
         for index in range(self.rows):
             self._add_row(index, saved[index] if index < len(saved) else {})
-        self.order_fields([*self.self_named_fields_in_order(), "interests"])
-        self.initial.setdefault("interests", volunteer.interests)
+        self.order_fields([*self.self_named_fields_in_order(), "activities"])
+        chosen = [activity.code for activity in volunteer.activities.all()]
+        self.initial.setdefault("activities", chosen)
+        activities = self.fields["activities"]
+        assert isinstance(activities, ActivitiesField)
+        activities.keep(chosen)
 
     def _add_row(self, index: int, entry: dict) -> None:
         code = entry.get("code", "")

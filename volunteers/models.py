@@ -8,6 +8,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from programmes.models import (
+    Activity,
     Gender,
     Municipality,
     Organisation,
@@ -18,7 +19,6 @@ from programmes.models import (
 )
 from programmes.validators import (
     validate_languages_with_level,
-    validate_no_identifying_data,
     validate_weekly_availability,
 )
 
@@ -86,12 +86,12 @@ class Volunteer(models.Model):
         editable=False,
         help_text=_("Matches approved and not yet ended; never more than the capacity."),
     )
-    interests = models.CharField(
-        _("interests and activities"),
-        max_length=300,
+    activities = models.ManyToManyField(
+        Activity,
+        related_name="volunteers",
         blank=True,
-        validators=[validate_no_identifying_data],
-        help_text=_("Comma-separated."),
+        verbose_name=_("activities"),
+        help_text=_("What the volunteer likes to do and could do with a participant or children."),
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.APPLICANT

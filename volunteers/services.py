@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from programmes.models import VettingKind
-from programmes.validators import screened_text
+from programmes.services import activities_resolve
 from volunteers.models import VettingRecord, Volunteer
 from volunteers.selectors import vetting_missing
 
@@ -55,23 +55,30 @@ def volunteer_transition(volunteer: Volunteer, to: str, *, only_from: str = "") 
     return locked
 
 
-PROFILE_FIELDS = ("languages", "availability", "interests")
+PROFILE_FIELDS = ("languages", "availability", "activities")
 
 
 def volunteer_profile_update(volunteer: Volunteer, **changes) -> Volunteer:
-    """A volunteer keeps their languages, weekly availability and interests up to date. The row
-    is locked and nothing is saved unless every field is valid."""
+    """A volunteer keeps their languages, weekly availability and activities (codes) up to
+    date. The row is locked and nothing is saved unless every field is valid."""
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
-    if "interests" in changes:
-        changes["interests"] = screened_text(changes["interests"], "interests")
+    codes = changes.pop("activities", None)
     with transaction.atomic():
         locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+        activities = None
+        if codes is not None:
+            # Those already chosen stay choosable when no longer offered, so none is lost.
+            kept = locked.activities.values_list("code", flat=True)
+            activities = activities_resolve(codes, "activities", also=kept)
         for name, value in changes.items():
             setattr(locked, name, value)
         locked.full_clean()
-        locked.save(update_fields=list(changes))
+        if changes:
+            locked.save(update_fields=list(changes))
+        if activities is not None:
+            locked.activities.set(activities)
     return locked
 
 

@@ -61,7 +61,7 @@ def profile(request):
     form = AvailabilityForm(None if editing_languages else posted, slots=volunteer.availability)
     languages_form = LanguagesForm(posted if editing_languages else None, volunteer=volunteer)
     if editing_languages and _languages_saved(volunteer, languages_form):
-        messages.success(request, _("Your languages and interests are saved."))
+        messages.success(request, _("Your languages and activities are saved."))
         return redirect("volunteer_profile")
     if posted is not None and not editing_languages and _availability_saved(volunteer, form):
         messages.success(request, _("Your weekly availability is saved."))
@@ -90,7 +90,9 @@ def _languages_saved(volunteer: Volunteer, form: LanguagesForm) -> bool:
         return False
     try:
         volunteer_profile_update(
-            volunteer, languages=form.languages(), interests=form.cleaned_data["interests"]
+            volunteer,
+            languages=form.languages(),
+            activities=[activity.code for activity in form.cleaned_data["activities"]],
         )
     except ValidationError as error:
         form.add_service_errors(error)

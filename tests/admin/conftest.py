@@ -17,7 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from demo.builder import COORDINATORS_GROUP, CRISIS_CENTRE_STAFF_GROUP, DemoBuilder
 from matching.lifecycle import proposal_approve
 from matching.models import Match, MatchRun, Proposal, UnmatchedReferral
-from programmes.models import AuditLogEntry, County, Municipality, PostalCode
+from programmes.models import Activity, AuditLogEntry, County, Municipality, PostalCode
 from tests.auth import login_verified, totp_device_for
 from tests.matching.factories import MatchRunFactory, ready_volunteer
 from tests.world import proposal_for, proposed_referral
@@ -105,6 +105,7 @@ def subject_for(world, label: str) -> Subject:
         "programmes.Organisation": lambda: Subject(site_x.organisation, site_y.organisation),
         "programmes.CrisisCentre": lambda: Subject(site_x.crisis_centre, site_y.crisis_centre),
         "programmes.Programme": lambda: Subject(site_x.programme),
+        "programmes.Activity": lambda: Subject(Activity.objects.get(code="football")),
         "programmes.ProgrammeSite": lambda: Subject(site_x, site_y),
         "programmes.Referral": lambda: Subject(world.referral_x, world.referral_y),
         "programmes.AuditLogEntry": lambda: Subject(AuditLogEntry.objects.first()),

@@ -56,6 +56,7 @@ EXPECTED: dict[str, dict[str, Access]] = {
     "programmes.Organisation": {"admin": FULL},
     "programmes.CrisisCentre": {"admin": FULL, "coordinator": view(), "staff": view()},
     "programmes.Programme": {"admin": FULL, "coordinator": view()},
+    "programmes.Activity": {"admin": change("delete_selected", "offer", "stop_offering", add=True)},
     "programmes.ProgrammeSite": {
         "admin": change("delete_selected", "start_match_run", add=True),
         "coordinator": view("start_match_run"),

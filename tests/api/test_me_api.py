@@ -7,10 +7,12 @@ import json
 import pytest
 
 from matching import lifecycle
+from programmes.models import Activity
 from tests.volunteers.factories import VettingRecordFactory, VolunteerFactory
 from volunteers.models import VettingRecord
 
 pytestmark = pytest.mark.django_db
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def put(client, url, body, **headers):
@@ -20,11 +22,36 @@ def put(client, url, body, **headers):
 def test_volunteer_reads_and_changes_their_profile(world, client_for):
     client = client_for("volunteer")
 
-    changed = client.patch("/api/v1/me/", {"interests": "turgåing, sjakk"}, format="json")
+    changed = client.patch("/api/v1/me/", {"activities": ["skiing", "gaming"]}, format="json")
 
     assert changed.status_code == 200
-    assert changed.json()["interests"] == "turgåing, sjakk"
+    assert changed.json()["activities"] == ["skiing", "gaming"]
     assert client.get("/api/v1/me/").json()["status"] == "active"
+
+
+def test_an_unknown_activity_is_named_and_nothing_is_saved(world, client_for):
+    client = client_for("volunteer")
+    client.patch("/api/v1/me/", {"activities": ["skiing"]}, format="json")
+
+    refused = client.patch(
+        "/api/v1/me/", {"activities": ["football", "knitting"]}, format="json", **EN
+    )
+
+    assert refused.status_code == 400
+    assert refused.json() == {"activities": ["activities[1]: unknown activity 'knitting'."]}
+    assert client.get("/api/v1/me/").json()["activities"] == ["skiing"]
+
+
+def test_an_activity_no_longer_offered_stays_but_cannot_be_chosen_anew(world, client_for):
+    client = client_for("volunteer")
+    client.patch("/api/v1/me/", {"activities": ["skiing"]}, format="json")
+    Activity.objects.filter(code__in=["skiing", "dance"]).update(is_active=False)
+
+    kept = client.patch("/api/v1/me/", {"activities": ["skiing", "music"]}, format="json")
+    refused = client.patch("/api/v1/me/", {"activities": ["dance"]}, format="json", **EN)
+
+    assert kept.json()["activities"] == ["skiing", "music"]
+    assert refused.json() == {"activities": ["activities[0]: unknown activity 'dance'."]}
 
 
 def test_profile_refuses_fields_it_does_not_let_you_change(world, client_for):

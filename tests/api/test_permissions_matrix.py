@@ -59,6 +59,8 @@ def signed_by_all_but_the_coordinator(world) -> None:
 MATRIX = [
     Case("GET", "/api/v1/programmes/", ok(EVERYONE)),
     Case("GET", "/api/v1/programmes/{slug}/", ok(EVERYONE), target="programme"),
+    Case("GET", "/api/v1/activities/", ok(EVERYONE)),
+    Case("GET", "/api/v1/activities/{code}/", ok(EVERYONE), target="activity"),
     Case(
         "GET", "/api/v1/sites/", ok(MANAGERS), target="site_x", sees=("staff_a", "coord_x", "admin")
     ),
@@ -222,7 +224,7 @@ MATRIX = [
         prepare=signed_by_all_but_the_coordinator,
     ),
     Case("GET", "/api/v1/me/", ok(("volunteer",))),
-    Case("PATCH", "/api/v1/me/", ok(("volunteer",)), body={"interests": "hiking"}),
+    Case("PATCH", "/api/v1/me/", ok(("volunteer",)), body={"activities": ["football"]}),
     Case("GET", "/api/v1/me/languages/", ok(("volunteer",))),
     Case(
         "PUT",
@@ -245,6 +247,7 @@ MATRIX = [
 
 TARGETS = {
     "programme": lambda world: world.site_x.programme.slug,
+    "activity": lambda world: "football",
     "municipality": lambda world: "0301",
     "postal_code": lambda world: "0150",
 }
@@ -329,6 +332,7 @@ def test_a_user_without_any_role_may_only_look_up_places_and_programmes(world, c
     client = client_for("anonymous")
     client.force_login(UserFactory(username="nobody"))
     lookups = {"/api/v1/municipalities/", "/api/v1/postal-codes/", "/api/v1/programmes/"}
+    lookups |= {"/api/v1/activities/"}
 
     codes = {case.path: client.get(case.path).status_code for case in MATRIX if _is_list(case)}
 

@@ -1,7 +1,7 @@
 """A bounded schemathesis pass against the live schema, in-process through the WSGI app: for each
 role, every operation gets up to 20 valid and 10 invalid generated requests; none may answer 500
 and every response must conform to the schema (status code, content type, headers, body). Then
-every operation with a body gets 5 valid bodies with one field of the wrong JSON type ("interests":
+every operation with a body gets 5 valid bodies with one field of the wrong JSON type ("activities":
 5, "adults": "2"), which must be refused with a 4xx."""
 
 from dataclasses import dataclass

@@ -17,6 +17,7 @@ from programmes.services import referral_update
 from tests.auth import totp_device_for
 from tests.matching.factories import waiting_referral
 from volunteers.models import Volunteer
+from volunteers.services import volunteer_profile_update
 
 pytestmark = pytest.mark.django_db
 
@@ -157,12 +158,27 @@ def test_a_task_is_logged_without_actor_on_the_task_channel(world):
 
 def test_volunteer_personal_fields_are_masked(world):
     volunteer = Volunteer.objects.get(pk=world.volunteer.pk)
-    volunteer.interests = "Strikking og fjellturer"
-    volunteer.save()
 
-    row = changes_of(volunteer)[-1]
-    assert row.changes["interests"] == [MASK, MASK]
-    assert "Strikking" not in row_text(row)
+    volunteer_profile_update(
+        volunteer, languages=[{"code": "so", "level": "fluent"}], activities=["climbing"]
+    )
+
+    rows = changes_of(volunteer)
+    [languages] = [row for row in rows if "languages" in row.changes]
+    [activities] = [row for row in rows if "activities" in row.changes]
+    assert languages.changes["languages"] == [MASK, MASK]
+    assert activities.changes["activities"]["objects"] == [MASK]
+    assert "fluent" not in row_text(languages) and "climbing" not in row_text(activities)
+
+
+def test_wished_activities_are_logged_as_changed_but_never_named(world):
+    staff = world.users["staff_a"]
+
+    referral_update(world.referral_x, changes={"wished_activities": ["climbing"]}, updated_by=staff)
+
+    [row] = [r for r in changes_of(world.referral_x) if "wished_activities" in r.changes]
+    assert row.changes["wished_activities"]["objects"] == [MASK]
+    assert "climbing" not in row_text(row) and "klatring" not in row_text(row)
 
 
 def test_match_is_named_by_id(world):

@@ -418,7 +418,7 @@ def test_the_export_speaks_english_with_commas_for_an_english_reader(client, two
     response = get_as(client, coordinator, "/coordinator/volunteers/?format=csv", "en")
     header, first, _second = csv_rows(response)
     assert header[:3] == ["Name", "Municipality", "E-mail"]
-    assert first[0] == "A0000 Hansen" and "Arabic" in first
+    assert first[0] == "A0000 Hansen" and "Arabic (native language)" in first
     assert "Active" in first and "Ressursvenn" in first
 
 

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -159,6 +159,27 @@ def test_referrals_mostly_wait_since_at_most_120_days_and_families_have_children
         if referral.programme.slug == "fritidsvenn":
             years = referral.children_birth_years
             assert years and all(this_year - 16 <= year <= this_year - 2 for year in years)
+
+
+def test_activities_wished_and_offered_and_some_languages_spoken_only_a_little(output):
+    this_year = timezone.localdate().year
+    volunteers = Volunteer.objects.annotate(offered=Count("activities"))
+    drawn_today = ("submitted", "waiting", "proposed", "withdrawn")
+    referrals = Referral.objects.filter(status__in=drawn_today).select_related("site__programme")
+    wished = dict(referrals.annotate(n=Count("wished_activities")).values_list("pk", "n"))
+    basic = [v for v in volunteers if any(e["level"] == "basic" for e in v.languages)]
+
+    assert {v.offered for v in volunteers} <= {1, 2, 3, 4} and max(
+        v.offered for v in volunteers
+    ) == 4
+    assert 0.05 * len(volunteers) < len(basic) < 0.2 * len(volunteers)
+    for referral in referrals:
+        least, most = (1, 3) if referral.programme.slug == "fritidsvenn" else (0, 2)
+        assert least <= wished[referral.pk] <= most
+        if referral.programme.slug == "fritidsvenn":
+            assert any(6 <= this_year - year <= 17 for year in referral.children_birth_years)
+    shared = ProposalPair.objects.filter(proposal__status="pending").exclude(shared_activities=[])
+    assert shared.exists()
 
 
 def test_every_referral_lives_where_its_sites_centre_serves_at_a_real_postal_code(output):

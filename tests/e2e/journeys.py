@@ -21,6 +21,7 @@ from django.test import Client, TransactionTestCase
 from django.urls import resolve
 from pytest_django.live_server_helper import LiveServer
 
+from programmes.catalogue import activities_ensure
 from tests.auth import login_verified
 from tests.journeys import PAGES, READERS, JourneyPage, Journeys, build_journeys
 
@@ -90,6 +91,7 @@ class ServedJourneys:
 def journeys_served(browser, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_geodata", stdout=io.StringIO())
+        activities_ensure()
         world = build_journeys()
         server = LiveServer("localhost")
         served = ServedJourneys(browser, server, world)

@@ -67,11 +67,16 @@ def test_languages_editor_works_by_keyboard_alone_at_360_px(open_as, geodata):
     page.keyboard.press("Tab")
     for _ in range(4):  # past the blank, native, fluent and conversational levels to basic
         page.keyboard.press("ArrowDown")
-    tab_to(page, "id_interests")
-    page.keyboard.type("sjakk")
+    tab_to(page, "id_activities_1")  # swimming
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # outdoor life
+    page.keyboard.press("Space")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Space")  # swimming again: unticked
+    tab_to(page, "save-languages")
     page.keyboard.press("Enter")
     page.wait_for_selector(".messages")
 
     saved = Volunteer.objects.get(pk=volunteer.pk)
     assert saved.languages == [{"code": "ar", "level": "native"}, {"code": "pl", "level": "basic"}]
-    assert saved.interests == "sjakk"
+    assert [activity.code for activity in saved.activities.all()] == ["outdoor-life"]

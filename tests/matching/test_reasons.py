@@ -154,6 +154,26 @@ def test_a_referral_speaking_two_languages_is_told_which_the_nearest_speaks():
     )
 
 
+def test_speakers_below_the_programmes_level_are_counted_and_the_level_named():
+    facts = {
+        "limit_km": 40,
+        "nearby": 3,
+        "languages": ["ar"],
+        "nearest_speaker_km": None,
+        "nearest_speaker_municipality": None,
+        "nearest_speaker_language": None,
+        "speakers_below_level": 2,
+        "required_level": "conversational",
+    }
+    said = reasons.unmatched_sentence(row("no_shared_language", facts))
+    assert said == (
+        "No volunteer within 40 km speaks Arabic well enough: the programme asks for at least "
+        "“conversational”. 2 volunteers nearby speak it, but not that well. No volunteer in the "
+        "programme speaks it that well."
+    )
+    assert not CODES.search(said)
+
+
 @pytest.mark.parametrize("reason", [reason for reason, *_rest in SENTENCES] + ["made_up"])
 def test_old_rows_without_figures_read_a_general_sentence_never_the_old_detail(reason):
     with translation.override("nb"):

@@ -102,7 +102,7 @@ def test_each_proposal_is_a_row_explained_in_bokmal_words(desk):
     assert f'<tr class="proposal" id="proposal-{proposal.pk}">' in page
     assert f'href="/referrals/{proposal.referral_id}/"' in page
     assert f'href="/coordinator/volunteers/{volunteer.pk}/"' in page
-    assert "12 km unna, felles språk: arabisk, 2 timer felles tid i uka" in text
+    assert "12 km unna, snakker arabisk som morsmål, 2 timer felles tid i uka" in text
     assert "Språk arabisk, somali" in text
     assert "Ønsket kjønn på frivillig Kvinne" in text
     assert "Lengste reiseavstand programmets standard, 40 km" in text
@@ -114,7 +114,7 @@ def test_the_english_page_names_the_same_languages_in_english(desk):
 
     text = visible_text(desk.get(f"/coordinator/runs/{run.pk}/"))
 
-    assert "12 km away, shared languages: Arabic, 2 hours a week in common" in text
+    assert "12 km away, speaks Arabic as a native language, 2 hours a week in common" in text
     assert "Languages Arabic, Somali" in text and "Preferred volunteer gender Female" in text
 
 

@@ -8,8 +8,16 @@ from dateutil.relativedelta import relativedelta
 from django.test import Client
 
 from matching import lifecycle
-from matching.models import CheckIn, Match, MatchRun, Proposal, RejectedPair, UnmatchedReferral
-from programmes.models import Referral
+from matching.models import (
+    CheckIn,
+    Match,
+    MatchRun,
+    Proposal,
+    ProposalPair,
+    RejectedPair,
+    UnmatchedReferral,
+)
+from programmes.models import Activity, Referral
 from tests.matching.factories import MatchRunFactory, ProposalFactory, municipality, postal_code
 from tests.matching.test_agreements import approved_match
 
@@ -68,6 +76,8 @@ def _personal_details(referral: Referral) -> None:
         max_distance_km=7,
     )
     referral.avoid_municipalities.set([municipality("4601")])
+    referral.wished_activities.set(Activity.objects.filter(code__in=["climbing", "scouting"]))
+    ProposalPair.objects.filter(proposal__referral=referral).update(shared_activities=["climbing"])
 
 
 def _earlier_run_rows(referral: Referral, coordinator, volunteer) -> None:

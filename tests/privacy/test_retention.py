@@ -213,18 +213,19 @@ def test_statistics_fields_stay(clock):
 def test_nothing_of_the_participant_is_left_in_any_table_about_the_referral(clock):
     referral, _coordinator, _volunteer = case_closed_with_everything()
     before = related_rows_dump(referral)
-    assert ALIAS in before and NOTES in before and '"smj"' in before
+    assert ALIAS in before and NOTES in before and '"smj"' in before and "climbing" in before
     clock.move_to(months_later(13))
 
     referral_anonymise(referral)
 
     dump = related_rows_dump(referral)
-    for personal in (ALIAS, NOTES, '"smj"', '"ar"', "Bergen", "samme gate"):
+    for personal in (ALIAS, NOTES, '"smj"', '"ar"', "Bergen", "samme gate", "climbing"):
         assert personal not in dump
     anonymised = Referral.objects.get(pk=referral.pk)
     assert anonymised.postal_code is None and anonymised.children_birth_years == []
     assert anonymised.volunteer_gender == "" and anonymised.max_distance_km is None
     assert not anonymised.avoid_municipalities.exists()
+    assert not anonymised.wished_activities.exists()
     assert RejectedPair.objects.get(referral=referral).reason == REMOVED
 
 
@@ -328,6 +329,7 @@ def test_every_free_text_field_about_a_referral_is_removed_or_kept_on_purpose():
     handled = {(model._meta.label, name) for model, name, _path in FREE_TEXT_ABOUT_REFERRAL}
     handled |= {
         ("matching.ProposalPair", "shared_languages"),
+        ("matching.ProposalPair", "shared_activities"),
         ("matching.UnmatchedReferral", "facts"),
     }
     handled |= {("programmes.Referral", name) for name in REFERRAL_TEXT_EMPTIED}

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from programmes import catalogue
 from programmes.models import (
+    Activity,
     CrisisCentre,
     Municipality,
     Organisation,
@@ -82,6 +83,7 @@ class ProgrammeSiteFactory(factory.django.DjangoModelFactory):
 class ReferralFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Referral
+        skip_postgeneration_save = True
 
     site = factory.SubFactory(ProgrammeSiteFactory)
     municipality = factory.LazyFunction(lambda: municipality("0301"))
@@ -89,3 +91,9 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     availability = factory.LazyFunction(lambda: [{"day": 2, "start": "17:00", "end": "20:00"}])
     consent_given_on = factory.LazyFunction(lambda: datetime.date(2026, 11, 1))
     consent_recorded_by = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def wished_activities(self, create, extracted, **kwargs):
+        """Codes: ``ReferralFactory(wished_activities=["football"])``."""
+        if extracted:
+            self.wished_activities.set(Activity.objects.filter(code__in=extracted))

@@ -24,7 +24,6 @@ from programmes.validators import (
 from tests.auth import login_verified
 from tests.programmes.test_aliases import patch_current
 from tests.programmes.test_referral_pages import valid_post
-from volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
 
@@ -217,28 +216,12 @@ def test_a_volunteers_reason_for_declining_with_a_phone_number_is_refused(world)
     assert Match.objects.get(pk=world.match_x.pk).is_open
 
 
-def test_a_volunteers_interests_with_a_phone_number_are_refused(world):
-    client = api_as(world.users["volunteer"], second_factor=False)
-    before = world.volunteer.interests
-
-    response = client.patch(
-        "/api/v1/me/", {"interests": "sjakk, ring 41 23 45 67"}, format="json", **EN
-    )
-
-    refused_on(response, "interests")
-    assert Volunteer.objects.get(pk=world.volunteer.pk).interests == before
-
-
 def test_the_models_refuse_it_too_for_the_back_office(world):
-    referral, volunteer = world.referral_x, world.volunteer
+    referral = world.referral_x
     referral.notes = "kari＠example.no"
     referral.withdrawal_note = "01.01.90-123.45"
-    volunteer.interests = "tlf 41-23-45-67"
 
     with pytest.raises(ValidationError) as on_referral:
         referral.full_clean()
-    with pytest.raises(ValidationError) as on_volunteer:
-        volunteer.full_clean()
 
     assert {"notes", "withdrawal_note"} <= set(on_referral.value.message_dict)
-    assert "interests" in on_volunteer.value.message_dict

@@ -71,7 +71,7 @@ def test_every_birth_year_problem_is_reported_in_one_go():
     next_year = datetime.date.today().year + 1
     assert messages_of(validate_children_birth_years, [2015, next_year, 1990, "2016"]) == [
         f"Child 2: {next_year} is in the future.",
-        "Child 3: 1990 is too early: give children born in 2000 or later.",
+        f"Child 3: 1990: the child must be under 18 (born {next_year - 18} or later).",
         "Child 4: “2016” is not a year.",
     ]
 

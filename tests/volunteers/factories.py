@@ -2,7 +2,7 @@ import datetime
 
 import factory
 
-from programmes.models import PolitiattestType, Programme, VettingKind
+from programmes.models import Activity, PolitiattestType, Programme, VettingKind
 from tests.programmes.factories import OrganisationFactory, UserFactory, postal_code
 from volunteers.models import VettingRecord, Volunteer
 
@@ -23,6 +23,12 @@ class VolunteerFactory(factory.django.DjangoModelFactory):
     def programmes(self, create, extracted, **kwargs):
         if extracted:
             self.programmes.set(extracted)
+
+    @factory.post_generation
+    def activities(self, create, extracted, **kwargs):
+        """Codes: ``VolunteerFactory(activities=["football"])``."""
+        if extracted:
+            self.activities.set(Activity.objects.filter(code__in=extracted))
 
 
 class VettingRecordFactory(factory.django.DjangoModelFactory):

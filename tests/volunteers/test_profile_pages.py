@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from programmes.models import VettingKind
+from programmes.models import Activity, VettingKind
 from tests.dates import short_date
 from tests.matching.factories import ready_volunteer
 from tests.portal_html import attributes, summary_links, title
@@ -100,13 +100,13 @@ def test_someone_who_is_not_a_volunteer_gets_not_found(client):
     assert client.post("/me/pause/").status_code == 404
 
 
-def test_volunteer_saves_languages_with_levels_and_interests(client):
+def test_volunteer_saves_languages_with_levels_and_activities(client):
     volunteer = ready_volunteer()
     client.force_login(volunteer.user)
     rows = {"form": "languages", "language_0": "nb", "level_0": "fluent", "language_1": ""}
     rows |= {"level_1": "basic", "language_2": "smj", "level_2": "native"}
 
-    response = client.post("/me/", rows | {"interests": "hiking, chess"})
+    response = client.post("/me/", rows | {"activities": ["football", "library"]})
 
     assert response.status_code == 302
     volunteer.refresh_from_db()
@@ -114,7 +114,44 @@ def test_volunteer_saves_languages_with_levels_and_interests(client):
         {"code": "nb", "level": "fluent"},
         {"code": "smj", "level": "native"},
     ]
-    assert volunteer.interests == "hiking, chess"
+    assert [a.code for a in volunteer.activities.all()] == ["football", "library"]
+
+
+def test_the_activities_are_checkboxes_named_in_the_readers_language(client):
+    volunteer = ready_volunteer()
+    volunteer.activities.set(Activity.objects.filter(code="swimming"))
+    client.force_login(volunteer.user)
+
+    response = client.get("/me/", HTTP_ACCEPT_LANGUAGE="nb")
+    english = client.get("/me/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    swimming = attributes(response, "id_activities_1")
+    assert (swimming["type"], swimming["value"], "checked" in swimming) == (
+        "checkbox",
+        "swimming",
+        True,
+    )
+    assert "checked" not in attributes(response, "id_activities_0")
+    page = response.content.decode()
+    assert ">Svømming</label>" in page and ">Friluftsliv</label>" in page
+    assert ">Swimming</label>" in english and ">Outdoor life</label>" in english
+
+
+def test_an_activity_no_longer_offered_is_kept_but_not_offered_to_others(client):
+    volunteer, other = ready_volunteer(), ready_volunteer(code="0151")
+    volunteer.activities.set(Activity.objects.filter(code="dance"))
+    Activity.objects.filter(code="dance").update(is_active=False)
+    client.force_login(volunteer.user)
+    rows = {"form": "languages", "language_0": "ar", "level_0": "native"}
+
+    assert client.post("/me/", rows | {"activities": ["dance", "music"]}).status_code == 302
+    client.force_login(other.user)
+    refused = client.post("/me/", rows | {"activities": ["dance"]}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert [a.code for a in volunteer.activities.all()] == ["dance", "music"]
+    assert refused.status_code == 400
+    assert "activities" in refused.context["languages_form"].errors
+    assert not other.activities.exists()
 
 
 def test_the_languages_editor_shows_the_saved_languages(client):
@@ -134,18 +171,18 @@ def test_the_languages_editor_shows_the_saved_languages(client):
 )
 def test_an_unknown_language_or_level_is_named_and_nothing_is_saved(client, row, named):
     volunteer = ready_volunteer()
-    before = (volunteer.languages, volunteer.interests)
+    before = (volunteer.languages, list(volunteer.activities.all()))
     client.force_login(volunteer.user)
 
     response = client.post(
-        "/me/", {"form": "languages", "interests": "chess", **row}, HTTP_ACCEPT_LANGUAGE="en"
+        "/me/", {"form": "languages", "activities": ["gaming"], **row}, HTTP_ACCEPT_LANGUAGE="en"
     )
 
     assert response.status_code == 400
     assert any(named in e for e in response.context["languages_form"].languages_errors)
     assert named in response.content.decode()
     volunteer.refresh_from_db()
-    assert (volunteer.languages, volunteer.interests) == before
+    assert (volunteer.languages, list(volunteer.activities.all())) == before
 
 
 def test_saving_languages_leaves_the_availability_alone(client):
@@ -163,7 +200,7 @@ def test_more_languages_than_rows_are_all_kept(client):
     client.force_login(volunteer.user)
     form = client.get("/me/").context["languages_form"]
     rows = {"form": "languages"}
-    rows |= {name: form[name].value() for name in form.fields if name != "interests"}
+    rows |= {name: form[name].value() for name in form.fields if name != "activities"}
 
     assert client.post("/me/", rows).status_code == 302
     volunteer.refresh_from_db()
