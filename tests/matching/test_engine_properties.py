@@ -7,10 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine import lp
 from matching.engine import solver as engine_solver
 
-from .engine_checks import assert_optimal, solved
+from .engine_checks import assert_optimal, every_stage_through_milps, solved
 from .engine_reference import assert_feasible, expected_reason, speakers_below_level
 from .strategies import instances, referrals, volunteers
 
@@ -111,12 +110,7 @@ def test_volunteers_sharing_activities_beyond_the_nearest_are_found(data: dict[s
 def test_milp_path_reaches_the_same_optimum(data: dict[str, Any]) -> None:
     """Treat every relaxation as fractional, so each stage goes through the MILP with
     phantoms."""
-    with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(engine_solver, "INITIAL_NEIGHBOURS", 1)
-        patched.setattr(engine_solver, "SPARE_CANDIDATES", 0)
-        patched.setattr(engine_solver, "ENTERING_PER_REFERRAL", 1)
-        patched.setattr(lp.Solution, "integral", property(lambda self: False))
-        patched.setattr(lp, "is_integral", lambda values: values != values)
+    with every_stage_through_milps():
         result = solved(data)
     assert_feasible(data, result)
     assert_optimal(data, result)

@@ -5,17 +5,15 @@ import json
 from typing import Any
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine import canonical_order, lp, parse_instance
-from matching.engine import solver as engine_solver
+from matching.engine import canonical_order, parse_instance
 from matching.engine.components import candidate_components
 from matching.engine.pipeline import candidate_index
 from matching.engine.tables import build_codebook
 
-from .engine_checks import assert_optimal, solved
+from .engine_checks import assert_optimal, every_stage_through_milps, solved
 from .engine_reference import assert_feasible, rule_results
 from .strategies import codes_of, referrals, rules, volunteers
 
@@ -69,12 +67,7 @@ def test_scarce_families_reach_the_reference_optimum(data: dict[str, Any]) -> No
 def test_scarce_families_through_per_component_milps(data: dict[str, Any]) -> None:
     """Every relaxation treated as fractional and exploration starting from one candidate:
     each stage solves a MILP per component and holds its optimum per component."""
-    with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(engine_solver, "INITIAL_NEIGHBOURS", 1)
-        patched.setattr(engine_solver, "SPARE_CANDIDATES", 0)
-        patched.setattr(engine_solver, "ENTERING_PER_REFERRAL", 1)
-        patched.setattr(lp.Solution, "integral", property(lambda self: False))
-        patched.setattr(lp, "is_integral", lambda values: values != values)
+    with every_stage_through_milps():
         result = solved(data)
     assert_feasible(data, result)
     assert_optimal(data, result)
