@@ -74,7 +74,7 @@ class CandidateIndex:
         self.tree = cKDTree(volunteers.xyz) if len(volunteers) else None
         self.key_width = n_municipalities
         self._speakers: dict[int, Speakers] = {}
-        self._doers: dict[tuple[int, int], Speakers] = {}
+        self._doers: dict[int, Speakers] = {}
         self._forbidden = _no_pairs() if forbidden_keys is None else forbidden_keys
         self._referral_bars = _Exclusions(referrals.excluded_keys, n_municipalities, len(referrals))
         self._volunteer_bars = _Exclusions(
@@ -217,16 +217,22 @@ class CandidateIndex:
         return _concatenate_pairs(pairs)
 
     def within_sharing(self, rows: IntArray, radius_km: FloatArray) -> tuple[IntArray, IntArray]:
-        """Pairs of rows with every speaker of their languages within the given radius who
-        does one of the activities they wish for (a pair comes once per such activity)."""
+        """Pairs of rows with every volunteer within the given radius who does one of the
+        activities they wish for and speaks one of their languages (a pair comes once per
+        such activity). Searched per activity, then filtered by language: a tree per
+        activity is built once, where one per language and activity would be built for
+        every language spoken."""
         pairs: list[tuple[IntArray, IntArray]] = []
-        for bit, speaking in self._rows_by_language(rows):
-            spoken, radius = rows[speaking], radius_km[speaking]
-            for activity, wishing in _rows_by_bit(self.referrals.activity_words[spoken]):
-                found_rows, found = self.doers(bit, activity).within(
-                    self.referrals.xyz[spoken[wishing]], radius[wishing]
-                )
-                pairs.append((spoken[wishing][found_rows], found))
+        for activity, wishing in _rows_by_bit(self.referrals.activity_words[rows]):
+            found_rows, found = self.doers(activity).within(
+                self.referrals.xyz[rows[wishing]], radius_km[wishing]
+            )
+            referral = rows[wishing][found_rows]
+            speaking = np.any(
+                self.referrals.language_words[referral] & self.volunteers.language_words[found],
+                axis=1,
+            )
+            pairs.append((referral[speaking], found[speaking]))
         return _concatenate_pairs(pairs)
 
     def within_any_language(self, row: int) -> IntArray:
@@ -244,14 +250,13 @@ class CandidateIndex:
             self._speakers[bit] = Speakers(self.volunteers.xyz, members.astype(np.int64))
         return self._speakers[bit]
 
-    def doers(self, language: int, activity: int) -> "Speakers":
-        """A KD-tree over the speakers of a language who do an activity."""
-        if (language, activity) not in self._doers:
-            speakers = self.speakers(language).members
-            words = self.volunteers.activity_words[speakers, activity // 64]
-            doing = (words & (np.uint64(1) << np.uint64(activity % 64))) != 0
-            self._doers[language, activity] = Speakers(self.volunteers.xyz, speakers[doing])
-        return self._doers[language, activity]
+    def doers(self, activity: int) -> "Speakers":
+        """A KD-tree over the volunteers who do an activity."""
+        if activity not in self._doers:
+            words = self.volunteers.activity_words[:, activity // 64]
+            members = np.flatnonzero(words & (np.uint64(1) << np.uint64(activity % 64)))
+            self._doers[activity] = Speakers(self.volunteers.xyz, members.astype(np.int64))
+        return self._doers[activity]
 
     def _rows_by_language(self, rows: IntArray) -> list[tuple[int, BoolArray]]:
         return _rows_by_bit(self.referrals.language_words[rows])
