@@ -61,12 +61,14 @@ class EdgePool:
         wanted = np.broadcast_to(radius_km.reshape(rows.size, -1), self.reach_km[rows].shape)
         radius = np.maximum.accumulate(np.minimum(wanted, limit), axis=1)
         reach = np.maximum(self.reach_km[rows], radius)
-        # Where tier 0 stays, only pairs sharing an activity can be new: only those who do
-        # one of the wished activities are looked up.
+        # A pair beyond tier 0's reach can be new only if it shares an activity: everyone is
+        # looked up to tier 0's reach (where it widens), and beyond it only those who do one
+        # of the wished activities, up to the top tier's reach.
         everyone = reach[:, 0] > self.reach_km[rows, 0]
+        beyond = reach[:, -1] > reach[:, 0]
         referral, volunteer = _concatenate(
-            self.index.within(rows[everyone], reach[everyone, -1]),
-            self.index.within_sharing(rows[~everyone], reach[~everyone, -1]),
+            self.index.within(rows[everyone], reach[everyone, 0]),
+            self.index.within_sharing(rows[beyond], reach[beyond, -1]),
         )
         at = np.zeros(self.reach_km.shape[0], dtype=np.int64)
         at[rows] = np.arange(rows.size)
