@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casework import home, lists, referral_views, views
+from casework import home, lists, referral_views, report_views, views
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -22,4 +22,5 @@ urlpatterns = [
     path("coordinator/volunteers/", lists.volunteer_list, name="volunteer_list"),
     path("coordinator/matches/", lists.match_list, name="match_list"),
     path("coordinator/check-ins/", lists.check_in_list, name="check_in_list"),
+    path("coordinator/report/", report_views.programme_report_view, name="programme_report"),
 ]
