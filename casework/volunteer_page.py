@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 LEVELS = dict(LANGUAGE_LEVELS)
+# The latest group meetings, supervision and courses; the follow-up page lists them all.
+FOLLOW_UPS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def volunteer_page_for(volunteer: Volunteer, user: User, today: datetime.date) -
             pairs__volunteer=volunteer, status=Proposal.Status.PENDING
         ).count(),
         "expiry_warning_days": VETTING_WARNING_DAYS,
+        "follow_ups": volunteer.follow_ups.all()[:FOLLOW_UPS_SHOWN],
     }
 
 

@@ -215,6 +215,10 @@ CELERY_BEAT_SCHEDULE["retention_apply"] = {
     "task": "programmes.retention_apply",
     "schedule": crontab(hour=3, minute=30),
 }
+CELERY_BEAT_SCHEDULE["applications_remind_untouched"] = {
+    "task": "volunteers.applications_remind_untouched",
+    "schedule": crontab(hour=7, minute=15),
+}
 CELERY_BEAT_SCHEDULE["outbox_flush"] = {"task": "outbox.flush", "schedule": crontab()}
 CELERY_MODE_DESCRIPTION = (
     "eager: no broker configured, tasks run in-process in the web server"
@@ -272,6 +276,13 @@ AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 # one network address; the page answers the same either way.
 PASSWORD_RESET_PER_EMAIL_HOURLY = env.integer("PASSWORD_RESET_PER_EMAIL_HOURLY", 3, minimum=1)
 PASSWORD_RESET_PER_ADDRESS_HOURLY = env.integer("PASSWORD_RESET_PER_ADDRESS_HOURLY", 20, minimum=1)
+# Volunteer applications (volunteers/applications.py): each network address may send this many
+# an hour, and confirmation e-mails go at most this often an hour to one e-mail address; the
+# confirmation link works this many hours, and an unconfirmed application goes at the next
+# daily retention run after that.
+APPLICATIONS_PER_ADDRESS_HOURLY = env.integer("APPLICATIONS_PER_ADDRESS_HOURLY", 10, minimum=1)
+APPLICATIONS_PER_EMAIL_HOURLY = env.integer("APPLICATIONS_PER_EMAIL_HOURLY", 3, minimum=1)
+APPLICATION_CONFIRM_HOURS = env.integer("APPLICATION_CONFIRM_HOURS", 24, minimum=1)
 # Sign-in records (django-axes: time, address, browser) go after this many days (retention).
 LOGIN_RECORD_DAYS = env.integer("LOGIN_RECORD_DAYS", 90, minimum=1)
 # API tokens stop working this many days after they are made.
@@ -298,6 +309,8 @@ RETENTION_WITHDRAWN_REFERRAL_MONTHS = env.integer(
 RETENTION_RETIRED_VOLUNTEER_MONTHS = env.integer(
     "RETENTION_RETIRED_VOLUNTEER_MONTHS", 12, minimum=1
 )
+# An application never taken in goes this many months after its last step.
+RETENTION_APPLICATION_MONTHS = env.integer("RETENTION_APPLICATION_MONTHS", 6, minimum=1)
 
 # REST API (/api/v1/; core/api.py, accounts/api_access.py)
 REST_FRAMEWORK = {

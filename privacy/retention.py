@@ -7,6 +7,10 @@
   of their matches is open (``privacy.volunteers.volunteer_erase``).
 - Sign-in records (django-axes: successful and failed logins with time, network address and
   browser) go ``LOGIN_RECORD_DAYS`` after the sign-in.
+- An application to volunteer whose e-mail address was never confirmed goes once its link has
+  expired (``APPLICATION_CONFIRM_HOURS``); one never taken in (declined, or left at a stage
+  before training) goes ``RETENTION_APPLICATION_MONTHS`` after its last step, with its history.
+  One taken in holds no personal data: the volunteer's own retention covers them.
 
 Anonymising a referral keeps what the statistics count and nothing that describes the person:
 
@@ -48,7 +52,7 @@ from privacy.erasure import REMOVED, admin_history_forget
 from privacy.volunteers import volunteer_erase
 from programmes.audit import queryset_update_logged
 from programmes.models import Referral
-from volunteers.models import Volunteer
+from volunteers.models import ApplicationStage, Volunteer, VolunteerApplication
 
 ANONYMOUS_ALIAS = "anon-{pk}"
 FINAL_STATUSES = (Referral.Status.CLOSED, Referral.Status.WITHDRAWN)
@@ -79,6 +83,8 @@ class RetentionDue:
     closed_referrals: list[int] = field(default_factory=list)
     withdrawn_referrals: list[int] = field(default_factory=list)
     retired_volunteers: list[int] = field(default_factory=list)
+    unconfirmed_applications: list[int] = field(default_factory=list)
+    applications_not_taken_in: list[int] = field(default_factory=list)
     login_records: int = 0
 
     def ids(self) -> dict[str, list[int]]:
@@ -111,8 +117,25 @@ def retention_due(now: datetime.datetime) -> RetentionDue:
             waiting.filter(status=Referral.Status.WITHDRAWN, status_changed_at__lt=withdrawn_before)
         ),
         retired_volunteers=_ids(volunteers.order_by("pk").distinct()),
+        **_applications_due(now),
         login_records=sum(records.count() for records in _old_login_records(now)),
     )
+
+
+def _applications_due(now: datetime.datetime) -> dict[str, list[int]]:
+    applications = VolunteerApplication.objects.order_by("pk")
+    unconfirmed = applications.filter(
+        stage=ApplicationStage.UNCONFIRMED,
+        submitted_at__lt=now - datetime.timedelta(hours=settings.APPLICATION_CONFIRM_HOURS),
+    )
+    not_taken_in = applications.filter(
+        volunteer__isnull=True,
+        stage_changed_at__lt=_months_before(now, settings.RETENTION_APPLICATION_MONTHS),
+    ).exclude(stage=ApplicationStage.UNCONFIRMED)
+    return {
+        "unconfirmed_applications": _ids(unconfirmed),
+        "applications_not_taken_in": _ids(not_taken_in),
+    }
 
 
 def _old_login_records(now: datetime.datetime) -> list:
@@ -137,6 +160,9 @@ def retention_apply(now: datetime.datetime, *, dry_run: bool = False) -> Retenti
             volunteer_erase(volunteer, by=None)
         for records in _old_login_records(now):
             records.delete()
+        # With their history (ApplicationStep) and chosen activities.
+        application_ids = due.unconfirmed_applications + due.applications_not_taken_in
+        VolunteerApplication.objects.filter(pk__in=application_ids).delete()
     return due
 
 

@@ -23,7 +23,7 @@ from privacy.erasure import REMOVED, admin_history_forget
 from privacy.participants import iso_or_none
 from programmes.audit import referrals_log_read
 from programmes.notifications import email_after_commit
-from volunteers.models import Volunteer, VolunteerDeletionRequest
+from volunteers.models import ApplicationStep, Volunteer, VolunteerDeletionRequest
 
 ERASED_USERNAME = "erased-{pk}"
 
@@ -44,6 +44,8 @@ def volunteer_data_export(volunteer: Volunteer, *, exported_by=None) -> dict:
         "rejected_pairs": _rejected_pairs(volunteer),
         "matches": [_match(match, volunteer) for match in matches],
         "deletion_requests": [_deletion_request(r) for r in volunteer.deletion_requests.all()],
+        "application": _application(volunteer),
+        "follow_ups": [_follow_up(entry) for entry in volunteer.follow_ups.all()],
         "two_factor_devices": _devices(user),
         "api_tokens": _api_tokens(user),
         "sign_ins": _sign_ins(user),
@@ -71,6 +73,7 @@ def _profile(volunteer: Volunteer) -> dict:
         "organisation": str(volunteer.organisation),
         "programmes": [str(programme) for programme in volunteer.programmes.all()],
         "home_postal_code": str(volunteer.home_postal_code or ""),
+        "phone": volunteer.phone,
         "languages": volunteer.languages,
         "gender": volunteer.gender,
         "availability": volunteer.availability,
@@ -83,6 +86,27 @@ def _profile(volunteer: Volunteer) -> dict:
         "joined_on": iso_or_none(volunteer.joined_on),
         "retired_at": iso_or_none(volunteer.retired_at),
     }
+
+
+def _application(volunteer: Volunteer) -> dict | None:
+    """How they came in: the steps with their days, not who took them nor the coordinators'
+    notes (their words about the volunteer's intake)."""
+    application = getattr(volunteer, "application", None)
+    if application is None:
+        return None
+    return {
+        "programme": str(application.programme),
+        "submitted_at": iso_or_none(application.submitted_at),
+        "consent_given_at": iso_or_none(application.consent_given_at),
+        "confirmed_at": iso_or_none(application.confirmed_at),
+        "steps": [
+            {"stage": step.stage, "on": iso_or_none(step.on)} for step in application.steps.all()
+        ],
+    }
+
+
+def _follow_up(entry) -> dict:
+    return {"kind": entry.kind, "on": iso_or_none(entry.on), "note": entry.note}
 
 
 def _vetting(record) -> dict:
@@ -273,6 +297,7 @@ def volunteer_erase(volunteer: Volunteer, *, by=None) -> Volunteer:
 def _profile_erase(volunteer: Volunteer, now) -> None:
     # Organisation, programmes, capacity, status and dates stay: statistics count them.
     volunteer.home_postal_code = None
+    volunteer.phone = ""
     volunteer.languages, volunteer.availability = [], []
     volunteer.gender = ""
     volunteer.status = Volunteer.Status.RETIRED
@@ -293,6 +318,10 @@ def _free_text_erase(volunteer: Volunteer) -> None:
     Match.objects.filter(volunteers__volunteer=volunteer).exclude(end_reason="").update(
         end_reason=REMOVED
     )
+    ApplicationStep.objects.filter(application__volunteer=volunteer).exclude(note="").update(
+        note=REMOVED
+    )
+    volunteer.follow_ups.exclude(note="").update(note=REMOVED)
 
 
 def _account_erase(user, *, by) -> None:

@@ -86,6 +86,8 @@ class Volunteer(models.Model):
         editable=False,
         help_text=_("Matches approved and not yet ended; never more than the capacity."),
     )
+    # Empty for volunteers registered before applications, and once the data is erased.
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     activities = models.ManyToManyField(
         Activity,
         related_name="volunteers",
@@ -228,3 +230,183 @@ class VolunteerDeletionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.volunteer} ({self.requested_at:%Y-%m-%d})"
+
+
+class ApplicationStage(models.TextChoices):
+    """Where an application is in the intake pipeline (docs/design.md, "Recruiting volunteers").
+    From training on, the applicant has an account and a volunteer profile."""
+
+    UNCONFIRMED = "unconfirmed", _("E-mail address not confirmed")
+    APPLIED = "applied", _("Applied")
+    CONTACTED = "contacted", _("Contacted")
+    INTERVIEWED = "interviewed", _("Interview held")
+    TRAINING = "training", _("In training")
+    VETTED = "vetted", _("Vetting complete")
+    ACTIVE = "active", _("Active volunteer")
+    DECLINED = "declined", pgettext_lazy("application", "Declined")
+
+
+class VolunteerApplication(models.Model):
+    """Someone who asked, on the public page of a programme and a local organisation, to become a
+    volunteer. Not a volunteer until a coordinator takes them in: then the account and the
+    volunteer profile are made from it, and the application keeps only its history.
+
+    Personal data is held here only until then; an application never taken in is erased by
+    retention (``RETENTION_APPLICATION_MONTHS`` after its last step; unconfirmed ones after
+    ``APPLICATION_CONFIRM_HOURS``)."""
+
+    Stage = ApplicationStage
+
+    class DeclineReason(models.TextChoices):
+        WITHDREW = "withdrew", _("The applicant withdrew")
+        NOT_REACHED = "not_reached", _("The applicant could not be reached")
+        NOT_SUITABLE = "not_suitable", _("Not a good fit for the programme")
+        VETTING = "vetting", _("Vetting was not completed")
+        NO_NEED = "no_need", _("No need for volunteers where the applicant lives")
+        OTHER = "other", _("Other")
+
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.PROTECT,
+        related_name="volunteer_applications",
+        verbose_name=_("programme"),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="volunteer_applications",
+        verbose_name=_("organisation"),
+    )
+    # The applicant's data: blank once they are taken in (it moved to the account and the
+    # volunteer profile) and never kept longer than retention allows.
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    postal_code = models.ForeignKey(
+        PostalCode,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("postal code"),
+    )
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
+    languages = models.JSONField(
+        _("languages"), default=list, blank=True, validators=[validate_languages_with_level]
+    )
+    availability = models.JSONField(
+        _("weekly availability"),
+        default=list,
+        blank=True,
+        validators=[validate_weekly_availability],
+    )
+    activities = models.ManyToManyField(
+        Activity, related_name="+", blank=True, verbose_name=_("activities")
+    )
+    motivation = models.TextField(_("why they want to help"), max_length=1000, blank=True)
+    language = models.CharField(_("language of the application"), max_length=10, blank=True)
+    consent_given_at = models.DateTimeField(_("consent given at"))
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=ApplicationStage.choices, default=Stage.UNCONFIRMED
+    )
+    # "Untouched for" counts from here: the last step anyone took.
+    stage_changed_at = models.DateTimeField(_("last step at"), auto_now_add=True)
+    reminded_at = models.DateTimeField(_("coordinators reminded at"), null=True, blank=True)
+    decline_reason = models.CharField(
+        _("why it was declined"), max_length=20, choices=DeclineReason.choices, blank=True
+    )
+    volunteer = models.OneToOneField(
+        Volunteer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="application",
+        verbose_name=_("volunteer"),
+    )
+
+    class Meta:
+        ordering = ["stage_changed_at", "pk"]
+        verbose_name = _("volunteer application")
+        verbose_name_plural = _("volunteer applications")
+
+    def __str__(self) -> str:
+        # Never the name: admin history and logs may quote it after the data is gone.
+        return f"{self.programme} #{self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        if self.volunteer is not None:
+            return self.volunteer.display_name
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ApplicationStep(models.Model):
+    """One step of an application through the pipeline: the stage reached, the day it happened,
+    who recorded it and a short note."""
+
+    application = models.ForeignKey(
+        VolunteerApplication,
+        on_delete=models.CASCADE,
+        related_name="steps",
+        verbose_name=_("application"),
+    )
+    stage = models.CharField(_("stage"), max_length=20, choices=ApplicationStage.choices)
+    on = models.DateField(_("date"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("recorded by"),
+        help_text=_("Empty for the applicant's own steps."),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    note = models.CharField(_("short note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        verbose_name = _("application step")
+        verbose_name_plural = _("application steps")
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} ({self.on})"
+
+
+class VolunteerFollowUp(models.Model):
+    """What the organisation does to keep a volunteer going ("keeping the volunteers warm"):
+    group meetings, supervision, courses and refresher training, recorded by a coordinator."""
+
+    class Kind(models.TextChoices):
+        GROUP_MEETING = "group_meeting", _("Group meeting")
+        SUPERVISION = "supervision", _("Supervision")
+        COURSE = "course", _("Course")
+        REFRESHER = "refresher", _("Refresher training")
+        OTHER = "other", _("Other")
+
+    volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.CASCADE, related_name="follow_ups", verbose_name=_("volunteer")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    on = models.DateField(_("date"))
+    note = models.CharField(_("short note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-on", "-pk"]
+        verbose_name = _("volunteer follow-up")
+        verbose_name_plural = _("volunteer follow-ups")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.on})"

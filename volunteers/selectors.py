@@ -5,10 +5,11 @@ import operator
 from functools import reduce
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.text import slugify
 
-from programmes.models import PolitiattestType, Programme, VettingKind
+from programmes.models import Organisation, PolitiattestType, Programme, ProgrammeSite, VettingKind
 from programmes.selectors import User, is_admin
-from volunteers.models import VettingRecord, Volunteer
+from volunteers.models import ApplicationStage, VettingRecord, Volunteer, VolunteerApplication
 
 # Every "expires soon" (the reminder to the volunteer, the lists, the dashboard, the volunteer's
 # pages, the back office) uses this one window: 60 days, because renewing a politiattest takes
@@ -186,3 +187,52 @@ def volunteers_managed_by(user: User) -> QuerySet[Volunteer]:
     if not user.is_authenticated:
         return Volunteer.objects.none()
     return volunteers_visible_to(user).exclude(user=user)
+
+
+def applications_visible_to(user: User) -> QuerySet[VolunteerApplication]:
+    """Confirmed applications: admins see all; coordinators those to the programmes and
+    organisations of the sites they coordinate; nobody else any. An application whose e-mail
+    address is not confirmed is shown to no one."""
+    applications = (
+        VolunteerApplication.objects.exclude(stage=ApplicationStage.UNCONFIRMED)
+        .select_related("programme", "organisation", "volunteer__user", "postal_code")
+        .order_by("stage_changed_at", "pk")
+    )
+    if is_admin(user):
+        return applications
+    if not user.is_authenticated:
+        return applications.none()
+    coordinated = ProgrammeSite.objects.filter(
+        coordinators=user, programme=OuterRef("programme"), organisation=OuterRef("organisation")
+    )
+    return applications.filter(Exists(coordinated))
+
+
+# slugify drops letters it cannot write in ASCII: "Bodø" would read "bod".
+NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
+
+
+def organisation_slug(organisation: Organisation) -> str:
+    """The organisation in a public address: its name, as letters, digits and hyphens
+    ("Redd Barna Bodø" → "redd-barna-bodo")."""
+    return slugify(organisation.name.translate(NORWEGIAN_LETTERS))
+
+
+def recruiting_organisation(programme: Programme, slug: str) -> Organisation | None:
+    """The organisation running a site of the programme whose name gives ``slug``; the first
+    by id should two names give the same one."""
+    organisations = Organisation.objects.filter(programme_sites__programme=programme).distinct()
+    for organisation in organisations.order_by("pk"):
+        if organisation_slug(organisation) == slug:
+            return organisation
+    return None
+
+
+def recruitment_pages_for(user: User) -> list[tuple[Programme, Organisation]]:
+    """The programmes and organisations whose public application page the user may hand out:
+    those of the sites they coordinate (every site's, for admins)."""
+    sites = ProgrammeSite.objects.select_related("programme", "organisation")
+    if not is_admin(user):
+        sites = sites.filter(coordinators=user) if user.is_authenticated else sites.none()
+    pairs = {(site.programme, site.organisation) for site in sites}
+    return sorted(pairs, key=lambda pair: (pair[0].name, pair[1].name))

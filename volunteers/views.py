@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import COORDINATING_ROLES, require_role
 from programmes.forms import AvailabilityForm
 from programmes.models import VettingKind
-from volunteers.forms import LanguagesForm, VettingRecordForm
+from volunteers.forms import FollowUpForm, LanguagesForm, VettingRecordForm
 from volunteers.models import Volunteer
 from volunteers.selectors import (
     VETTING_WARNING_DAYS,
@@ -26,6 +26,7 @@ from volunteers.selectors import (
 )
 from volunteers.services import (
     vetting_record_add,
+    volunteer_follow_up_record,
     volunteer_profile_update,
     volunteer_transition,
 )
@@ -187,7 +188,7 @@ def vetting_status_change(request, pk):
     if to is None:
         raise Http404
     try:
-        volunteer_transition(volunteer, to, only_from=volunteer.status)
+        volunteer_transition(volunteer, to, only_from=volunteer.status, by=request.user)
     except ValidationError as error:
         # Shown next to the button rather than as a message, so it stays where the coordinator
         # looks and the page can answer 400.
@@ -201,3 +202,27 @@ def vetting_status_change(request, pk):
         % {"name": volunteer, "status": Volunteer.Status(to).label},
     )
     return redirect("volunteer_vetting", pk=volunteer.pk)
+
+
+@login_required
+def follow_up(request, pk):
+    """The volunteer's follow-up: group meetings, supervision, courses and refreshers."""
+    require_role(request.user, *COORDINATING_ROLES)
+    volunteer = get_object_or_404(volunteers_managed_by(request.user), pk=pk)
+    form = FollowUpForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = volunteer_follow_up_record(
+                volunteer, recorded_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Recorded: %s") % record)
+            return redirect("volunteer_follow_up", pk=volunteer.pk)
+    context = {
+        "volunteer": volunteer,
+        "form": form,
+        "follow_ups": volunteer.follow_ups.select_related("recorded_by"),
+    }
+    return render(request, "volunteers/follow_up.html", context, status=form.http_status)

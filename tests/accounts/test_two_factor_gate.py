@@ -19,6 +19,7 @@ from matching.models import CheckIn
 from programmes.models import Referral
 from tests.auth import login_verified, totp_device_for
 from tests.world import World
+from volunteers.selectors import organisation_slug
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +103,8 @@ def value_for(parameter: str, name: str, route: str, world: World, check_in: Che
         "content_type_id": lambda: ContentType.objects.get_for_model(Referral).pk,
         "app_label": lambda: "programmes",
         "slug": lambda: world.site_x.programme.slug,
+        "programme": lambda: world.site_x.programme.slug,
+        "organisation": lambda: organisation_slug(world.site_x.organisation),
         "number": lambda: world.referral_x.municipality.number,
         "code": lambda: "0150",
         "step": lambda: "pause" if name == "volunteer_status" else "accept",

@@ -120,6 +120,8 @@ def test_open_cases_and_active_volunteers_are_never_due(clock):
         "closed_referrals": 0,
         "withdrawn_referrals": 0,
         "retired_volunteers": 0,
+        "unconfirmed_applications": 0,
+        "applications_not_taken_in": 0,
         "login_records": 0,
     }
 
@@ -166,6 +168,8 @@ def test_running_twice_changes_nothing_the_second_time(clock):
         "closed_referrals": 0,
         "withdrawn_referrals": 0,
         "retired_volunteers": 0,
+        "unconfirmed_applications": 0,
+        "applications_not_taken_in": 0,
         "login_records": 0,
     }
     assert related_rows_dump(referral) == after_first

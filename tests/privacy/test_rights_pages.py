@@ -202,6 +202,8 @@ def test_the_daily_task_applies_retention(clock, eager_celery):
         "closed_referrals": 1,
         "withdrawn_referrals": 0,
         "retired_volunteers": 0,
+        "unconfirmed_applications": 0,
+        "applications_not_taken_in": 0,
         "login_records": 0,
     }
     assert Referral.objects.get(pk=referral.pk).anonymised_at is not None
