@@ -670,3 +670,68 @@ class CheckIn(models.Model):
             "%(match)s after %(months)s months",
             self.months_after_start,
         ) % {"match": self.match, "months": self.months_after_start}
+
+
+class RecruitmentSweep(models.Model):
+    """Where one more volunteer would help most: per municipality of a catchment and per
+    volunteer profile that matters to the referrals waiting, how many more of them the
+    engine's optimum would match with that one volunteer added (matching/recruitment.py)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Calculating")
+        SUCCEEDED = "succeeded", _("Done")
+        FAILED = "failed", _("Failed")
+
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.PROTECT,
+        related_name="recruitment_sweeps",
+        verbose_name=_("programme"),
+    )
+    # Empty: the whole programme, every municipality in the country.
+    site = models.ForeignKey(
+        ProgrammeSite,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="recruitment_sweeps",
+        verbose_name=_("programme site"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+        help_text=_("Empty when it was recalculated after a match run."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    waiting = models.PositiveIntegerField(_("referrals waiting"), default=0)
+    places = models.PositiveIntegerField(_("municipalities tried"), default=0)
+    profiles = models.JSONField(_("volunteer profiles tried"), default=list, blank=True)
+    # [{"municipality": "1804", "profile": 0, "extra": 2, "referrals": [pk, ...]}, ...],
+    # best first; only places and profiles that would get someone matched.
+    gaps = models.JSONField(_("where one more volunteer helps"), default=list, blank=True)
+    error = models.TextField(_("why it failed"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("recruitment calculation")
+        verbose_name_plural = _("recruitment calculations")
+
+    def __str__(self) -> str:
+        target = str(self.site) if self.site_id else str(self.programme)
+        when = date_format(timezone.localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+        return f"{target}, {when}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from matching import views
+from matching import recruitment_views, views
 
 urlpatterns = [
     path("check-ins/<int:pk>/", views.check_in, name="check_in"),
@@ -21,6 +21,16 @@ urlpatterns = [
         name="agreement_sign",
     ),
     path("coordinator/", views.dashboard, name="dashboard"),
+    path(
+        "coordinator/recruitment/",
+        recruitment_views.recruitment_gaps,
+        name="recruitment_gaps",
+    ),
+    path(
+        "coordinator/recruitment/recalculate/",
+        recruitment_views.recruitment_recalculate,
+        name="recruitment_recalculate",
+    ),
     path(
         "coordinator/referrals/<int:pk>/accept/",
         views.referral_accept_view,
