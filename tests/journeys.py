@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from matching import check_ins, lifecycle, runs, services
+from matching import check_ins, lifecycle, recruitment, runs, services
 from matching.models import CheckIn, MatchRun, NearMiss
 from tests.matching.factories import (
     agreement_signed,
@@ -25,6 +25,8 @@ from tests.matching.factories import (
     waiting_referral,
 )
 from tests.programmes.factories import ReferralFactory
+from tests.volunteers.application_factories import ApplicationFactory
+from volunteers.selectors import organisation_slug
 
 READERS = ("anonymous", "staff", "coordinator", "volunteer")
 WEDNESDAY_EVENING = [{"day": 2, "start": "18:00", "end": "21:00"}]
@@ -53,6 +55,8 @@ class JourneyPage:
 PAGES = [
     JourneyPage("anonymous", "login", "/accounts/login/"),
     JourneyPage("anonymous", "about", "/about/"),
+    JourneyPage("anonymous", "apply", "/apply/ressursvenn/{organisation}/"),
+    JourneyPage("anonymous", "apply-errors", "/apply/ressursvenn/{organisation}/", "first_name"),
     JourneyPage("staff", "home", "/"),
     JourneyPage("staff", "referrals", "/referrals/"),
     JourneyPage("staff", "referral-new", "/referrals/new/"),
@@ -81,6 +85,9 @@ PAGES = [
     JourneyPage("coordinator", "matches", "/coordinator/matches/"),
     JourneyPage("coordinator", "match", "/coordinator/matches/{match_active}/"),
     JourneyPage("coordinator", "check-ins", "/coordinator/check-ins/"),
+    JourneyPage("coordinator", "recruitment", "/coordinator/recruitment/"),
+    JourneyPage("coordinator", "applications", "/coordinator/applications/"),
+    JourneyPage("coordinator", "application", "/coordinator/applications/{application}/"),
     JourneyPage("coordinator", "run", "/coordinator/runs/{run}/"),
     JourneyPage("coordinator", "propose-by-hand", "/coordinator/unmatched/{unmatched}/propose/"),
     JourneyPage("coordinator", "agreement", "/agreements/{agreement_active}/"),
@@ -101,7 +108,7 @@ PAGES = [
 @dataclass
 class Journeys:
     users: dict  # reader -> User (no entry for "anonymous")
-    ids: dict[str, int]
+    ids: dict[str, int | str]
 
 
 def build_journeys() -> Journeys:
@@ -118,6 +125,8 @@ def build_journeys() -> Journeys:
     run, unmatched = _run(site, coordinator)
     waiting = waiting_referral(site, languages=["nb"])
     ReferralFactory(site=site, consent_recorded_by=staff)
+    _recruitment_calculated(site)
+    application = ApplicationFactory(site=site, first_name="Sara", last_name="Dahl")
     return Journeys(
         users={"staff": staff, "coordinator": coordinator, "volunteer": vera.user},
         ids={
@@ -130,8 +139,17 @@ def build_journeys() -> Journeys:
             "run": run.pk,
             "unmatched": unmatched.pk,
             "unmatched_referral": unmatched.referral_id,
+            "application": application.pk,
+            "organisation": organisation_slug(site.organisation),
         },
     )
+
+
+def _recruitment_calculated(site) -> None:
+    """Where one more volunteer would help, for the referrals left waiting: the run queued the
+    calculation, and no worker is there to take it."""
+    sweep, _opened = recruitment.sweep_open(site.programme, site)
+    recruitment.sweep_execute(sweep.pk)
 
 
 def _name(user, username: str, first: str, last: str) -> None:

@@ -19,8 +19,9 @@ from programmes.models import AuditLogEntry
 from tests.auth import totp_device_for
 from tests.matching.factories import pending_proposal, ready_volunteer, site_with_people
 from tests.matching.test_agreements import approved_match
+from tests.volunteers.application_factories import ApplicationFactory
 from tests.volunteers.factories import VettingRecordFactory
-from volunteers.models import Volunteer, VolunteerDeletionRequest
+from volunteers.models import Volunteer, VolunteerDeletionRequest, VolunteerFollowUp
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,8 @@ EXPORTED = {
     ("volunteers.Volunteer", "user"): "volunteer",
     ("volunteers.VettingRecord", "volunteer"): "vetting",
     ("volunteers.VolunteerDeletionRequest", "volunteer"): "deletion_requests",
+    ("volunteers.VolunteerApplication", "volunteer"): "application",
+    ("volunteers.VolunteerFollowUp", "volunteer"): "follow_ups",
     ("matching.ProposalPair", "volunteer"): "proposals",
     ("matching.RejectedPair", "volunteer"): "rejected_pairs",
     ("matching.MatchVolunteer", "volunteer"): "matches",
@@ -56,7 +59,10 @@ NOT_EXPORTED = {
     ("matching.NearMiss", "volunteer"): "the engine's suggestion for a waiting referral",
     ("volunteers.VettingRecord", "recorded_by"): "coordinator action on a volunteer",
     ("volunteers.VolunteerDeletionRequest", "handled_by"): "admin action on a volunteer",
+    ("volunteers.ApplicationStep", "by"): "coordinator action on an application",
+    ("volunteers.VolunteerFollowUp", "recorded_by"): "coordinator action on a volunteer",
     ("matching.MatchRun", "started_by"): "coordinator action",
+    ("matching.RecruitmentSweep", "requested_by"): "coordinator action",
     ("matching.Proposal", "reviewed_by"): "coordinator action",
     ("matching.RejectedPair", "rejected_by"): "coordinator action",
     ("matching.Match", "approved_by"): "coordinator action",
@@ -92,6 +98,8 @@ def volunteer_with_everything():
     agreement_countersign(agreement, by=coordinator)
     VettingRecordFactory(volunteer=volunteer)
     VolunteerDeletionRequest.objects.create(volunteer=volunteer)
+    ApplicationFactory(stage="active", volunteer=volunteer)
+    VolunteerFollowUp.objects.create(volunteer=volunteer, kind="supervision", on="2026-11-01")
     RejectedPair.objects.create(
         referral=match.referral, volunteer=volunteer, rejected_by=coordinator, reason="Tidligere"
     )
