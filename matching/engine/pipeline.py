@@ -65,6 +65,8 @@ def canonical_order(instance: Instance) -> Instance:
 
 def forbidden_keys(instance: Instance) -> IntArray:
     """Each forbidden pair as ``referral row * volunteers + volunteer row``, sorted."""
+    if not instance.forbidden_pairs:
+        return np.zeros(0, dtype=np.int64)
     referral_row = {r.id: row for row, r in enumerate(instance.referrals)}
     volunteer_row = {v.id: row for row, v in enumerate(instance.volunteers)}
     keys = [
