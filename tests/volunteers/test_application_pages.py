@@ -14,7 +14,8 @@ from tests.programmes.factories import UserFactory
 from tests.volunteers.application_factories import ApplicationFactory, form_data, recruiting_site
 from volunteers.models import ApplicationStage, VolunteerApplication
 
-pytestmark = pytest.mark.django_db
+# E-mails are sent by a task: run in-process, as tests/programmes/test_emails.py does.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
 PAGE = "/apply/ressursvenn/frivillige-bergen-lokallag/"

@@ -13,7 +13,8 @@ from tests.volunteers.application_factories import ApplicationFactory, recruitin
 from volunteers.applications import application_advance, applications_remind_untouched
 from volunteers.models import ApplicationStage
 
-pytestmark = pytest.mark.django_db
+# E-mails are sent by a task: run in-process, as tests/programmes/test_emails.py does.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 DAY = datetime.timedelta(days=1)
 

@@ -22,7 +22,8 @@ from volunteers.models import ApplicationStage, Volunteer, VolunteerApplication
 from volunteers.selectors import volunteers_eligible_for
 from volunteers.services import volunteer_transition
 
-pytestmark = pytest.mark.django_db
+# E-mails are sent by a task: run in-process, as tests/programmes/test_emails.py does.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 Stage = ApplicationStage
 
