@@ -3,14 +3,22 @@ programmes and the access log. Non-admin staff see only what the role-scoped sel
 them. The referral and site admins, whose actions reach the matching app, are in
 casework/admin.py; the shared bases in core/admin.py."""
 
+from functools import cached_property
 from operator import attrgetter
 
+from django.apps import apps
 from django.contrib import admin
+from django.contrib.admin.views.main import PAGE_VAR
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import KoblingAdmin, ReadOnlyAdminMixin, ScopedAdmin
-from programmes.audit import referrals_log_read
+from programmes.audit import AUDITED, referrals_log_read
 from programmes.models import (
     Activity,
     AuditLogEntry,
@@ -150,9 +158,76 @@ if admin.site.is_registered(AuditLogEntry):
     admin.site.unregister(AuditLogEntry)
 
 
+# The largest number a search for an object's id can hold (a bigint column).
+BIGINT_MAX = 2**63 - 1
+
+
+class LogPaginator(Paginator):
+    """Pages of the access log, never counted: the log grows by a row per referral shown, and
+    counting it costs a scan of every row. It counts at most to one row past the page asked
+    for, which says whether an older page exists; the page shows "newer" and "older" links and
+    no total (admin/programmes/auditlogentry/pagination.html)."""
+
+    def __init__(self, object_list: QuerySet, per_page, request):
+        super().__init__(object_list, per_page)
+        self.queryset = object_list
+        self.query = request.GET.copy()
+        try:
+            self.page_asked = max(int(self.query.get(PAGE_VAR, 1)), 1)
+        except ValueError:
+            self.page_asked = 1
+
+    @cached_property
+    def count(self) -> int:
+        return self.queryset[: self.page_asked * self.per_page + 1].count()
+
+    def _page_query(self, number: int) -> str:
+        query = self.query.copy()
+        query[PAGE_VAR] = str(number)
+        return "?" + query.urlencode()
+
+    @property
+    def newer_query(self) -> str | None:
+        return self._page_query(self.page_asked - 1) if self.page_asked > 1 else None
+
+    @property
+    def older_query(self) -> str | None:
+        if self.count > self.page_asked * self.per_page:
+            return self._page_query(self.page_asked + 1)
+        return None
+
+
+class LoggedModelFilter(admin.SimpleListFilter):
+    """The kinds of object the log is about: a fixed list, where Django's own filter would
+    look for every distinct model in the whole table."""
+
+    title = _("model")
+    parameter_name = "model"
+
+    def lookups(self, request, model_admin):
+        models = [apps.get_model(label) for label in AUDITED]
+        return sorted(
+            ((m._meta.label_lower, capfirst(m._meta.verbose_name)) for m in models),
+            key=lambda choice: str(choice[1]),
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            model = apps.get_model(self.value())
+        except (LookupError, ValueError):
+            return queryset.none()
+        return queryset.filter(content_type=ContentType.objects.get_for_model(model))
+
+
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(ReadOnlyAdminMixin, KoblingAdmin):
-    """The access log, for admins: read-only, searchable by object id and username."""
+    """The access log, for admins: read-only, searchable by object id and username.
+
+    Every question it asks has an index (programmes.models.AuditLogEntry): newest first by
+    time, an object by its id, a user's rows. Nothing counts or groups the whole table: no
+    totals (LogPaginator), no date hierarchy, no facet counts, a fixed list of models."""
 
     list_display = [
         "timestamp",
@@ -166,11 +241,15 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, KoblingAdmin):
     list_filter = [
         "action",
         "channel",
-        ("content_type", admin.RelatedOnlyFieldListFilter),
+        LoggedModelFilter,
         ("timestamp", admin.DateFieldListFilter),
     ]
-    search_fields = ["=object_pk", "actor__username"]
-    date_hierarchy = "timestamp"
+    # Shows the search box; the search itself is get_search_results.
+    search_fields = ["actor__username"]
+    search_help_text = _("An object's number (a referral's, for example) or part of a username.")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_max_show_all = 0
     list_select_related = ["content_type", "actor"]
     fields = [
         "timestamp",
@@ -183,6 +262,25 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, KoblingAdmin):
         "changes",
         "cid",
     ]
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return LogPaginator(queryset, per_page, request)
+
+    def get_search_results(self, request, queryset, search_term):
+        """A number finds the rows about objects with that id (a referral, a proposal: the
+        model filter narrows it), through the object index; anything else the rows of users
+        whose username contains it, through the actor index."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.isdigit():
+            if int(term) > BIGINT_MAX:
+                return queryset.none(), False
+            return queryset.filter(object_id=int(term)), False
+        # The ids first: given them, PostgreSQL reads a user's rows newest first from the actor
+        # index rather than walking the whole log by time looking for them.
+        users = get_user_model().objects.filter(username__icontains=term)
+        return queryset.filter(actor__in=list(users.values_list("pk", flat=True))), False
 
     @admin.display(description=_("changed fields"))
     def changed_fields(self, entry):

@@ -4,21 +4,21 @@ Changes are written by django-auditlog for the models registered in ``AUDITED``,
 of the changed fields; a field's value is kept only where it is listed as harmless (ids,
 statuses, dates of the process), every other value is masked to ``core.audit.MASK``, and
 ``Referral.notes`` is left out altogether. Reads are written by ``referrals_log_read``, called by
-every page, API endpoint, admin view and export that shows a referral. Rows are append-only
-(migration 0006 installs the trigger); admins read them in the admin.
+every page, API endpoint, admin view and export that shows a referral, one row per referral in
+one statement per response. Rows are append-only (migration 0006 installs the trigger); admins
+read them in the admin. Every write here is one statement however many rows it takes: the log
+is written inside a run's locking transaction and on every list page.
 """
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from auditlog.cid import get_cid
 from auditlog.diff import model_instance_diff
 from auditlog.registry import auditlog
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
-from core.audit import object_label
 from programmes.models import AuditLogEntry, Referral
 
 Action = AuditLogEntry.Action
@@ -146,8 +146,9 @@ def _actor_or_none(actor):
 
 
 def referrals_log_read(actor, referrals, channel: str) -> None:
-    """Record that ``actor`` was shown these referrals (instances or ids): one row each, written
-    in one insert. ``channel`` is "portal", "api", "admin" or "export"."""
+    """Record that ``actor`` was shown these referrals (instances or ids): one row each, all
+    written by one statement whatever their number. ``channel`` is "portal", "api", "admin" or
+    "export"."""
     objects_log_read(actor, Referral, referrals, channel)
 
 
@@ -156,21 +157,8 @@ def objects_log_read(actor, model, objects, channel: str) -> None:
     ids = sorted({getattr(obj, "pk", obj) for obj in objects})
     if not ids:
         return
-    content_type = ContentType.objects.get_for_model(model)
-    actor, channel, cid = _actor_or_none(actor), Channel(channel), get_cid()
-    AuditLogEntry.objects.bulk_create(
-        AuditLogEntry(
-            content_type=content_type,
-            object_pk=str(pk),
-            object_id=pk,
-            object_repr=object_label(model, pk),
-            action=Action.ACCESS,
-            actor=actor,
-            channel=channel,
-            cid=cid,
-        )
-        for pk in ids
-    )
+    actor = _actor_or_none(actor)
+    AuditLogEntry.objects.log_reads(model, ids, actor and actor.pk, Channel(channel))
 
 
 def referral_ids_of(*shown: Iterable) -> set[int]:
@@ -220,21 +208,45 @@ class ApiReadsLogged(_ViewSetBase):
 
 
 def objects_log_created(instances: Iterable) -> None:
-    """Log objects made with ``bulk_create``, which sends no signal to auditlog."""
-    for instance in instances:
-        changes = model_instance_diff(None, instance)
-        AuditLogEntry.objects.log_create(instance, action=Action.CREATE, changes=changes)
+    """Log objects made with ``bulk_create``, which sends no signal to auditlog: one insert
+    for all of them (a programme-wide run saves thousands of proposals in one transaction)."""
+    AuditLogEntry.objects.log_create_many(
+        (instance, Action.CREATE, _created_diff(instance)) for instance in instances
+    )
+
+
+def _created_diff(instance) -> dict | None:
+    """The changes of a row just made. Nothing points at it through a one-to-one yet (a new
+    proposal has no match): said for the time of the diff, which would otherwise look for one
+    with a query per row."""
+    unknown = [
+        relation
+        for relation in instance._meta.related_objects
+        if relation.one_to_one and not relation.is_cached(instance)
+    ]
+    for relation in unknown:
+        relation.set_cached_value(instance, None)
+    try:
+        return model_instance_diff(None, instance)
+    finally:
+        for relation in unknown:
+            relation.delete_cached_value(instance)
 
 
 def queryset_update_logged(queryset, **values) -> int:
-    """``queryset.update(**values)`` that also logs each changed object, as ``save()`` would."""
+    """``queryset.update(**values)`` that also logs each changed object, as ``save()`` would,
+    in one insert."""
     before = list(queryset)
     count = queryset.update(**values)
     after = queryset.model._base_manager.in_bulk([obj.pk for obj in before])
-    for old in before:
-        changes = model_instance_diff(old, after[old.pk], fields_to_check=values)
-        if changes:
-            AuditLogEntry.objects.log_create(after[old.pk], action=Action.UPDATE, changes=changes)
+    AuditLogEntry.objects.log_create_many(
+        (
+            after[old.pk],
+            Action.UPDATE,
+            model_instance_diff(old, after[old.pk], fields_to_check=values),
+        )
+        for old in before
+    )
     return count
 
 
