@@ -2,7 +2,9 @@
 which tells whether this session passed the second factor):
 
 - StaffIdleTimeoutMiddleware signs staff out after STAFF_SESSION_IDLE_MINUTES without
-  activity. Volunteers keep their session for SESSION_COOKIE_AGE.
+  activity. Volunteers keep their session for SESSION_COOKIE_AGE. The time of the last
+  activity is written to the session at most once a SEEN_EVERY_SECONDS, not on every request
+  (a write of the session row each time), so the idle time is counted to within that.
 - TwoFactorRequiredMiddleware keeps a user who must pass a second factor and has not out of
   everything but the pages that let them do so: the portal and the admin redirect there, the
   API answers 403. The admin's own password-only login page sends people to ours.
@@ -26,6 +28,8 @@ from accounts.selectors import two_factor_enabled, two_factor_required, user_is_
 from core.paths import is_api_request
 
 LAST_SEEN_KEY = "kobling_last_seen"
+# How stale the recorded last activity may be before a request writes it again.
+SEEN_EVERY_SECONDS = 60
 SESSION_ENDED_KEY = "kobling_session_ended"
 # Pages that show no one's data, and those a user needs on the way to the second factor.
 EXEMPT_PREFIXES = ("/static/", "/i18n/", "/health/")
@@ -53,6 +57,13 @@ def session_seen_now(session) -> None:
     session[LAST_SEEN_KEY] = int(time.time())
 
 
+def session_seen_recently(session) -> bool:
+    """The last activity recorded is less than SEEN_EVERY_SECONDS old: writing it again would
+    save the session for nothing."""
+    last_seen = session.get(LAST_SEEN_KEY)
+    return last_seen is not None and 0 <= time.time() - last_seen < SEEN_EVERY_SECONDS
+
+
 class StaffIdleTimeoutMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -61,7 +72,7 @@ class StaffIdleTimeoutMiddleware:
         if user_is_staff_member(request.user):
             if self.idle_too_long(request.session):
                 return self.session_ended(request)
-            if is_activity(request):
+            if is_activity(request) and not session_seen_recently(request.session):
                 session_seen_now(request.session)
         return self.get_response(request)
 

@@ -8,6 +8,11 @@ what they see and may do is the union.
 
 Admins do a coordinator's work at every site; a coordinator at the sites they are named for
 (``sites_coordinated_by``, ``user_coordinates``).
+
+What a user holds is asked of the database once per user object, so once per request (each
+request loads its own user): the middleware, the view and the API's permissions share the
+answer. Code that changes someone's memberships and asks again about the same object calls
+``forget_roles`` first.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -32,7 +37,11 @@ CASE_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.CRISIS_CENTRE_STAFF})
 COORDINATING_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR})
 
 
-def _holds(user, role: Role) -> bool:
+# Where a user object keeps what is known of its roles: {role: held}.
+_ROLES_KNOWN = "_kobling_roles"
+
+
+def _ask(user, role: Role) -> bool:
     if role == Role.ADMIN:
         return is_admin(user)
     if role == Role.COORDINATOR:
@@ -40,6 +49,23 @@ def _holds(user, role: Role) -> bool:
     if role == Role.CRISIS_CENTRE_STAFF:
         return user.crisis_centres.exists()
     return hasattr(user, "volunteer")
+
+
+def _holds(user, role: Role) -> bool:
+    known = getattr(user, _ROLES_KNOWN, None)
+    if known is None:
+        known = {}
+        setattr(user, _ROLES_KNOWN, known)
+    if role not in known:
+        known[role] = _ask(user, role)
+    held: bool = known[role]
+    return held
+
+
+def forget_roles(user) -> None:
+    """Ask the database again next time (after the user's memberships changed)."""
+    if hasattr(user, _ROLES_KNOWN):
+        delattr(user, _ROLES_KNOWN)
 
 
 def user_has_role(user: User, *roles: Role) -> bool:

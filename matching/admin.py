@@ -141,6 +141,11 @@ class ProposalAdmin(LogsReferralReads, ReadOnlyAdmin):
     inlines = [PairInline]
     actions = ["approve", "reject"]
 
+    def get_queryset(self, request):
+        # A row names its run by programme. The admin's list_select_related is ignored for a
+        # queryset that already joins something, so it is joined here, not fetched per row.
+        return super().get_queryset(request).select_related("run__programme")
+
     @admin.display(boolean=True, description=_("replacement volunteer"))
     def replaces(self, proposal):
         return proposal.replacement_for_id is not None
@@ -216,7 +221,9 @@ class UnmatchedReferralAdmin(ReasonInWords, LogsReferralReads, ReadOnlyAdmin):
     @staticmethod
     def visible_to(user):
         runs = match_runs_visible_to(user)
-        rows = UnmatchedReferral.objects.filter(run__in=runs).select_related("referral", "run")
+        rows = UnmatchedReferral.objects.filter(run__in=runs).select_related(
+            "referral", "run__programme"
+        )
         return reasons.with_place_names(rows).prefetch_related(reasons.near_misses_prefetch())
 
 
@@ -269,7 +276,7 @@ class AgreementAdmin(LogsReferralReads, ReadOnlyAdmin):
     @staticmethod
     def visible_to(user):
         agreements = Agreement.objects.filter(match__in=matches_visible_to(user))
-        return agreements.select_related("terms", "match")
+        return agreements.select_related("terms__programme", "match__referral")
 
 
 @admin.register(AgreementTerms)

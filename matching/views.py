@@ -7,6 +7,7 @@ from functools import partial
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -60,6 +61,10 @@ from volunteers.selectors import (
 )
 
 RECENT_RUNS = 10
+# Rows each of the dashboard's lists shows; the rest are in the full list it links to.
+DASHBOARD_LIST_SIZE = 50
+# Proposals on one page of a run's review (a programme-wide run can propose hundreds).
+RUN_PAGE_SIZE = 50
 REQUEST_WORDS = dict(END_REQUEST_REASONS)
 
 
@@ -266,13 +271,19 @@ def dashboard(request):
         referral_waiting_by_site(user).filter(pk__in=sites_coordinated_by(user)), today
     )
     volunteers = volunteers_visible_to(user)
+    to_accept = referrals_coordinated_by(user).filter(status=Referral.Status.SUBMITTED)
+    expiring = _vetting_expiring_among(volunteers, today)
+    attention = check_ins.check_ins_needing_attention(user, today)
     context = {
         "sites": sites,
-        "to_accept": referrals_coordinated_by(user).filter(status=Referral.Status.SUBMITTED),
+        "to_accept": to_accept[:DASHBOARD_LIST_SIZE],
+        "to_accept_count": to_accept.count(),
         "volunteers_by_status": _count_by_status(volunteers),
-        "expiring": _vetting_expiring_among(volunteers, today),
+        "expiring": expiring[:DASHBOARD_LIST_SIZE],
+        "expiring_count": expiring.count(),
         "warning_days": VETTING_WARNING_DAYS,
-        "needs_attention": _needs_attention(user, today),
+        "needs_attention": _needs_attention(attention[:DASHBOARD_LIST_SIZE], today),
+        "needs_attention_count": attention.count(),
         "runs": match_runs_visible_to(user).select_related("match__referral")[:RECENT_RUNS],
         "today": today,
     }
@@ -284,19 +295,31 @@ def dashboard(request):
 
 
 def _matches_context(user) -> dict:
-    """Open matches, those that lost a volunteer, and volunteers who ask to end."""
+    """Open matches, those that lost a volunteer, and volunteers who ask to end: the first
+    DASHBOARD_LIST_SIZE of each, and how many there are."""
     open_matches = _coordinated_matches(user).filter(status__in=Match.OPEN_STATUSES)
     end_requests = MatchVolunteer.objects.filter(
         match__in=open_matches, left_at__isnull=True, end_requested_at__isnull=False
     )
-    open_matches = open_matches.select_related("referral__site__programme")
+    replacing = open_matches.filter(needs_replacement=True)
+    open_matches = open_matches.select_related("referral__site__programme").order_by(
+        "-created_at", "-pk"
+    )
+    end_requests = end_requests.select_related(
+        "volunteer__user", "volunteer__home_postal_code__municipality", "match__referral"
+    ).order_by("end_requested_at", "pk")
     return {
-        "open_matches": open_matches,
-        "needing_replacement": [m for m in open_matches if m.needs_replacement],
+        "open_matches": open_matches[:DASHBOARD_LIST_SIZE],
+        "open_matches_count": open_matches.count(),
+        "needing_replacement": replacing.select_related("referral__site__programme")
+        .select_related("referral__site__crisis_centre")
+        .order_by("-created_at", "-pk")[:DASHBOARD_LIST_SIZE],
+        "needing_replacement_count": replacing.count(),
         "end_requests": [
             {"place": place, "words": REQUEST_WORDS.get(place.end_request_reason, "")}
-            for place in end_requests.select_related("volunteer__user", "match__referral")
+            for place in end_requests[:DASHBOARD_LIST_SIZE]
         ],
+        "end_requests_count": end_requests.count(),
     }
 
 
@@ -347,15 +370,17 @@ def _charts_context(user, today) -> dict:
 # modules once those are open for edits.
 def _vetting_expiring_among(volunteers, today):
     records = VettingRecord.objects.filter(volunteer__in=volunteers)
-    return vetting_expiring_soon(today, records).select_related(
-        "volunteer__user", "volunteer__home_postal_code__municipality"
+    return (
+        vetting_expiring_soon(today, records)
+        .select_related("volunteer__user", "volunteer__home_postal_code__municipality")
+        .order_by("expires_on", "pk")
     )
 
 
-def _needs_attention(user, today) -> list[CheckIn]:
+def _needs_attention(rows, today) -> list[CheckIn]:
     """Check-ins to follow up, most urgent first, each with what happened in words and its
     mark-handled form."""
-    entries = _with_handled_forms(check_ins.check_ins_needing_attention(user, today), today)
+    entries = _with_handled_forms(rows, today)
     for entry in entries:
         entry.words = check_ins.attention_words(entry)
         entry.days_overdue = (today - entry.due_on).days
@@ -552,7 +577,9 @@ def _run_page(request, run, *, row_errors=None, status=200):
     ``row_errors`` maps a proposal to the approval or rejection it refused, which that row
     shows beside its form."""
     unmatched = run.unmatched.filter(referral__in=referrals_visible_to(request.user))
-    proposals = _with_fit_in_words(_with_replacement_words(_run_proposals(request.user, run)))
+    paginator = Paginator(_run_proposals(request.user, run), RUN_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    proposals = _with_fit_in_words(_with_replacement_words(page.object_list))
     for proposal in proposals:
         errors = (row_errors or {}).get(proposal.pk, {})
         proposal.approve_errors = errors.get("approve", [])
@@ -562,6 +589,9 @@ def _run_page(request, run, *, row_errors=None, status=200):
         "run": run,
         "in_progress": run.status in runs.IN_PROGRESS,
         "proposals": proposals,
+        "page": page,
+        "page_numbers": list(paginator.get_elided_page_range(page.number, on_ends=1)),
+        "page_query": _page_query(request),
         "pending_count": sum(p.status == Proposal.Status.PENDING for p in proposals),
         "unmatched_groups": _group_by_reason(_explained(request.user, unmatched)),
     }
@@ -570,8 +600,8 @@ def _run_page(request, run, *, row_errors=None, status=200):
 
 
 def _run_proposals(user, run):
-    """The run's proposals this user reviews, with all that their rows show, in a fixed number
-    of queries however many there are."""
+    """The run's proposals this user reviews, by alias, with all that their rows show, in a
+    fixed number of queries however many there are."""
     staying = Prefetch(
         "replacement_for__volunteers",
         queryset=MatchVolunteer.objects.filter(left_at__isnull=True)
@@ -593,7 +623,19 @@ def _run_proposals(user, run):
             "referral__wished_activities",
             staying,
         )
+        .order_by("referral__alias", "pk")
     )
+
+
+def _page_query(request) -> str:
+    """``?page=N`` for the page of proposals the request came from, so a review returns there;
+    empty for the first page."""
+    number = request.GET.get("page", "")
+    return f"?page={number}" if number.isdigit() and number != "1" else ""
+
+
+def _back_to_run(request, run_id: int):
+    return redirect(reverse("match_run", args=[run_id]) + _page_query(request))
 
 
 def _with_fit_in_words(proposals: list) -> list:
@@ -637,11 +679,11 @@ def match_run_approve_selected(request, pk):
         raise PermissionDenied
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["proposals"]))
-        return redirect("match_run", pk=run.pk)
+        return _back_to_run(request, run.pk)
     chosen = form.cleaned_data["proposals"]
     approved, refused = lifecycle.proposals_approve(chosen, by=request.user)
     _say_approved(request, approved, refused)
-    return redirect("match_run", pk=run.pk)
+    return _back_to_run(request, run.pk)
 
 
 def _say_approved(request, approved, refused) -> None:
@@ -708,7 +750,7 @@ def proposal_review(request, pk, decision):
         messages.error(request, _error_text(error))
     else:
         messages.success(request, _("Proposal for %s is saved.") % proposal.referral.alias)
-    return redirect("match_run", pk=proposal.run_id)
+    return _back_to_run(request, proposal.run_id)
 
 
 def _row_errors(request, decision, error: ValidationError) -> dict:
