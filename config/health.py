@@ -1,4 +1,8 @@
-"""``/health/``: is the database answering, the cache working, and the task queue reachable?
+"""``/health/live/``: the process answers (no database, cache or broker asked), for a process
+supervisor or load balancer deciding whether to restart it.
+
+``/health/`` and ``/health/ready/`` (the same): may it take traffic? Is the database
+answering, the cache working, and the task queue reachable?
 
 Only the database is essential: without it the answer is 503. A cache or broker that cannot be
 reached degrades the service but does not stop it (throttle counts move to each process's
@@ -66,3 +70,7 @@ def health(request):
         degraded.append("outbox")
         body["healthy"] = False
     return JsonResponse(body, status=200)
+
+
+def live(request):
+    return JsonResponse({"alive": True})

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
-from core import env
+from core import env, observability
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -104,7 +105,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id (core/observability.py).
+    "core.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files, before anything that would touch the session or the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.security_headers.NoStoreMiddleware",
     # Before anything reads a body: an /api/ body over the limit is a JSON 413.
@@ -151,7 +156,18 @@ if DATABASE_URL is None:
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'kobling.sqlite3'}"
 DATABASES = {"default": _parse.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Keep a connection open between requests (seconds; 0 closes it after each), checked before
+# reuse so a restarted database costs one failed check rather than an error page.
+DATABASES["default"]["CONN_MAX_AGE"] = env.integer("DATABASE_CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.boolean("DATABASE_CONN_HEALTH_CHECKS", True)
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if not DATABASE_IS_POSTGRES:
+    # The demo's SQLite, with several people at once: a write transaction takes the lock when
+    # it begins and waits for another's to end instead of failing with "database is locked";
+    # WAL lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=20, init_command="PRAGMA journal_mode=WAL;"
+    )
 # Only for `manage.py migrate`, run as the owner role: the restricted role the service connects
 # as, granted what it needs after every migrate (config/database_roles.py).
 DATABASE_APP_ROLE = env.identifier("DATABASE_APP_ROLE")
@@ -198,6 +214,39 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TIMEZONE = "Europe/Oslo"
+# Three queues, so a long national match run never holds up an e-mail (a login link, a
+# confirmation): `scripts/serve worker matching` and `scripts/serve worker email default` run
+# them apart (docs/deploy.md). Every task is named here (tests/deploy/test_task_routes.py).
+# Each queue on an exchange and routing key of its own: queues declared by name alone would all
+# share Celery's default key, and every task would land in all three.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in ("matching", "email", "default")
+]
+CELERY_TASK_DEFAULT_EXCHANGE = CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    **{name: {"queue": "matching"} for name in ("matching.run", "matching.recruitment_sweep")},
+    "kobling.send_email": {"queue": "email"},
+    **{
+        name: {"queue": "default"}
+        for name in (
+            "matching.agreements_close_ended",
+            "matching.vetting_warn_expiring",
+            "matching.check_ins_flag_overdue",
+            "matching.referrals_flag_long_waits",
+            "matching.match_runs_fail_stale",
+            "programmes.retention_apply",
+            "volunteers.applications_remind_untouched",
+            "outbox.flush",
+            "kobling.ping",
+        )
+    },
+}
+# Processes each worker runs tasks in (`--concurrency` on the command line overrides it).
+CELERY_WORKER_CONCURRENCY = env.integer("WORKER_CONCURRENCY", 2, minimum=1)
+# The worker logs as the web server does (LOGGING below), JSON lines in production.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     name: {"task": f"matching.{name}", "schedule": crontab(hour=hour, minute=0)}
     for name, hour in (
@@ -382,7 +431,18 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# collectstatic writes here (scripts/serve release); whitenoise serves it.
+STATIC_ROOT = Path(env.raw("STATIC_ROOT") or VAR_DIR / "static")
+# In production, names carry a hash of the content and come compressed, so browsers may keep
+# them for a year (whitenoise's far-future Cache-Control); demo and tests serve the sources.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IS_PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 # The portal's look: Designsystemet (vendored, scripts/refresh_designsystemet) and kobling.css.
 STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
 
@@ -392,7 +452,7 @@ SESSION_COOKIE_SECURE = IS_PRODUCTION
 CSRF_COOKIE_SECURE = IS_PRODUCTION
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
 # A load balancer may probe the health check over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_REDIRECT_EXEMPT = [r"^health/((live|ready)/)?$"]
 SECURE_HSTS_SECONDS = 31536000 if IS_PRODUCTION else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
 SECURE_HSTS_PRELOAD = IS_PRODUCTION
@@ -437,11 +497,42 @@ else:
 DEFAULT_FROM_EMAIL = env.raw("DEFAULT_FROM_EMAIL") or "kobling@localhost"
 
 LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+# json: one JSON object per line (the default in production), for a log collector; plain: one
+# line of text, for reading in a terminal. Both carry the request id (core/observability.py).
+LOG_FORMAT = env.choice("LOG_FORMAT", "json" if IS_PRODUCTION else "plain", ("json", "plain"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "core.observability.JsonFormatter"},
+    },
+    "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"kobling": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
+    "loggers": {
+        "kobling": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # A worker's own lines: ready, task received, succeeded or failed (with the task's id).
+        "celery": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+
+# Error reports (optional): to Sentry or a compatible service when SENTRY_DSN is set, without
+# request bodies, cookies, query strings or who was signed in (core/observability.py).
+SENTRY_DSN = env.url("SENTRY_DSN", ("https", "http"))
+if SENTRY_DSN:
+    observability.error_reports_start(SENTRY_DSN, KOBLING_ENV)
+
+# The web server (scripts/serve web; config/gunicorn.py): processes, and threads in each. The
+# defaults suit a machine with two cores and 2 GB; a page waiting on the database holds a
+# thread, not a process.
+WEB_WORKERS = env.integer("WEB_WORKERS", 2, minimum=1)
+WEB_THREADS = env.integer("WEB_THREADS", 4, minimum=1)
+# Where gunicorn listens: the reverse proxy in front forwards here.
+WEB_BIND = env.raw("WEB_BIND") or "127.0.0.1:8000"

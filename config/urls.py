@@ -3,10 +3,12 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from config.api_urls import api_urls
-from config.health import health
+from config.health import health, live
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("health/live/", live, name="health-live"),
+    path("health/ready/", health, name="health-ready"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

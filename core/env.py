@@ -72,3 +72,12 @@ def identifier(name: str) -> str | None:
             f"{name}={value!r} must be lowercase letters, digits and underscores (at most 63)."
         )
     return value
+
+
+def required(name: str, purpose: str) -> str:
+    """A variable without which ``purpose`` cannot work (scripts/serve names what each process
+    needs): the refusal is one line naming it."""
+    value = raw(name)
+    if value is None:
+        raise ImproperlyConfigured(f"{name} must be set {purpose}.")
+    return value

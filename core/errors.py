@@ -2,7 +2,7 @@
 a traceback, exception text or setting. The details go to the log (``django.request``)."""
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -21,7 +21,9 @@ def bad_request(request, exception):
             BodyTooLarge.default_detail if status == 413 else _("The request could not be read.")
         )
         return JsonResponse({"detail": str(detail)}, status=status)
-    page = loader.get_template("400.html").render({"too_large": status == 413})
+    page = loader.get_template("400.html").render(
+        {"too_large": status == 413, "request_id": getattr(request, "request_id", None)}
+    )
     return HttpResponse(page, status=status)
 
 
@@ -51,7 +53,11 @@ def page_not_found(request, exception):
 
 def server_error(request):
     """500.html is rendered without a request context: no database query, no context
-    processor, so the page still shows when those are what failed."""
+    processor, so the page still shows when those are what failed. It shows the request's id,
+    which the log lines of the failure carry too (core/observability.py)."""
     if is_api_request(request):
         return JsonResponse({"detail": _("A server error occurred.")}, status=500)
-    return defaults.server_error(request)
+    page = loader.get_template("500.html").render(
+        {"request_id": getattr(request, "request_id", None)}
+    )
+    return HttpResponseServerError(page)

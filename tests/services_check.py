@@ -1,6 +1,9 @@
 """Reachability checks for the services CI must use for real."""
 
 import os
+import re
+import shutil
+import subprocess
 
 import psycopg
 import redis
@@ -13,7 +16,34 @@ def problems_for_ci(app_role: str | None) -> list[str]:
     database = _database_problems()
     if not database and settings.DATABASE_IS_POSTGRES:
         database = _app_role_problems(app_role)
+    if not database and settings.DATABASE_IS_POSTGRES:
+        database = _backup_tool_problems()
     return [*database, *_redis_problems(), *_chromium_problems()]
+
+
+BACKUP_TOOLS = ("pg_dump", "pg_restore", "psql", "gpg")
+
+
+def _backup_tool_problems() -> list[str]:
+    """scripts/backup and scripts/restore (tests/backup/): PostgreSQL's client tools, at least
+    the server's version (pg_dump refuses a newer server), and gpg."""
+    missing = [tool for tool in BACKUP_TOOLS if shutil.which(tool) is None]
+    if missing:
+        return [
+            f"{', '.join(missing)} missing for the backup tests "
+            "(scripts/test installs postgresql-client and gnupg when run as root)"
+        ]
+    said = subprocess.run(["pg_dump", "--version"], capture_output=True, text=True).stdout
+    version = re.search(r"\d+", said)  # "pg_dump (PostgreSQL) 15.20 (Debian …)"
+    client = int(version.group()) if version else 0
+    db = settings.DATABASES["default"]
+    with _maintenance_connection(db["USER"], db["PASSWORD"]) as conn:
+        server = conn.info.server_version // 10000
+    if client < server:
+        return [
+            f"pg_dump {client} cannot back up the PostgreSQL {server} server: install its client"
+        ]
+    return []
 
 
 def _chromium_problems() -> list[str]:

@@ -15,7 +15,8 @@ from tests.app_role import database_url_for
 
 
 @contextlib.contextmanager
-def celery_worker(*, queues: str = "celery", **env_overrides: str):
+def celery_worker(*, queues: str = "matching,email,default", **env_overrides: str):
+    """By default on every queue the tasks are routed to (CELERY_TASK_ROUTES)."""
     command = [
         sys.executable,
         "-m",

@@ -27,6 +27,8 @@ STAFF = ("coord_x", "staff_a", "admin")
 # Reachable before the second factor: they show no one's data or lead to the second factor.
 EXEMPT_NAMES = {
     "health",
+    "health-live",
+    "health-ready",
     "about",
     "accessibility",
     "favicon",
