@@ -148,7 +148,7 @@ class CandidateIndex:
         for start in range(0, referral.size, PAIRS_PER_BLOCK):
             part = slice(start, start + PAIRS_PER_BLOCK)
             blocks.append(self._feasible_block(referral[part], volunteer[part], distance[part]))
-        return _concatenate_edges(blocks)
+        return concatenate_edges(blocks)
 
     def _feasible_block(self, r: IntArray, v: IntArray, distance: FloatArray) -> Edges:
         checks = self.check_pairs(r, v, distance)
@@ -335,7 +335,7 @@ def _rows_by_bit(words: WordArray) -> list[tuple[int, BoolArray]]:
     return groups
 
 
-def _concatenate_edges(blocks: list[Edges]) -> Edges:
+def concatenate_edges(blocks: list[Edges]) -> Edges:
     if not blocks:
         empty = _no_pairs()
         return Edges(empty, empty, np.zeros(0), empty, np.zeros(0))

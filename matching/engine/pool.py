@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .candidates import BoolArray, CandidateIndex, Edges
+from .candidates import PAIRS_PER_BLOCK, BoolArray, CandidateIndex, Edges, concatenate_edges
 from .tables import FloatArray, IntArray
 
 
@@ -72,16 +72,27 @@ class EdgePool:
         )
         at = np.zeros(self.reach_km.shape[0], dtype=np.int64)
         at[rows] = np.arange(rows.size)
+        # In blocks: a national widening finds ten million pairs, and each check makes
+        # temporaries of their size; most pairs are not new.
+        blocks = [
+            self._new_edges(referral[part], volunteer[part], reach[at[referral[part]]])
+            for part in _blocks(referral.size)
+        ]
+        self._add(concatenate_edges(blocks))
+        self.reach_km[rows] = reach
+
+    def _new_edges(self, referral: IntArray, volunteer: IntArray, reach: FloatArray) -> Edges:
+        """The feasible pairs among these that lie beyond what is known of their tier and
+        within the reach wanted for it (`reach`: each pair's referral's new reach per tier)."""
         tier = self.index.activity_tier(referral, volunteer)
-        known, wanted_reach = self.reach_km[referral, tier], reach[at[referral], tier]
+        known = self.reach_km[referral, tier]
+        wanted_reach = np.take_along_axis(reach, tier[:, np.newaxis], axis=1)[:, 0]
         widened = wanted_reach > known  # tiers that stay need no distances
         referral, volunteer = referral[widened], volunteer[widened]
         known, wanted_reach = known[widened], wanted_reach[widened]
         distance = self.index.distances(referral, volunteer)
         fresh = (distance >= known * (1.0 - 1e-9)) & (distance <= wanted_reach)
-        referral, volunteer, distance = referral[fresh], volunteer[fresh], distance[fresh]
-        self._add(self.index.feasible_edges(referral, volunteer, distance))
-        self.reach_km[rows] = reach
+        return self.index.feasible_edges(referral[fresh], volunteer[fresh], distance[fresh])
 
     def edges_per_referral(self) -> IntArray:
         return np.bincount(self.referral, minlength=self.reach_km.shape[0]).astype(np.int64)
@@ -100,6 +111,10 @@ class EdgePool:
         self.overlap_minutes = np.concatenate((self.overlap_minutes, edges.overlap_minutes[fresh]))
         self.cost = np.concatenate((self.cost, edges.cost[fresh]))
         self.is_column = np.concatenate((self.is_column, np.zeros(fresh.size, dtype=np.bool_)))
+
+
+def _blocks(size: int) -> list[slice]:
+    return [slice(start, start + PAIRS_PER_BLOCK) for start in range(0, size, PAIRS_PER_BLOCK)]
 
 
 def _contains(sorted_keys: IntArray, queries: IntArray) -> BoolArray:
