@@ -15,7 +15,6 @@ from base64 import b32encode
 import segno
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.api_tokens import api_tokens_revoke_for
 from accounts.selectors import user_is_staff_member
+from core.counts import count_this_hour
 
 log = logging.getLogger("kobling.accounts")
 
@@ -35,7 +35,6 @@ RECOVERY_DEVICE_NAME = "Recovery codes"
 # No 0/o, 1/l/i: recovery codes are copied by hand from paper.
 RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_CODE_LENGTH = 10
-RESET_WINDOW_SECONDS = 60 * 60
 SESSION_USER_KEY = "_auth_user_id"
 WRONG_CODE = gettext_lazy(
     "The code is wrong or has expired. Type the 6 digits your authenticator app shows now."
@@ -150,8 +149,8 @@ def password_reset_allowed(email: str, address: str | None) -> bool:
     ``PASSWORD_RESET_PER_ADDRESS_HOURLY`` requests from one network address an hour. Every
     request counts, whether or not the e-mail address has an account, so the limits reveal
     nothing about who has one."""
-    email_count = _count_this_hour("reset-email", email.strip().lower())
-    address_count = _count_this_hour("reset-address", address or "")
+    email_count = count_this_hour("reset-email", email.strip().lower())
+    address_count = count_this_hour("reset-address", address or "")
     allowed = (
         email_count is not None
         and address_count is not None
@@ -161,21 +160,6 @@ def password_reset_allowed(email: str, address: str | None) -> bool:
     if not allowed:
         log.warning("Password-reset e-mail held back: too many requests within an hour")
     return allowed
-
-
-def _count_this_hour(kind: str, value: str) -> int | None:
-    """This request's number in the hour that began with the first one; None when the cache,
-    which keeps the count, is down (and then nothing is sent)."""
-    key = f"{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
-    try:
-        cache.add(key, 0, timeout=RESET_WINDOW_SECONDS)
-        return cache.incr(key)
-    except ValueError:  # the count expired between add and incr
-        cache.set(key, 1, timeout=RESET_WINDOW_SECONDS)
-        return 1
-    except Exception:  # the cache is down; which errors depends on its backend
-        log.warning("Password-reset counts unavailable", exc_info=True)
-        return None
 
 
 def _code_check(device: Device, token: str, *, field: str, wrong) -> None:

@@ -23,7 +23,6 @@ instead of taking a step twice.
 """
 
 import datetime
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -44,6 +42,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.counts import count_this_hour
 from outbox.services import task_send_after_commit
 from programmes.models import Gender, Organisation, PostalCode, Programme, ProgrammeSite
 from programmes.notifications import email_after_commit, link_to
@@ -76,7 +75,6 @@ VOLUNTEER_STATUS_AT: dict[str, str] = {
 }
 UNTOUCHED_DAYS = 7
 CONFIRM_SALT = "kobling.volunteers.application-confirm"
-RATE_WINDOW_SECONDS = 60 * 60
 MOTIVATION_MAX_LENGTH: int = VolunteerApplication._meta.get_field("motivation").max_length or 1000
 # A Norwegian or foreign number: digits in groups, perhaps a country code ("+47 412 34 567").
 PHONE = re.compile(r"\+?\d[\d ]{6,18}\d")
@@ -193,8 +191,8 @@ def application_allowed(email: str, address: str | None) -> tuple[bool, bool]:
     ``APPLICATIONS_PER_EMAIL_HOURLY`` to one e-mail address an hour. The counts are kept in the
     cache (Redis where configured, so every web process shares them); when it cannot count,
     nothing is saved, since each saved application mails a stranger's address."""
-    address_count = _count_this_hour("apply-address", address or "")
-    email_count = _count_this_hour("apply-email", email.strip().lower())
+    address_count = count_this_hour("apply-address", address or "")
+    email_count = count_this_hour("apply-email", email.strip().lower())
     address_ok = (
         address_count is not None and address_count <= settings.APPLICATIONS_PER_ADDRESS_HOURLY
     )
@@ -202,21 +200,6 @@ def application_allowed(email: str, address: str | None) -> tuple[bool, bool]:
     if not (address_ok and email_ok):
         log.warning("Volunteer application held back: too many within an hour")
     return address_ok, email_ok
-
-
-def _count_this_hour(kind: str, value: str) -> int | None:
-    """This request's number in the hour that began with the first one; None when the cache is
-    down (which errors depends on its backend)."""
-    key = f"{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
-    try:
-        cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
-        return cache.incr(key)
-    except ValueError:  # the count expired between add and incr
-        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS)
-        return 1
-    except Exception:
-        log.warning("Application counts unavailable", exc_info=True)
-        return None
 
 
 def confirmation_token(application: VolunteerApplication) -> str:
