@@ -31,6 +31,7 @@ from django.utils.html import escape
 from psycopg import sql
 
 from programmes.models import Organisation
+from tests.environment import without_configuration
 from volunteers.selectors import organisation_slug
 
 # The scripts need PostgreSQL's client tools and gpg, which CI=true checks for
@@ -40,27 +41,7 @@ pytestmark = pytest.mark.postgres
 BASE_DIR = Path(settings.BASE_DIR)
 LOG = "programmes_auditlogentry"
 HOST = "kobling.example.no"
-# Only what a test sets, not whatever this test run was configured with.
-CONFIGURATION_PREFIXES = (
-    "DATABASE_",
-    "CACHE_",
-    "CELERY_",
-    "EMAIL_",
-    "DEBUG",
-    "SECRET_KEY",
-    "SECURE_",
-    "KOBLING_",
-    "ALLOWED_HOSTS",
-    "SITE_URL",
-    "STATIC_ROOT",
-    "WEB_",
-    "BACKUP_",
-    "CI",
-    "DJANGO_",
-    "GNUPGHOME",
-    "PG",
-)
-INHERITED = {k: v for k, v in os.environ.items() if not k.startswith(CONFIGURATION_PREFIXES)}
+INHERITED = without_configuration()
 
 
 @dataclass(frozen=True)

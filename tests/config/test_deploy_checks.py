@@ -2,12 +2,13 @@
 transport protection: HTTPS only (with HSTS), secure cookies, the proxy's HTTPS header."""
 
 import json
-import os
 import secrets
 import subprocess
 import sys
 
 from django.conf import settings
+
+from tests.environment import without_configuration
 
 PRODUCTION_ENV = {
     "KOBLING_ENV": "production",
@@ -15,22 +16,7 @@ PRODUCTION_ENV = {
     "SITE_URL": "https://kobling.example.no",
     "DATABASE_URL": "postgres://kobling@127.0.0.1:5432/kobling",
 }
-# Only the production settings above, not whatever this test run was configured with.
-CONFIGURATION_PREFIXES = (
-    "DATABASE_",
-    "CACHE_",
-    "CELERY_",
-    "EMAIL_",
-    "DEBUG",
-    "SECRET_KEY",
-    "SECURE_",
-    "KOBLING_",
-    "ALLOWED_HOSTS",
-    "SITE_URL",
-    "CI",
-    "DJANGO_",
-)
-INHERITED = {k: v for k, v in os.environ.items() if not k.startswith(CONFIGURATION_PREFIXES)}
+INHERITED = without_configuration()
 
 
 def run_production(*args: str, secret_key: str | None = None) -> subprocess.CompletedProcess:

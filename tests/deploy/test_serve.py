@@ -5,7 +5,6 @@ caching, answers liveness without its dependencies and logs JSON lines with the 
 
 import contextlib
 import json
-import os
 import secrets
 import socket
 import sqlite3
@@ -18,28 +17,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.environment import without_configuration
+
 SERVE = str(settings.BASE_DIR / "scripts" / "serve")
 HOST = "kobling.example.no"
-# Only the settings each test gives, not whatever this test run was configured with.
-CONFIGURATION_PREFIXES = (
-    "DATABASE_",
-    "CACHE_",
-    "CELERY_",
-    "EMAIL_",
-    "DEBUG",
-    "SECRET_KEY",
-    "SECURE_",
-    "KOBLING_",
-    "ALLOWED_HOSTS",
-    "SITE_URL",
-    "STATIC_ROOT",
-    "SENTRY_",
-    "WEB_",
-    "LOG_",
-    "CI",
-    "DJANGO_",
-)
-INHERITED = {k: v for k, v in os.environ.items() if not k.startswith(CONFIGURATION_PREFIXES)}
+INHERITED = without_configuration()
 
 
 def production(tmp: Path, **overrides: str) -> dict[str, str]:
