@@ -48,7 +48,9 @@ def private_broker():
     queue.flushdb()
     was = app.conf.get("broker_write_url"), app.conf.task_always_eager
     connect_celery(url, eager=False)
-    yield lambda: queue.llen("celery")
+    names = [declared.name for declared in settings.CELERY_TASK_QUEUES]
+    # Messages waiting in every queue the tasks are routed to (settings: CELERY_TASK_ROUTES).
+    yield lambda: sum(queue.llen(name) for name in names)
     connect_celery(*was)
     queue.flushdb()
 
