@@ -208,53 +208,54 @@ def _language(entry: dict) -> str:
 @login_required
 @require_POST
 def application_advance_view(request, pk: int):
-    application = _application_or_404(request, pk)
-    form = StepForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, application, step_form=form, status=400)
-    try:
+    def advance(application, data):
         moved = application_advance(
             application,
-            seen_stage=form.cleaned_data["seen_stage"],
+            seen_stage=data["seen_stage"],
             by=request.user,
-            on=form.cleaned_data["on"],
-            note=form.cleaned_data["note"],
+            on=data["on"],
+            note=data["note"],
         )
-    except ApplicationConflict as conflict:
-        application.refresh_from_db()
-        return _detail(request, application, status=409, problem=str(conflict))
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return _detail(request, application, step_form=form, status=400)
-    messages.success(
-        request,
-        _("%(name)s is now at “%(stage)s”.")
-        % {"name": moved.display_name, "stage": moved.get_stage_display()},
-    )
-    return redirect("application_detail", pk=moved.pk)
+        words = _("%(name)s is now at “%(stage)s”.") % {
+            "name": moved.display_name,
+            "stage": moved.get_stage_display(),
+        }
+        return moved, words
+
+    return _step(request, pk, StepForm, "step_form", advance)
 
 
 @login_required
 @require_POST
 def application_decline_view(request, pk: int):
-    application = _application_or_404(request, pk)
-    form = DeclineForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, application, decline_form=form, status=400)
-    try:
+    def decline(application, data):
         declined = application_decline(
             application,
-            seen_stage=form.cleaned_data["seen_stage"],
+            seen_stage=data["seen_stage"],
             by=request.user,
-            reason=form.cleaned_data["reason"],
-            on=form.cleaned_data["on"],
-            note=form.cleaned_data["note"],
+            reason=data["reason"],
+            on=data["on"],
+            note=data["note"],
         )
+        return declined, _("The application is declined.")
+
+    return _step(request, pk, DeclineForm, "decline_form", decline)
+
+
+def _step(request, pk: int, form_class, form_name: str, take):
+    """Take a step with the posted form: its errors (400), someone else's step first (409),
+    or the application's page again with what was done."""
+    application = _application_or_404(request, pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _detail(request, application, status=400, **{form_name: form})
+    try:
+        stepped, words = take(application, form.cleaned_data)
     except ApplicationConflict as conflict:
         application.refresh_from_db()
         return _detail(request, application, status=409, problem=str(conflict))
     except ValidationError as error:
         form.add_service_errors(error)
-        return _detail(request, application, decline_form=form, status=400)
-    messages.success(request, _("The application is declined."))
-    return redirect("application_detail", pk=declined.pk)
+        return _detail(request, application, status=400, **{form_name: form})
+    messages.success(request, words)
+    return redirect("application_detail", pk=stepped.pk)
