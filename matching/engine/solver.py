@@ -51,10 +51,13 @@ PHANTOM_USE_TOLERANCE = 1e-6
 INITIAL_NEIGHBOURS = 16
 SPARE_CANDIDATES = 4
 INITIAL_COLUMN_SPARE = 2
-# In stages 1-2 a phantom-free solution scores an integer and any other solution within
-# 1/2 of it scores no more (phantom terms add less than 1/2), so branch and bound may stop
-# once the incumbent is within 1/2 of its bound: that incumbent scores the optimum.
-INTEGER_STAGE_MIP_GAP = 0.5 - 1e-6
+# In stages 1-2 the model's objective is minus an integer score plus the phantoms' price,
+# whose total stays below PHANTOM_PRICE_TOTAL. An incumbent within GAP of the bound then
+# scores the optimum: a solution scoring 1 more would lie below the bound by at least
+# 1 - PHANTOM_PRICE_TOTAL - GAP > 0. LP bounds of families often end in 1/2, so the gap must
+# exceed 1/2 for branch and bound to stop as soon as it finds the optimum.
+PHANTOM_PRICE_TOTAL = 0.2
+INTEGER_STAGE_MIP_GAP = 1.0 - PHANTOM_PRICE_TOTAL - 1e-6
 
 
 class Stage(Enum):
@@ -194,8 +197,8 @@ def _solve_integer(
     the MILP's if their reduced cost (against the LP optimum's duals) is below the gap
     between the MILP value and the LP bound; those are added and the MILP solved again.
     """
-    # A strictly better solution gains at least 1 in the integer stages.
-    gain = 0.0 if stage is Stage.COST else 1.0
+    # A solution scoring better lies at least this far below the incumbent.
+    gain = 0.0 if stage is Stage.COST else 1.0 - PHANTOM_PRICE_TOTAL
     absolute_gap = None if stage is Stage.COST else INTEGER_STAGE_MIP_GAP
     exact = model.solve_integer(
         _objective(pool, stage), fixings, _y_upper(pool), relaxed, absolute_gap
@@ -250,18 +253,19 @@ def _objective(pool: EdgePool, stage: Stage) -> Objective:
     In stage 3 that is `EdgePool.unknown_cost_bound` (how far unknown edges are, less the
     best bonus they can earn for shared time and activities). In stages 1-2 edges cost 0;
     the phantom costs delta instead, so that it is used only when needed, with
-    delta * (total phantom capacity) < 1/2: a solution free of phantoms that is optimal
-    with delta then loses less than 1/2 against any full-graph solution, hence nothing,
-    the stage objective being an integer.
+    delta * (total phantom capacity) < PHANTOM_PRICE_TOTAL < 1: a solution free of phantoms
+    that is optimal with delta then loses less than 1 against any full-graph solution, hence
+    nothing, the stage objective being an integer. Delta stays the same while referrals are
+    explored, so each LP starts from a basis that is still dual feasible.
     """
     n_ref = len(pool.index.referrals)
     if stage is Stage.COST:
         phantom = pool.unknown_cost_bound()
         return Objective(edge=pool.cost, phantom=phantom, referral=np.zeros(n_ref))
-    open_capacity = float(pool.index.referrals.needed[~pool.fully_explored].sum())
+    capacity = float(pool.index.referrals.needed.sum())
     return Objective(
         edge=np.zeros(pool.cost.size),
-        phantom=np.full(n_ref, 0.4 / (open_capacity + 1.0)),
+        phantom=np.full(n_ref, PHANTOM_PRICE_TOTAL / (capacity + 1.0)),
         referral=-_referral_weight(pool.index, stage),
     )
 
