@@ -17,11 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.environment import without_configuration
-
-SERVE = str(settings.BASE_DIR / "scripts" / "serve")
-HOST = "kobling.example.no"
-INHERITED = without_configuration()
+from tests.deploy.serving import HOST, INHERITED, SERVE, free_port, serve
 
 
 def production(tmp: Path, **overrides: str) -> dict[str, str]:
@@ -39,16 +35,6 @@ def production(tmp: Path, **overrides: str) -> dict[str, str]:
         "EMAIL_URL": f"filemail://{tmp / 'mail'}",
         **overrides,
     }
-
-
-def serve(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [SERVE, *args],
-        env={**INHERITED, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def refusal(result: subprocess.CompletedProcess) -> str:
@@ -102,12 +88,6 @@ def test_an_unknown_process_is_a_usage_error():
     result = serve("webserver", env={"KOBLING_ENV": "demo"})
     assert result.returncode == 64
     assert "usage: scripts/serve web|worker|beat|release" in result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str, **headers: str):
