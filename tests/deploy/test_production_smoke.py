@@ -65,6 +65,7 @@ from tests.deploy.serving import (
     wait_until,
 )
 from tests.deploy.visitor import Page, Visitor
+from tests.rabbitmq import rabbitmq_or_skip
 from tests.worker import mails
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
@@ -72,7 +73,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 # tests/parallel.py gives the serial run Redis databases 0-2 and each pytest-xdist worker three
 # more (at most four workers: 3-14): 15 is no one else's.
 REDIS_BROKER_DATABASE = 15
-RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
 QUEUES = ("matching", "email", "default")
 DAILY_TASK = "referrals_flag_long_waits"
 STALE_MINUTES = 1
@@ -195,27 +195,10 @@ def redis_url(database: int) -> str:
     return urlunsplit(parts._replace(path=f"/{database}", query=""))
 
 
-def rabbitmq_problem() -> str | None:
-    try:
-        with Connection(RABBITMQ_URL, connect_timeout=2) as conn:
-            conn.ensure_connection(max_retries=1)
-    except Exception as error:  # any failure to connect is the reason to give
-        return f"{type(error).__name__}: {error}"
-    return None
-
-
 @pytest.fixture(params=["redis", "rabbitmq"])
 def broker(request) -> Iterator[str]:
     """The broker's URL, with no message left in Kobling's queues before or after."""
-    if request.param == "redis":
-        url = redis_url(REDIS_BROKER_DATABASE)
-    else:
-        url = RABBITMQ_URL
-        problem = rabbitmq_problem()
-        if problem and settings.CI:
-            pytest.fail(f"CI=true, but RabbitMQ at {RABBITMQ_URL} cannot be reached: {problem}")
-        if problem:
-            pytest.skip(f"needs RabbitMQ at {RABBITMQ_URL} ({problem}); CI machines have it")
+    url = redis_url(REDIS_BROKER_DATABASE) if request.param == "redis" else rabbitmq_or_skip()
     queues_empty(url)
     yield url
     queues_empty(url)
