@@ -12,11 +12,17 @@ krisesenter-<town>); an authenticator code is accepted once, so a second person 
 account in the same 30 seconds waits for the next code. Requests are named by page, not by
 row ("/referrals/[id]/"), so the report gives one line per page.
 
+Against production settings without the TLS proxy in front (benchmarks/load.py does this), set
+KOBLING_LOAD_PUBLIC_HOST to the host name in ALLOWED_HOSTS: each request then carries what the
+proxy adds (Host, X-Forwarded-Proto: https, X-Forwarded-For), the Referer a browser on https
+sends, and the Secure cookies that travel over plain HTTP between proxy and gunicorn.
+
 Environment: KOBLING_LOAD_PASSWORD (default the demo's), KOBLING_LOAD_TOTP_SECRET (default the
 demo's), KOBLING_LOAD_TOWNS (comma-separated; default the demo's 16), KOBLING_LOAD_VOLUNTEERS
 (comma-separated usernames; default the README's demo volunteer).
 """
 
+import http.cookiejar
 import itertools
 import os
 import random
@@ -35,11 +41,23 @@ TOWNS = os.environ.get(
 ).split(",")
 VOLUNTEERS = os.environ.get("KOBLING_LOAD_VOLUNTEERS", "frivillig-marianne-009").split(",")
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+PUBLIC_HOST = os.environ.get("KOBLING_LOAD_PUBLIC_HOST", "")
 TOTP_STEP_SECONDS = 30
 LOGIN_ATTEMPTS = 3
 
 _next_town = itertools.cycle(TOWNS)
 _next_volunteer = itertools.cycle(VOLUNTEERS)
+
+
+def _send_secure_cookies_over_http() -> None:
+    """Kobling marks its cookies Secure in production; the proxy ends TLS, so between it and
+    gunicorn they travel over plain HTTP. requests copies every session's cookies into a new jar
+    with the default policy for each request, so the policy is changed for this process."""
+    http.cookiejar.DefaultCookiePolicy.return_ok_secure = lambda self, cookie, request: True
+
+
+if PUBLIC_HOST:
+    _send_secure_cookies_over_http()
 
 
 class _Person(HttpUser):
@@ -49,6 +67,11 @@ class _Person(HttpUser):
 
     def on_start(self) -> None:
         self.ids = {}
+        if PUBLIC_HOST:
+            self.client.headers.update(
+                {"Host": PUBLIC_HOST, "X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
+            )
+        self.client.headers["Accept-Language"] = "nb"
         self.log_in()
 
     def log_in(self) -> None:
@@ -58,7 +81,8 @@ class _Person(HttpUser):
         page = self.client.get(path, name=name)
         token = CSRF.search(page.text)
         data = {**data, "csrfmiddlewaretoken": token.group(1) if token else ""}
-        return self.client.post(path, data=data, headers={"Referer": page.url}, name=name)
+        referer = f"https://{PUBLIC_HOST}{path}" if PUBLIC_HOST else page.url
+        return self.client.post(path, data=data, headers={"Referer": referer}, name=name)
 
     def _password(self, username: str):
         return self._post_form(

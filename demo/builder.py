@@ -170,9 +170,11 @@ def _demo_users() -> QuerySet[UserModel]:
     return User.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}")
 
 
-def demo_build(seed: int) -> DemoSummary:
-    """Build the whole demo in one transaction. Raises GeodataMissing before writing anything."""
-    builder = DemoBuilder(seed)
+def demo_build(seed: int, scale: int = 1) -> DemoSummary:
+    """Build the whole demo in one transaction. Raises GeodataMissing before writing anything.
+    ``scale`` multiplies the volunteers and referrals (10: a large organisation's numbers, for
+    load tests); the centres, sites and staff logins stay the demo's."""
+    builder = DemoBuilder(seed, scale)
     with transaction.atomic():
         return builder.build()
 
@@ -189,8 +191,10 @@ class CentreRows:
 class DemoBuilder:
     """Gathers the geodata, then writes centres, sites, volunteers and referrals in bulk."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, scale: int = 1):
         demo_refuse_in_production()
+        self.volunteer_count = VOLUNTEER_COUNT * scale
+        self.referral_count = REFERRAL_COUNT * scale
         self.rng = random.Random(seed)
         self.extra_rng = random.Random(f"{seed}-activities-and-levels")
         self.now = timezone.now().replace(second=0, microsecond=0)
@@ -390,8 +394,8 @@ class DemoBuilder:
         return self.rng.sample(others, min(count, len(others)))
 
     def create_volunteers(self) -> list[Volunteer]:
-        homes = self.place_people(VOLUNTEER_COUNT)
-        statuses = shuffled_quota(self.rng, VOLUNTEER_STATUS_SHARES, VOLUNTEER_COUNT)
+        homes = self.place_people(self.volunteer_count)
+        statuses = shuffled_quota(self.rng, VOLUNTEER_STATUS_SHARES, self.volunteer_count)
         attests = self.attest_states(statuses)
         drafts = [
             VolunteerDraft.draw(self, index, home, status, attest)
@@ -439,8 +443,8 @@ class DemoBuilder:
         )
 
     def create_referrals(self) -> list[Referral]:
-        homes = self.place_people(REFERRAL_COUNT)
-        statuses = shuffled_quota(self.rng, REFERRAL_STATUS_SHARES, REFERRAL_COUNT)
+        homes = self.place_people(self.referral_count)
+        statuses = shuffled_quota(self.rng, REFERRAL_STATUS_SHARES, self.referral_count)
         taken = set(Referral.objects.values_list("alias", flat=True))
         drafts = [
             ReferralDraft.draw(self, home, status, new_demo_alias(self.rng, taken))

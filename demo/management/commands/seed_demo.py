@@ -18,6 +18,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=1, help="Same seed, same rows.")
         parser.add_argument(
+            "--scale",
+            type=int,
+            default=1,
+            choices=range(1, 21),
+            metavar="1-20",
+            help=(
+                "Multiply the volunteers and referrals (600 and 150) by this, e.g. 10 for a load "
+                "test; centres, sites and logins stay the same."
+            ),
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help=(
@@ -26,7 +37,7 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, seed: int, reset: bool, **options):
+    def handle(self, *args, seed: int, scale: int, reset: bool, **options):
         try:
             demo_refuse_in_production()
         except DemoRefusedInProduction as error:
@@ -34,16 +45,16 @@ class Command(BaseCommand):
         if builder.demo_exists() and not reset:
             self.stdout.write("Demo data already exists; nothing changed. Use --reset to rebuild.")
             return
-        summary = self.rebuild(seed)
+        summary = self.rebuild(seed, scale)
         self.report(summary, seed)
 
     # One transaction: a rebuild that fails leaves the previous demo data in place.
     @transaction.atomic
-    def rebuild(self, seed: int) -> builder.DemoSummary:
+    def rebuild(self, seed: int, scale: int) -> builder.DemoSummary:
         if builder.demo_exists():
             self.delete_demo()
         try:
-            return builder.demo_build(seed)
+            return builder.demo_build(seed, scale)
         except builder.GeodataMissing as error:
             raise CommandError(
                 "Geodata is not loaded: run `python manage.py load_geodata` first."
