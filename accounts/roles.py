@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import QuerySet
 
 from programmes.models import ProgrammeSite
-from programmes.selectors import User, is_admin, sites_visible_to
+from programmes.selectors import User, is_admin, site_ids_coordinated_by, sites_visible_to
 
 
 class Role(models.TextChoices):
@@ -92,7 +92,7 @@ def sites_coordinated_by(user: User) -> QuerySet[ProgrammeSite]:
     sites = sites_visible_to(user)
     if is_admin(user) or not user.is_authenticated:  # anonymous: sites is already empty
         return sites
-    return sites.filter(coordinators=user)
+    return sites.filter(pk__in=site_ids_coordinated_by(user))
 
 
 def user_coordinates(user: User, site: ProgrammeSite) -> bool:

@@ -6,14 +6,31 @@ import statistics
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as UserModel
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from matching import engine
 from matching.engine_keys import referral_key, volunteer_key
-from matching.models import Agreement, CheckIn, Match, MatchRun, Proposal, RejectedPair
-from programmes.models import Municipality, Referral
-from programmes.selectors import User, is_admin, referrals_visible_to
+from matching.models import (
+    Agreement,
+    CheckIn,
+    Match,
+    MatchRun,
+    MatchVolunteer,
+    Proposal,
+    RejectedPair,
+)
+from programmes.models import Municipality, ProgrammeSite, Referral
+from programmes.selectors import (
+    User,
+    is_admin,
+    referrals_visible_to,
+    site_ids_coordinated_by,
+    site_ids_staffed_by,
+    site_ids_visible_to,
+)
 from volunteers.models import Volunteer
 from volunteers.selectors import volunteers_eligible_for, volunteers_visible_to
 
@@ -172,13 +189,16 @@ def match_runs_visible_to(user: User) -> QuerySet[MatchRun]:
     if not user.is_authenticated:
         return runs.none()
     # A run's own rows are counts; its proposals and unmatched referrals are scoped again.
+    coordinated = ProgrammeSite.objects.filter(coordinators=user)
+    site_ids = coordinated.values("pk")
+    centres = coordinated.values("crisis_centre")
     return runs.filter(
         Q(started_by=user)
-        | Q(scope=MatchRun.Scope.SITE, site__coordinators=user)
-        | Q(scope=MatchRun.Scope.CRISIS_CENTRE, crisis_centre__programme_sites__coordinators=user)
-        | Q(scope=MatchRun.Scope.PROGRAMME, programme__sites__coordinators=user)
-        | Q(scope=MatchRun.Scope.REPLACEMENT, match__referral__site__coordinators=user)
-    ).distinct()
+        | Q(scope=MatchRun.Scope.SITE, site__in=site_ids)
+        | Q(scope=MatchRun.Scope.CRISIS_CENTRE, crisis_centre__in=centres)
+        | Q(scope=MatchRun.Scope.PROGRAMME, programme__in=coordinated.values("programme"))
+        | Q(scope=MatchRun.Scope.REPLACEMENT, match__referral__site__in=site_ids)
+    )
 
 
 def proposals_visible_to(user: User) -> QuerySet[Proposal]:
@@ -190,7 +210,7 @@ def proposals_visible_to(user: User) -> QuerySet[Proposal]:
         return proposals
     if not user.is_authenticated:
         return proposals.none()
-    return proposals.filter(referral__site__coordinators=user).distinct()
+    return proposals.filter(referral__site__in=site_ids_coordinated_by(user))
 
 
 def matches_visible_to(user: User) -> QuerySet[Match]:
@@ -199,11 +219,11 @@ def matches_visible_to(user: User) -> QuerySet[Match]:
         return matches
     if not user.is_authenticated:
         return matches.none()
-    return matches.filter(
-        Q(referral__site__coordinators=user)
-        | Q(referral__site__crisis_centre__staff=user)
-        | Q(volunteers__volunteer__user=user)
-    ).distinct()
+    return matches.filter(Q(referral__site__in=site_ids_visible_to(user)) | _taken_part_in(user))
+
+
+def _taken_part_in(user: UserModel) -> Q:
+    return Q(pk__in=MatchVolunteer.objects.filter(volunteer__user=user).values("match"))
 
 
 def agreements_visible_to(user: User) -> QuerySet:
@@ -229,18 +249,20 @@ def agreements_awaiting(user: User) -> QuerySet:
     """Agreements still waiting for something this user signs: a volunteer's acceptance (also a
     replacement's, in an active match), the centre's consent, the coordinator's countersignature."""
     agreements = agreements_visible_to(user)
+    if isinstance(user, AnonymousUser):
+        return agreements  # none
     awaiting = Q(match__status=Match.Status.AWAITING_AGREEMENT)
-    own_place = Q(
-        match__volunteers__volunteer__user=user,
-        match__volunteers__accepted_at__isnull=True,
-        match__volunteers__left_at__isnull=True,
-        match__status__in=Match.OPEN_STATUSES,
+    places_to_accept = MatchVolunteer.objects.filter(
+        volunteer__user=user, accepted_at__isnull=True, left_at__isnull=True
     )
+    own_place = Q(match__in=places_to_accept.values("match"), match__status__in=Match.OPEN_STATUSES)
+    staffed = Q(match__referral__site__in=site_ids_staffed_by(user))
+    coordinated = Q(match__referral__site__in=site_ids_coordinated_by(user))
     return agreements.filter(
         own_place
-        | awaiting & Q(match__referral__site__crisis_centre__staff=user, consent_recorded_at=None)
-        | awaiting & Q(match__referral__site__coordinators=user, countersigned_at__isnull=True)
-    ).distinct()
+        | awaiting & staffed & Q(consent_recorded_at=None)
+        | awaiting & coordinated & Q(countersigned_at__isnull=True)
+    )
 
 
 def matches_managed_by(user: User) -> QuerySet[Match]:
@@ -249,15 +271,14 @@ def matches_managed_by(user: User) -> QuerySet[Match]:
     matches = matches_visible_to(user)
     if is_admin(user) or not user.is_authenticated:
         return matches
-    managed = Q(referral__site__coordinators=user) | Q(referral__site__crisis_centre__staff=user)
-    return matches.filter(managed).distinct()
+    return matches.filter(referral__site__in=site_ids_visible_to(user))
 
 
 def matches_taken_part_in(user: User) -> QuerySet[Match]:
     """The matches a user is one of the volunteers of."""
     if not user.is_authenticated:
         return Match.objects.none()
-    return matches_visible_to(user).filter(volunteers__volunteer__user=user).distinct()
+    return matches_visible_to(user).filter(_taken_part_in(user))
 
 
 def participant_view_for(match: Match, volunteer) -> dict:

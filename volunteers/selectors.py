@@ -27,9 +27,8 @@ def volunteers_visible_to(user: User) -> QuerySet[Volunteer]:
         return volunteers
     if not user.is_authenticated:
         return volunteers.none()
-    return volunteers.filter(
-        Q(organisation__programme_sites__coordinators=user) | Q(user=user)
-    ).distinct()
+    coordinated = ProgrammeSite.objects.filter(coordinators=user).values("organisation")
+    return volunteers.filter(Q(organisation__in=coordinated) | Q(user=user))
 
 
 def _valid_record(kind: str, on: datetime.date, politiattest_types: list[str] | None = None):
