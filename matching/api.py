@@ -6,6 +6,8 @@ Every change of state is one call into matching/lifecycle.py (or matching/servic
 which refuses what no longer fits: 409 when the state moved on, 400 naming the field at fault.
 """
 
+from functools import cached_property
+
 from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -329,7 +331,13 @@ class MatchSerializer(serializers.ModelSerializer):
         # Only what MatchViewSet prefetched for a coordinator; empty for everyone else.
         # many=True gives a ReturnList; the stubs say ReturnDict.
         rows = getattr(match, "coordinated_check_ins", [])
-        return CheckInSerializer(rows, many=True).data  # type: ignore[return-value]
+        return [self._check_in_serializer.to_representation(row) for row in rows]
+
+    @cached_property
+    def _check_in_serializer(self) -> CheckInSerializer:
+        # One for the whole page: a list's rows share this serializer, and building a
+        # serializer's fields costs more than the rows it writes.
+        return CheckInSerializer()
 
     class Meta:
         model = Match
