@@ -62,7 +62,7 @@ from volunteers.selectors import (
 
 RECENT_RUNS = 10
 # Rows each of the dashboard's lists shows; the rest are in the full list it links to.
-DASHBOARD_LIST_SIZE = 50
+DASHBOARD_LIST_SIZE = 20
 # Proposals on one page of a run's review (a programme-wide run can propose hundreds).
 RUN_PAGE_SIZE = 50
 REQUEST_WORDS = dict(END_REQUEST_REASONS)
