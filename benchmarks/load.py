@@ -103,9 +103,10 @@ def base_env(tmp: Path) -> dict[str, str]:
     }
 
 
-def database_prepare(scale: int, env: dict[str, str]) -> None:
+def database_prepare(scale: int, env: dict[str, str]) -> str:
     """A new database: migrated and static files collected by the release step, then the
-    demo's rows (its seeding is refused under production settings, so it runs as the demo)."""
+    demo's rows (its seeding is refused under production settings, so it runs as the demo).
+    Returns the usernames of volunteers for the volunteers' journeys."""
     name = f"kobling_load_x{scale}"
     psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     psql(f"CREATE DATABASE {name} OWNER {OWNER}")
@@ -114,6 +115,18 @@ def database_prepare(scale: int, env: dict[str, str]) -> None:
     demo = {**owner, "KOBLING_ENV": "demo", "DEBUG": "false"}
     sh(PYTHON, "manage.py", "load_geodata", env=demo)
     print(sh(PYTHON, "manage.py", "seed_demo", "--scale", str(scale), env=demo).splitlines()[0])
+    return volunteers_with_matches(name)
+
+
+def volunteers_with_matches(database: str, count: int = 25) -> str:
+    """Volunteers in a match: their pages have the most to show."""
+    return sh(
+        "psql", f"{POSTGRES}/{database}", "-Atc",
+        "SELECT DISTINCT u.username FROM auth_user u "
+        "JOIN volunteers_volunteer v ON v.user_id = u.id "
+        "JOIN matching_matchvolunteer p ON p.volunteer_id = v.id "
+        f"WHERE p.left_at IS NULL ORDER BY u.username LIMIT {count}",
+    ).strip().replace("\n", ",")  # fmt: skip
 
 
 def web_start(scale: int, env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -169,14 +182,18 @@ class LoadAverage(threading.Thread):
             self.samples.append(os.getloadavg()[0])
 
 
-def locust_run(scale: int, users: int, seconds: int, tmp: Path) -> LoadRun:
+def locust_run(scale: int, users: int, seconds: int, tmp: Path, volunteers: str) -> LoadRun:
     prefix = tmp / f"x{scale}-u{users}"
-    env = {**os.environ, "KOBLING_LOAD_PUBLIC_HOST": PUBLIC_HOST}
+    env = {
+        **os.environ,
+        "KOBLING_LOAD_PUBLIC_HOST": PUBLIC_HOST,
+        "KOBLING_LOAD_VOLUNTEERS": volunteers,
+    }
     sampler = LoadAverage()
     sampler.start()
     sh(
         LOCUST, "-f", "benchmarks/locustfile.py", "--host", f"http://127.0.0.1:{PORT}",
-        "--headless", "--users", str(users), "--spawn-rate", "5", "--run-time", f"{seconds}s",
+        "--headless", "--users", str(users), "--spawn-rate", "1", "--run-time", f"{seconds}s",
         "--csv", str(prefix), "--only-summary", "--exit-code-on-error", "0",
         env=env, timeout=seconds + 600,
     )  # fmt: skip
@@ -214,8 +231,9 @@ def markdown(runs: list[LoadRun], label: str) -> str:
         "",
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
         f"{os.cpu_count()} cores; gunicorn `scripts/serve web` defaults (2 processes x 4 "
-        "threads), Locust on the same machine. Logins are in the figures (staff log in with "
-        "two factors once per simulated person).",
+        f"threads), Locust on the same machine; {runs[0].seconds} s per run, one more person "
+        "every second until all are in, each logging in once (staff with two factors) and then "
+        "waiting 1-5 s between pages.",
         "",
         "| size, users | req/s | failures | load average 1 min, mean / max |",
         "|---|---:|---:|---|",
@@ -255,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="1,10", help="comma-separated, e.g. 1,10")
     parser.add_argument("--users", default="10,50", help="comma-separated, e.g. 10,50")
-    parser.add_argument("--seconds", type=int, default=120, help="per Locust run")
+    parser.add_argument("--seconds", type=int, default=180, help="per Locust run")
     parser.add_argument("--label", default="Latest run", help="heading of the table")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--write-docs", action="store_true", help="into docs/benchmarks.md")
@@ -268,12 +286,12 @@ def main(argv: list[str] | None = None) -> None:
         tmp = Path(tmp_name)
         env = base_env(tmp)
         for scale in [int(s) for s in args.scales.split(",")]:
-            database_prepare(scale, env)
+            volunteers = database_prepare(scale, env)
             for users in [int(u) for u in args.users.split(",")]:
                 sh("redis-cli", "-u", f"{REDIS}/12", "flushdb")
                 web = web_start(scale, env, tmp / "web.log")
                 try:
-                    runs.append(locust_run(scale, users, args.seconds, tmp))
+                    runs.append(locust_run(scale, users, args.seconds, tmp, volunteers))
                 finally:
                     web_stop(web)
                 print(markdown(runs[-1:], f"{scale}x, {users} users"), flush=True)

@@ -46,6 +46,9 @@ TOTP_STEP_SECONDS = 30
 LOGIN_ATTEMPTS = 3
 
 _next_town = itertools.cycle(TOWNS)
+_next_address = (f"10.0.{n // 256}.{n % 256}" for n in itertools.count(1))
+# account -> the 30-second step whose code someone on it sent last
+_steps_used: dict[str, int] = {}
 _next_volunteer = itertools.cycle(VOLUNTEERS)
 
 
@@ -60,6 +63,14 @@ if PUBLIC_HOST:
     _send_secure_cookies_over_http()
 
 
+def _wait_for_an_unused_code(username: str) -> None:
+    """An authenticator code is accepted once: a second person on the same account in the same
+    30 seconds waits for the next code (a refused code counts towards the account's lockout)."""
+    while _steps_used.get(username) == int(time.time() // TOTP_STEP_SECONDS):
+        time.sleep(TOTP_STEP_SECONDS - time.time() % TOTP_STEP_SECONDS + 0.5)
+    _steps_used[username] = int(time.time() // TOTP_STEP_SECONDS)
+
+
 class _Person(HttpUser):
     abstract = True
     wait_time = between(1, 5)
@@ -68,8 +79,14 @@ class _Person(HttpUser):
     def on_start(self) -> None:
         self.ids = {}
         if PUBLIC_HOST:
+            # Each person from an address of their own, as people log in from their own homes
+            # and offices (the login limits count per address).
             self.client.headers.update(
-                {"Host": PUBLIC_HOST, "X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
+                {
+                    "Host": PUBLIC_HOST,
+                    "X-Forwarded-Proto": "https",
+                    "X-Forwarded-For": next(_next_address),
+                }
             )
         self.client.headers["Accept-Language"] = "nb"
         self.log_in()
@@ -94,14 +111,13 @@ class _Person(HttpUser):
     def _staff_login(self, username: str) -> None:
         self._password(username)
         for _attempt in range(LOGIN_ATTEMPTS):
+            _wait_for_an_unused_code(username)
             code = pyotp.TOTP(TOTP_SECRET).now()
             answer = self._post_form(
                 "/accounts/two-factor/", {"code": code}, "/accounts/two-factor/"
             )
             if "/accounts/two-factor/" not in answer.url:
                 return
-            # This code was used already (another person on the same account): wait for the next.
-            time.sleep(TOTP_STEP_SECONDS - time.time() % TOTP_STEP_SECONDS + 1)
         raise RuntimeError(f"{username}: the second factor was refused {LOGIN_ATTEMPTS} times")
 
     def _visit_one_of(self, list_path: str, pattern: str, name: str) -> None:

@@ -93,6 +93,24 @@ def test_same_seed_builds_the_same_rows_and_another_seed_does_not():
     assert other["volunteers"] != first["volunteers"]
 
 
+def test_scale_multiplies_the_people_and_keeps_the_centres_and_logins():
+    output = seed_demo("--seed", "5", "--scale", "2")
+
+    assert Volunteer.objects.count() == 2 * demo.VOLUNTEER_COUNT
+    assert Referral.objects.filter(matches=None).count() == 2 * demo.REFERRAL_COUNT
+    assert CrisisCentre.objects.count() == 16
+    assert "Created 16 crisis centres, 32 programme sites, 1200 volunteers" in output
+    login = RequestFactory().post("/accounts/login/")  # django-axes needs the request
+    assert authenticate(login, username="koordinator-oslo", password=demo.DEMO_PASSWORD)
+
+
+@pytest.mark.parametrize("scale", ["0", "21", "ten"])
+def test_a_scale_out_of_range_is_refused_before_anything_is_written(scale):
+    with pytest.raises(CommandError, match="--scale"):
+        seed_demo("--scale", scale)
+    assert not Volunteer.objects.exists()
+
+
 def test_builds_both_programmes_with_their_rules(output):
     ressursvenn = Programme.objects.get(slug="ressursvenn")
     fritidsvenn = Programme.objects.get(slug="fritidsvenn")
