@@ -199,6 +199,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # die"). The broker redelivers an unacknowledged task only after three times that, when the run
 # is already marked failed, so a redelivery never races a coordinator's restart.
 MATCH_RUN_STALE_MINUTES = env.integer("MATCH_RUN_STALE_MINUTES", 10, minimum=1)
+# A working run tells the database it is alive this often, also in the middle of a long solve.
+MATCH_RUN_HEARTBEAT_SECONDS = MATCH_RUN_STALE_MINUTES * 60 / 4
 # A broker that is down must fail a publish within about a second (one quick retry, short socket
 # timeouts), never hang a request: the task then waits in the outbox (outbox/) until it is back.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -6,13 +6,16 @@ started again (matching/services.py). The review of the proposals is a step of t
 (matching/lifecycle.py).
 """
 
+import contextlib
 import datetime
 import logging
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,9 +45,10 @@ def match_run_execute(run_id: int) -> MatchRun:
     if run is None:
         return MatchRun.objects.get(pk=run_id)
     try:
-        instance = _timed(run, Phase.GATHERING, 10, lambda: engine_instance_for(run))
-        result = _timed(run, Phase.SOLVING, 40, lambda: engine.solve(instance))
-        saved = _timed(run, Phase.SAVING, 80, lambda: _persist(run, instance, result))
+        with _heartbeat(run):
+            instance = _timed(run, Phase.GATHERING, 10, lambda: engine_instance_for(run))
+            result = _timed(run, Phase.SOLVING, 40, lambda: engine.solve(instance))
+            saved = _timed(run, Phase.SAVING, 80, lambda: _persist(run, instance, result))
     except Exception as error:
         _fail(run, error)
         raise
@@ -62,6 +66,36 @@ def _claim(run_id: int) -> MatchRun | None:
         run.heartbeat_at, run.attempt = run.started_at, run.attempt + 1
         run.save(update_fields=["status", "started_at", "error", "heartbeat_at", "attempt"])
     return run
+
+
+@contextlib.contextmanager
+def _heartbeat(run: MatchRun) -> Iterator[None]:
+    """Every MATCH_RUN_HEARTBEAT_SECONDS while the run works, from a thread of its own (the
+    solve holds the main one for minutes on a large instance): the run is alive, so
+    ``match_runs_fail_stale`` leaves it alone. The thread dies with its worker."""
+    stop = threading.Event()
+    beating = threading.Thread(
+        target=_beat, args=(run.pk, run.attempt, stop), name=f"match-run-{run.pk}", daemon=True
+    )
+    beating.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beating.join()
+
+
+def _beat(run_pk: int, attempt: int, stop: threading.Event) -> None:
+    try:
+        while not stop.wait(settings.MATCH_RUN_HEARTBEAT_SECONDS):
+            MatchRun.objects.filter(
+                pk=run_pk, attempt=attempt, status=MatchRun.Status.RUNNING
+            ).update(heartbeat_at=timezone.now())
+    except DatabaseError:
+        # The database went away: the run itself fails on its next query and says so.
+        log.exception("Match run %s: heartbeat stopped", run_pk)
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def _timed(run: MatchRun, phase: str, progress: int, work):

@@ -1,0 +1,50 @@
+"""A run whose solve takes longer than MATCH_RUN_STALE_MINUTES is still alive: its worker says
+so while it solves, so the stale-run sweep does not fail it and throw its proposals away."""
+
+import datetime
+import time
+
+import pytest
+
+from matching import runs
+from matching.models import MatchRun
+from tests.matching.factories import (
+    MatchRunFactory,
+    ready_volunteer,
+    site_with_people,
+    waiting_referral,
+)
+
+SOLVE_SECONDS = 1.0
+
+
+@pytest.mark.postgres
+def test_a_run_solving_past_the_stale_window_is_not_swept_and_saves_its_proposals(
+    geodata, settings, monkeypatch
+):
+    settings.MATCH_RUN_HEARTBEAT_SECONDS = 0.2
+    site, _staff, coordinator = site_with_people()
+    waiting_referral(site, languages=["ar"])
+    ready_volunteer()
+    run = MatchRunFactory(site=site, started_by=coordinator)
+    swept: list[int] = []
+    solve = runs.engine.solve
+
+    def long_solve(instance):
+        started = MatchRun.objects.get(pk=run.pk).started_at
+        time.sleep(SOLVE_SECONDS)
+        # The sweep as it would run a stale window after the run started, had the solve taken
+        # that long: only a heartbeat since then keeps the run alive.
+        stale_window = datetime.timedelta(minutes=settings.MATCH_RUN_STALE_MINUTES)
+        swept.append(runs.match_runs_fail_stale(started + stale_window + _half_solve()))
+        return solve(instance)
+
+    monkeypatch.setattr(runs.engine, "solve", long_solve)
+    done = runs.match_run_execute(run.pk)
+
+    assert swept == [0]
+    assert (done.status, done.proposals_made) == (MatchRun.Status.SUCCEEDED, 1)
+
+
+def _half_solve() -> datetime.timedelta:
+    return datetime.timedelta(seconds=SOLVE_SECONDS / 2)
