@@ -24,18 +24,21 @@ from volunteers.selectors import vetting_missing, volunteers_visible_to
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-RECENT_REFERRALS = 50
+# The newest referrals on the home page; the rest are on the referral list it links to.
+RECENT_REFERRALS = 20
 
 
 @login_required
 def home(request):
     user = request.user
     roles = user_roles(user)
+    referrals = referrals_visible_to(user)
     context = {
         "roles": roles,
         "Role": Role,
         "coordinating": bool(roles & COORDINATING_ROLES),
-        "referrals": referrals_visible_to(user)[:RECENT_REFERRALS],
+        "referrals": referrals.order_by("-submitted_at", "-pk")[:RECENT_REFERRALS],
+        "referrals_count": referrals.count(),
         "sites": referral_waiting_by_site(user) if roles & COORDINATING_ROLES else [],
         "volunteer": getattr(user, "volunteer", None),
         "volunteer_gaps": _own_vetting_gaps(user),

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role, forget_roles, user_has_role, user_roles
+from casework.home import RECENT_REFERRALS
 from matching.models import (
     Match,
     MatchVolunteer,
@@ -235,6 +236,25 @@ def test_the_dashboard_shows_the_first_rows_of_each_list_and_links_to_the_full_l
     # The full lists the links lead to show the same rows.
     listed = client.get("/referrals/?status=submitted").context["page"].paginator.count
     assert listed == MANY
+
+
+def test_the_home_page_shows_the_newest_referrals_and_links_to_all_of_them(client, people):
+    (oslo, _bergen), (run, _other), _staff, coordinator, _admin = people
+    grow_everything(oslo, run, MANY, "O")
+    login_verified(client, coordinator)
+
+    response = client.get("/", headers={"accept-language": "en"})
+
+    shown = list(response.context["referrals"])
+    total = response.context["referrals_count"]
+    assert len(shown) == RECENT_REFERRALS < total
+    newest = Referral.objects.filter(site__coordinators=coordinator).order_by(
+        "-submitted_at", "-pk"
+    )
+    assert [r.pk for r in shown] == [r.pk for r in newest[:RECENT_REFERRALS]]
+    page = response.content.decode()
+    assert f"Showing the first {RECENT_REFERRALS} of {total}." in page
+    assert 'href="/referrals/">See the full list' in page
 
 
 def test_roles_are_asked_of_the_database_once_per_user_object(django_assert_num_queries):
