@@ -14,7 +14,10 @@ proc_name = "kobling-web"
 # process is replaced rather than left hanging.
 timeout = 60
 graceful_timeout = 30
-keepalive = 5
+# Longer than the reverse proxy keeps an idle connection to gunicorn open (Caddy: 2 minutes), so
+# gunicorn never closes one just as the proxy sends a request on it: the person would get an
+# error page for nothing (the load test saw "connection reset" this way with 5 s).
+keepalive = 150
 # Each process is replaced after about this many requests, which bounds any slow leak.
 max_requests = 2000
 max_requests_jitter = 200
