@@ -225,15 +225,33 @@ def locust_run(scale: int, users: int, seconds: int, tmp: Path, volunteers: str)
     )
 
 
-def markdown(runs: list[LoadRun], label: str) -> str:
+def machine_now() -> dict[str, str]:
+    models = [
+        line.split(":", 1)[1].strip()
+        for line in Path("/proc/cpuinfo").read_text().splitlines()
+        if line.startswith("model name")
+    ]
+    cpu = models[0] if models else platform.processor()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "host": platform.node(),
+        "cpu": f"{os.cpu_count()} x {cpu}",
+        "commit": commit or "unknown",
+    }
+
+
+def markdown(runs: list[LoadRun], label: str, machine: dict[str, str]) -> str:
     lines = [
         f"### {label}",
         "",
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-        f"{os.cpu_count()} cores; gunicorn `scripts/serve web` defaults (2 processes x 4 "
-        f"threads), Locust on the same machine; {runs[0].seconds} s per run, one more person "
-        "every second until all are in, each logging in once (staff with two factors) and then "
-        "waiting 1-5 s between pages.",
+        f"{machine['date']}, commit `{machine['commit']}`, {machine['host']} ({machine['cpu']}). "
+        "gunicorn from `scripts/serve web` with its defaults (2 processes x 4 threads), "
+        "PostgreSQL 15 and Redis on the same machine, and Locust too, so all share the same "
+        f"cores. {runs[0].seconds} s per run; one more person every second until all are in, "
+        "each logging in once (staff with two factors), then 1-5 s between pages.",
         "",
         "| size, users | req/s | failures | load average 1 min, mean / max |",
         "|---|---:|---:|---|",
@@ -277,10 +295,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label", default="Latest run", help="heading of the table")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--write-docs", action="store_true", help="into docs/benchmarks.md")
+    parser.add_argument(
+        "--from-json", type=Path, help="measure nothing: the tables of a run saved with --json"
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        runs = [
+            LoadRun(**{**run, "pages": [PageFigures(**page) for page in run["pages"]]})
+            for run in saved["runs"]
+        ]
+        print(markdown(runs, args.label, saved["machine"]))
+        return
     if not Path(LOCUST).exists():
         sys.exit("Locust is not installed: .venv/bin/pip install -e '.[load]'")
     roles_ensure()
+    machine = machine_now()
     runs = []
     with tempfile.TemporaryDirectory(prefix="kobling-load-") as tmp_name:
         tmp = Path(tmp_name)
@@ -294,12 +324,13 @@ def main(argv: list[str] | None = None) -> None:
                     runs.append(locust_run(scale, users, args.seconds, tmp, volunteers))
                 finally:
                     web_stop(web)
-                print(markdown(runs[-1:], f"{scale}x, {users} users"), flush=True)
+                print(markdown(runs[-1:], f"{scale}x, {users} users", machine), flush=True)
         shutil.rmtree(tmp / "static", ignore_errors=True)
-    section = markdown(runs, args.label)
+    section = markdown(runs, args.label, machine)
     print(section)
     if args.json:
-        args.json.write_text(json.dumps([asdict(run) for run in runs], indent=2))
+        saved = {"machine": machine, "runs": [asdict(run) for run in runs]}
+        args.json.write_text(json.dumps(saved, indent=2))
     if args.write_docs:
         docs_section_replace(BASE_DIR / "docs" / "benchmarks.md", section)
 
