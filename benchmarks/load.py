@@ -115,6 +115,9 @@ def database_prepare(scale: int, env: dict[str, str]) -> str:
     demo = {**owner, "KOBLING_ENV": "demo", "DEBUG": "false"}
     sh(PYTHON, "manage.py", "load_geodata", env=demo)
     print(sh(PYTHON, "manage.py", "seed_demo", "--scale", str(scale), env=demo).splitlines()[0])
+    # The planner's statistics, as autovacuum gathers them on a server after large writes (and
+    # would not here, where it may be off or not yet have run).
+    sh("psql", f"{POSTGRES}/{name}", "-qc", "ANALYZE")
     return volunteers_with_matches(name)
 
 
