@@ -138,7 +138,9 @@ def test_release_then_web_serves_static_files_health_and_json_logs(tmp_path):
 
     with sqlite3.connect(tmp_path / "kobling.sqlite3") as db:
         applied = {app for (app,) in db.execute("SELECT DISTINCT app FROM django_migrations")}
+        analyzed = {table for (table,) in db.execute("SELECT DISTINCT tbl FROM sqlite_stat1")}
     assert {"programmes", "matching", "volunteers", "accounts"} <= applied
+    assert "django_migrations" in analyzed  # the planner's statistics (analyze_database)
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
     hashed = manifest["kobling/kobling.css"]
     assert hashed != "kobling/kobling.css"
