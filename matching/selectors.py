@@ -22,7 +22,7 @@ from matching.models import (
     Proposal,
     RejectedPair,
 )
-from programmes.models import Municipality, ProgrammeSite, Referral
+from programmes.models import Municipality, Referral
 from programmes.selectors import (
     User,
     is_admin,
@@ -30,6 +30,7 @@ from programmes.selectors import (
     site_ids_coordinated_by,
     site_ids_staffed_by,
     site_ids_visible_to,
+    sites_with_coordinator,
 )
 from volunteers.models import Volunteer
 from volunteers.selectors import volunteers_eligible_for, volunteers_visible_to
@@ -189,7 +190,7 @@ def match_runs_visible_to(user: User) -> QuerySet[MatchRun]:
     if not user.is_authenticated:
         return runs.none()
     # A run's own rows are counts; its proposals and unmatched referrals are scoped again.
-    coordinated = ProgrammeSite.objects.filter(coordinators=user)
+    coordinated = sites_with_coordinator(user)
     site_ids = coordinated.values("pk")
     centres = coordinated.values("crisis_centre")
     return runs.filter(

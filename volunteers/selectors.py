@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.text import slugify
 
 from programmes.models import Organisation, PolitiattestType, Programme, ProgrammeSite, VettingKind
-from programmes.selectors import User, is_admin
+from programmes.selectors import User, is_admin, sites_with_coordinator
 from volunteers.models import ApplicationStage, VettingRecord, Volunteer, VolunteerApplication
 
 # Every "expires soon" (the reminder to the volunteer, the lists, the dashboard, the volunteer's
@@ -27,7 +27,7 @@ def volunteers_visible_to(user: User) -> QuerySet[Volunteer]:
         return volunteers
     if not user.is_authenticated:
         return volunteers.none()
-    coordinated = ProgrammeSite.objects.filter(coordinators=user).values("organisation")
+    coordinated = sites_with_coordinator(user).values("organisation")
     return volunteers.filter(Q(organisation__in=coordinated) | Q(user=user))
 
 
