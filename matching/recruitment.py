@@ -9,6 +9,7 @@ demand; one calculation per scope at a time.
 import datetime
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.heartbeat import heartbeat
 from matching import engine
 from matching.engine.what_if import Place, hypotheticals_at
 from matching.engine_keys import referral_pk
@@ -154,13 +156,14 @@ def sweep_execute(sweep_id: int) -> RecruitmentSweep:
     if sweep is None:
         return RecruitmentSweep.objects.get(pk=sweep_id)
     try:
-        instance = engine_instance_for(_run_like(sweep))
-        _beat(sweep, 30)
-        profiles = profiles_for(instance.referrals)
-        places = _places(sweep)
-        answers = _answers(instance, profiles, places)
-        _beat(sweep, 80)
-        _save(sweep, len(instance.referrals), profiles, places, answers)
+        with _heartbeat(sweep):
+            instance = engine_instance_for(_run_like(sweep))
+            _beat(sweep, 30)
+            profiles = profiles_for(instance.referrals)
+            places = _places(sweep)
+            answers = _answers(instance, profiles, places)
+            _beat(sweep, 80)
+            _save(sweep, len(instance.referrals), profiles, places, answers)
     except Exception as error:
         log.exception("Recruitment calculation %s failed", sweep.pk)
         failed = {"status": Status.FAILED, "error": f"{type(error).__name__}: {error}"}
@@ -177,6 +180,13 @@ def _claim(sweep_id: int) -> RecruitmentSweep | None:
         sweep.status, sweep.progress, sweep.heartbeat_at = Status.RUNNING, 10, timezone.now()
         sweep.save(update_fields=["status", "progress", "heartbeat_at"])
     return sweep
+
+
+def _heartbeat(sweep: RecruitmentSweep) -> AbstractContextManager[None]:
+    """Alive while the engine works (minutes for a whole programme), so that
+    `sweeps_fail_stale` leaves the calculation alone."""
+    mine = RecruitmentSweep.objects.filter(pk=sweep.pk, status=Status.RUNNING)
+    return heartbeat(mine, settings.MATCH_RUN_HEARTBEAT_SECONDS, f"recruitment-{sweep.pk}")
 
 
 def _beat(sweep: RecruitmentSweep, progress: int) -> None:

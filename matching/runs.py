@@ -6,19 +6,18 @@ started again (matching/services.py). The review of the proposals is a step of t
 (matching/lifecycle.py).
 """
 
-import contextlib
 import datetime
 import logging
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.heartbeat import heartbeat
 from matching import engine, lifecycle
 from matching.agreements import vetting_running_out_during_agreement
 from matching.engine_keys import referral_pk, volunteer_pk
@@ -68,34 +67,11 @@ def _claim(run_id: int) -> MatchRun | None:
     return run
 
 
-@contextlib.contextmanager
-def _heartbeat(run: MatchRun) -> Iterator[None]:
-    """Every MATCH_RUN_HEARTBEAT_SECONDS while the run works, from a thread of its own (the
-    solve holds the main one for minutes on a large instance): the run is alive, so
-    ``match_runs_fail_stale`` leaves it alone. The thread dies with its worker."""
-    stop = threading.Event()
-    beating = threading.Thread(
-        target=_beat, args=(run.pk, run.attempt, stop), name=f"match-run-{run.pk}", daemon=True
-    )
-    beating.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        beating.join()
-
-
-def _beat(run_pk: int, attempt: int, stop: threading.Event) -> None:
-    try:
-        while not stop.wait(settings.MATCH_RUN_HEARTBEAT_SECONDS):
-            MatchRun.objects.filter(
-                pk=run_pk, attempt=attempt, status=MatchRun.Status.RUNNING
-            ).update(heartbeat_at=timezone.now())
-    except DatabaseError:
-        # The database went away: the run itself fails on its next query and says so.
-        log.exception("Match run %s: heartbeat stopped", run_pk)
-    finally:
-        connection.close()  # this thread's own connection
+def _heartbeat(run: MatchRun) -> AbstractContextManager[None]:
+    """The run is alive while it works (the solve holds the main thread for minutes on a
+    large instance), so ``match_runs_fail_stale`` leaves it alone."""
+    mine = MatchRun.objects.filter(pk=run.pk, attempt=run.attempt, status=MatchRun.Status.RUNNING)
+    return heartbeat(mine, settings.MATCH_RUN_HEARTBEAT_SECONDS, f"match-run-{run.pk}")
 
 
 def _timed(run: MatchRun, phase: str, progress: int, work):
