@@ -136,6 +136,8 @@ SIZES = {
         Size("national-stress", 20_000, 200_000, 0.10, 0.15),
         Size("scarce-families", 5_000, 3_000, 0.10, 0.15),
         Size("scarce-20k", 20_000, 12_000, 0.10, 0.15),
+        # Fritidsvenn's shape: every referral a family needing two volunteers, in one county.
+        Size("fritidsvenn-county", 500, 300, 1.0, 0.15, counties=("46",)),
     )
 }
 

@@ -32,6 +32,17 @@ def test_contested_capital_region_with_families_matches_the_exact_milp() -> None
     assert mine[2] == pytest.approx(reference[2], abs=1e-6)
 
 
+def test_families_only_with_scarce_volunteers_matches_the_exact_milp() -> None:
+    """Fritidsvenn's shape: every referral needs two volunteers and there are too few."""
+    size = replace(bench.SIZES["fritidsvenn-county"], referrals=150, volunteers=90)
+    instance = parse_instance(bench.generate(size, seed=5))
+    assert {r.volunteers_needed for r in instance.referrals} == {2}
+    mine = solve(instance).objective
+    reference = bench.exact_milp_baseline(instance)
+    assert mine[:2] == reference[:2]
+    assert mine[2] == pytest.approx(reference[2], abs=1e-6)
+
+
 def test_dense_assignment_baseline_agrees_on_singles() -> None:
     size = replace(
         bench.SIZES["singles-2k"], referrals=150, volunteers=1_500, counties=("03", "32")
