@@ -239,7 +239,7 @@ class RestrictedModel:
         self._check(milp.setOptionValue("presolve", "off"), "presolve")
         if absolute_gap is not None:
             self._check(milp.setOptionValue("mip_abs_gap", absolute_gap), "mip_abs_gap")
-        self._set_integrality(milp, columns < self.n_referrals)
+        self._set_integrality(milp, self._integer_columns(columns))
         if start is not None:
             self._check(milp.setSolution(n, np.arange(n, dtype=np.int32), start), "setSolution")
         self._run(milp, "MILP")
@@ -248,10 +248,29 @@ class RestrictedModel:
             return values
         return self._vertex_for(milp, values[: int(np.sum(columns < self.n_referrals))])
 
-    def _set_integrality(self, milp: highspy.Highs, integer: BoolArray) -> None:
+    def _integer_columns(self, columns: IntArray) -> BoolArray:
         """Only y needs to be integer: for fixed integral y what remains is a bipartite
         transportation problem (volunteer capacities, a referral's needs, x <= 1), whose
-        vertices are integral. Branching then happens on referrals, not on edges."""
+        vertices are integral, and branching happens on referrals, not on edges.
+
+        Except where families are most of the component's referrals (Fritidsvenn, where
+        every referral is one): then the x of family edges are integer too. With x_rv <= y_r
+        between binaries HiGHS finds the implications and cuts that settle such MILPs near the
+        root: 500 families x 300 volunteers in one county, 41 s -> 8 s. Where families are
+        few, binary x only widen branch and bound (5,000 x 3,000 with 10 % families: one MILP
+        1.7 s -> minutes)."""
+        n = self.n_referrals
+        integer = columns < n
+        families = self.pool.index.referrals.needed[columns[integer]] > 1
+        if 2 * np.count_nonzero(families) <= families.size:
+            return integer
+        x_positions = np.flatnonzero(columns >= 2 * n)
+        edges = self.columns[columns[x_positions] - 2 * n]
+        family_edge = self.pool.index.referrals.needed[self.pool.referral[edges]] > 1
+        integer[x_positions[family_edge]] = True
+        return integer
+
+    def _set_integrality(self, milp: highspy.Highs, integer: BoolArray) -> None:
         kinds = np.where(
             integer,
             int(highspy.HighsVarType.kInteger.value),
