@@ -14,6 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
+from matching.engine import (
+    MatchingInputError,
+    SolverFailure,
+    result_to_dict,
+    solve,
+)
+from matching.engine.validation import parse_instance_json
+from matching.engine.what_if import answer_to_dict, parse_hypotheticals, what_if
+from matching.engine.wire import encode
+
 EXIT_SOLVER_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
@@ -44,10 +54,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _solve(arguments: argparse.Namespace) -> int:
     def solved() -> str:
         with _collector_off_while_building():
-            from matching.engine import result_to_dict, solve
-            from matching.engine.validation import parse_instance_json
-            from matching.engine.wire import encode
-
             instance = parse_instance_json(_read_bytes(arguments.instance), str(arguments.instance))
         return encode(result_to_dict(solve(instance))).decode("utf-8")
 
@@ -57,9 +63,6 @@ def _solve(arguments: argparse.Namespace) -> int:
 def _what_if(arguments: argparse.Namespace) -> int:
     def answered() -> str:
         with _collector_off_while_building():
-            from matching.engine.validation import parse_instance_json
-            from matching.engine.what_if import answer_to_dict, parse_hypotheticals, what_if
-
             instance = parse_instance_json(_read_bytes(arguments.instance), str(arguments.instance))
         answers = what_if(instance, parse_hypotheticals(_read_json(arguments.hypotheticals)))
         answers_json = {"answers": [answer_to_dict(answer) for answer in answers]}
@@ -70,10 +73,10 @@ def _what_if(arguments: argparse.Namespace) -> int:
 
 @contextmanager
 def _collector_off_while_building() -> Iterator[None]:
-    """Modules are imported and the instance built with the garbage collector off; then
-    `gc.freeze` sets them aside for good. They live as long as this one-shot process, and the
-    collector would otherwise walk them all as soon as it is on again, and again during the
-    solve: 0.2 s of 2.6 at national size. Each command imports only the parts it needs."""
+    """The instance is built with the garbage collector off; then `gc.freeze` sets it and the
+    modules aside for good. They live as long as this one-shot process, and the collector
+    would otherwise walk them all as soon as it is on again, and again during the solve
+    (about 0.2 s of 2.6 at national size)."""
     gc.disable()
     try:
         yield
@@ -86,48 +89,32 @@ def _printed(command: Callable[[], str]) -> int:
     """Run a command and print its JSON; errors as one line on stderr, with the exit code."""
     try:
         output = command()
-    except Exception as error:
-        return _reported(error)
-    sys.stdout.write(output + "\n")
-    return 0
-
-
-def _reported(error: Exception) -> int:
-    from matching.engine.errors import MatchingInputError, SolverFailure
-
-    if isinstance(error, MatchingInputError):
+    except MatchingInputError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
-    if isinstance(error, SolverFailure):
+    except SolverFailure as error:
         print(f"solver failure: {_one_line(error)}", file=sys.stderr)
         return EXIT_SOLVER_FAILURE
-    raise error
+    sys.stdout.write(output + "\n")
+    return 0
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
         return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as error:
-        raise _unreadable(path, error) from error
+        raise MatchingInputError("", f"cannot read {path}: {_one_line(error)}") from error
 
 
 def _read_json(path: Path) -> Any:
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise _unreadable(path, error) from error
+        raise MatchingInputError("", f"cannot read {path}: {_one_line(error)}") from error
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        from matching.engine.errors import MatchingInputError
-
         raise MatchingInputError("", f"{path} is not valid JSON: {_one_line(error)}") from error
-
-
-def _unreadable(path: Path, error: Exception) -> Exception:
-    from matching.engine.errors import MatchingInputError
-
-    return MatchingInputError("", f"cannot read {path}: {_one_line(error)}")
 
 
 def _one_line(error: Exception) -> str:
