@@ -7,6 +7,7 @@ import datetime
 import time
 
 import pytest
+from django.conf import settings
 
 from matching import recruitment, runs
 from matching.models import MatchRun, RecruitmentSweep
@@ -34,11 +35,7 @@ def test_a_run_solving_past_the_stale_window_is_not_swept_and_saves_its_proposal
 
     def long_solve(instance):
         started = MatchRun.objects.get(pk=run.pk).started_at
-        time.sleep(SOLVE_SECONDS)
-        # The sweep as it would run a stale window after the run started, had the solve taken
-        # that long: only a heartbeat since then keeps the run alive.
-        stale_window = datetime.timedelta(minutes=settings.MATCH_RUN_STALE_MINUTES)
-        swept.append(runs.match_runs_fail_stale(started + stale_window + _half_solve()))
+        swept.append(_swept_after_a_long_wait(runs.match_runs_fail_stale, started))
         return solve(instance)
 
     monkeypatch.setattr(runs.engine, "solve", long_solve)
@@ -61,9 +58,7 @@ def test_a_recruitment_calculation_working_past_the_stale_window_is_not_swept_an
 
     def long_what_if(instance, hypotheticals):
         started = RecruitmentSweep.objects.get(pk=sweep.pk).created_at
-        time.sleep(SOLVE_SECONDS)
-        stale_window = datetime.timedelta(minutes=settings.MATCH_RUN_STALE_MINUTES)
-        swept.append(recruitment.sweeps_fail_stale(started + stale_window + _half_solve()))
+        swept.append(_swept_after_a_long_wait(recruitment.sweeps_fail_stale, started))
         return what_if(instance, hypotheticals)
 
     monkeypatch.setattr(recruitment.engine, "what_if", long_what_if)
@@ -72,6 +67,14 @@ def test_a_recruitment_calculation_working_past_the_stale_window_is_not_swept_an
     assert swept == [0]
     assert done.status == RecruitmentSweep.Status.SUCCEEDED
     assert done.waiting == 1
+
+
+def _swept_after_a_long_wait(sweep, started: datetime.datetime) -> int:
+    """Work for SOLVE_SECONDS, then sweep as the sweep would run a stale window after the work
+    started, had it taken that long: only a heartbeat since then keeps the work alive."""
+    time.sleep(SOLVE_SECONDS)
+    stale_window = datetime.timedelta(minutes=settings.MATCH_RUN_STALE_MINUTES)
+    return sweep(started + stale_window + _half_solve())
 
 
 def _half_solve() -> datetime.timedelta:
