@@ -62,30 +62,41 @@ class EdgePool:
         radius = np.maximum.accumulate(np.minimum(wanted, limit), axis=1)
         reach = np.maximum(self.reach_km[rows], radius)
         # A pair beyond tier 0's reach can be new only if it shares an activity: everyone is
-        # looked up to tier 0's reach (where it widens), and beyond it only those who do one
-        # of the wished activities, up to the top tier's reach.
-        everyone = reach[:, 0] > self.reach_km[rows, 0]
-        beyond = reach[:, -1] > reach[:, 0]
-        referral, volunteer = _concatenate(
-            self.index.within(rows[everyone], reach[everyone, 0]),
-            self.index.within_sharing(rows[beyond], reach[beyond, -1]),
-        )
+        # looked up to tier 0's reach (where it widens), and beyond it only those who do
+        # as many of the wished activities as the tiers searched for (where they widen).
+        known = self.reach_km[rows]
+        everyone = reach[:, 0] > known[:, 0]
+        found = [self.index.within(rows[everyone], reach[everyone, 0])]
+        for n_shared, first, last in self.index.sharing_searches():
+            tiers = slice(first, last + 1)
+            widened = np.any(reach[:, tiers] > known[:, tiers], axis=1)
+            found.append(self.index.within_sharing(rows[widened], reach[widened, last], n_shared))
+        referral, volunteer = _concatenate(*found)
+        # Those who share an activity and lie within tier 0's reach were found by the first
+        # search or are known: not checked twice.
+        beyond_tier_0 = np.arange(referral.size) >= found[0][0].size
         at = np.zeros(self.reach_km.shape[0], dtype=np.int64)
         at[rows] = np.arange(rows.size)
         # In blocks: a national widening finds ten million pairs, and each check makes
         # temporaries of their size; most pairs are not new.
         blocks = [
-            self._new_edges(referral[part], volunteer[part], reach[at[referral[part]]])
+            self._new_edges(
+                referral[part], volunteer[part], reach[at[referral[part]]], beyond_tier_0[part]
+            )
             for part in _blocks(referral.size)
         ]
         self._add(concatenate_edges(blocks))
         self.reach_km[rows] = reach
 
-    def _new_edges(self, referral: IntArray, volunteer: IntArray, reach: FloatArray) -> Edges:
-        """The feasible pairs among these that lie beyond what is known of their tier and
-        within the reach wanted for it (`reach`: each pair's referral's new reach per tier)."""
+    def _new_edges(
+        self, referral: IntArray, volunteer: IntArray, reach: FloatArray, beyond_tier_0: BoolArray
+    ) -> Edges:
+        """The feasible pairs among these that lie beyond what is known of their tier (and
+        beyond tier 0's new reach, where `beyond_tier_0`) and within the reach wanted for
+        their tier (`reach`: each pair's referral's new reach per tier)."""
         tier = self.index.activity_tier(referral, volunteer)
         known = self.reach_km[referral, tier]
+        known[beyond_tier_0] = np.maximum(known[beyond_tier_0], reach[beyond_tier_0, 0])
         wanted_reach = np.take_along_axis(reach, tier[:, np.newaxis], axis=1)[:, 0]
         widened = wanted_reach > known  # tiers that stay need no distances
         referral, volunteer = referral[widened], volunteer[widened]
