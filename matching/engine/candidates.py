@@ -15,6 +15,7 @@ from .tables import NO_GENDER, FloatArray, IntArray, ReferralTable, VolunteerTab
 BoolArray = NDArray[np.bool_]
 PAIRS_PER_BLOCK = 1 << 20
 LARGEST_ACTIVITY_SET = 2
+OWN_TREE_FROM_ROWS = 64  # referrals searching a set of activities
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ class CandidateIndex:
         pairs: list[tuple[IntArray, IntArray]] = []
         ref, vol = self.referrals, self.volunteers
         for activities, wishing in _rows_by_bit_set(ref.activity_words[rows], n_shared):
-            found_rows, found = self.doers(activities).within(
+            found_rows, found = self._doers_to_search(activities, wishing).within(
                 ref.xyz[rows[wishing]], radius_km[wishing]
             )
             referral = rows[wishing][found_rows]
@@ -269,6 +270,16 @@ class CandidateIndex:
                 doing &= _has_bit(self.volunteers.activity_words, activity)
             self._doers[activities] = Speakers(self.volunteers.xyz, np.flatnonzero(doing))
         return self._doers[activities]
+
+    def _doers_to_search(self, activities: tuple[int, ...], wishing: BoolArray) -> "Speakers":
+        """The tree of those who do all these activities; for a few rows and no such tree
+        yet, that of those who do the first (the filter on what is shared does the rest),
+        as building a tree costs more than a few wider searches."""
+        if len(activities) == 1 or activities in self._doers:
+            return self.doers(activities)
+        if np.count_nonzero(wishing) < OWN_TREE_FROM_ROWS:
+            return self.doers(activities[:1])
+        return self.doers(activities)
 
     def _rows_by_language(self, rows: IntArray) -> list[tuple[int, BoolArray]]:
         return _rows_by_bit(self.referrals.language_words[rows])
@@ -346,22 +357,34 @@ def _tree(points: FloatArray) -> cKDTree:
 
 def _rows_by_bit(words: WordArray) -> list[tuple[int, BoolArray]]:
     """Each bit set in some row, with the rows that have it."""
-    groups = []
-    for bit in range(words.shape[1] * 64):
-        having = _has_bit(words, bit)
-        if having.any():
-            groups.append((bit, having))
-    return groups
+    having = _bit_matrix(words)
+    return [(int(bit), having[:, bit]) for bit in np.flatnonzero(having.any(axis=0))]
 
 
 def _rows_by_bit_set(words: WordArray, size: int) -> list[tuple[tuple[int, ...], BoolArray]]:
-    """Each set of `size` bits all set in some row, with the rows that have them all."""
-    groups = []
-    for subset in combinations(_rows_by_bit(words), size):
-        having = np.logical_and.reduce([rows for _, rows in subset])
-        if having.any():
-            groups.append((tuple(bit for bit, _ in subset), having))
-    return groups
+    """Each set of `size` bits all set in some row, with the rows that have them all.
+    Enumerated per distinct row: rows repeat the same few wishes."""
+    if words.shape[1] == 1:  # up to 64 activities: one word, sorted as numbers (faster)
+        patterns, pattern_of_row = np.unique(words[:, 0], return_inverse=True)
+        patterns = patterns.reshape(-1, 1)
+    else:
+        patterns, pattern_of_row = np.unique(words, axis=0, return_inverse=True)
+    having: dict[tuple[int, ...], list[int]] = {}
+    for pattern, bits in enumerate(_bit_matrix(patterns)):
+        for subset in combinations(np.flatnonzero(bits).tolist(), size):
+            having.setdefault(subset, []).append(pattern)
+    subsets = sorted(having)
+    pattern_has = np.zeros((len(patterns), len(subsets)), dtype=np.bool_)
+    for column, subset in enumerate(subsets):
+        pattern_has[having[subset], column] = True
+    row_has = pattern_has[pattern_of_row.ravel()]
+    return [(subset, row_has[:, column]) for column, subset in enumerate(subsets)]
+
+
+def _bit_matrix(words: WordArray) -> BoolArray:
+    """Rows x bits: whether bit b of word w (column 64 w + b) is set."""
+    as_bytes = np.ascontiguousarray(words, dtype="<u8").view(np.uint8)
+    return np.unpackbits(as_bytes, axis=1, bitorder="little").astype(np.bool_)
 
 
 def _lowest_bits_are(words: WordArray, bits: tuple[int, ...]) -> BoolArray:
