@@ -54,13 +54,19 @@ def _check_consistent(index: CandidateIndex, selection: Selection) -> IntArray:
 
 
 def canonical_order(instance: Instance) -> Instance:
-    """Sort people by id, so results never depend on input order."""
+    """Sort people by id, so results never depend on input order. Shorter ids first: ids
+    numbered in sequence (the portal's r9, r10) keep that order when they gain a digit,
+    and ties between equally good answers fall the same way after renumbering."""
     return Instance(
         rules=instance.rules,
-        volunteers=tuple(sorted(instance.volunteers, key=lambda v: v.id)),
-        referrals=tuple(sorted(instance.referrals, key=lambda r: r.id)),
+        volunteers=tuple(sorted(instance.volunteers, key=_id_order)),
+        referrals=tuple(sorted(instance.referrals, key=_id_order)),
         forbidden_pairs=tuple(sorted(set(instance.forbidden_pairs))),
     )
+
+
+def _id_order(person: Volunteer | Referral) -> tuple[int, str]:
+    return len(person.id), person.id
 
 
 def forbidden_keys(instance: Instance) -> IntArray:

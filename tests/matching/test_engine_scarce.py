@@ -88,8 +88,9 @@ def test_scarce_output_is_independent_of_input_order(data: dict[str, Any], rng: 
 def test_candidate_components_are_those_of_the_feasible_pairs(data: dict[str, Any]) -> None:
     canonical = canonical_order(parse_instance(data))
     components = candidate_components(candidate_index(canonical, build_codebook(canonical)))
-    refs = sorted(data["referrals"], key=lambda r: r["id"])
-    vols = sorted(data["volunteers"], key=lambda v: v["id"])
+    by_id = {person["id"]: person for person in data["referrals"] + data["volunteers"]}
+    refs = [by_id[r.id] for r in canonical.referrals]
+    vols = [by_id[v.id] for v in canonical.volunteers]
     expected = _union_find_labels(
         len(refs),
         len(vols),

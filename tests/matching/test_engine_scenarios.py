@@ -365,3 +365,25 @@ def test_the_volunteer_sharing_every_wish_is_found_beyond_the_nearest_candidates
     family = referral("r1", *oslo, "0301", activities=["football", "music", "swimming"])
     (assignment,) = run_with_rules(LEISURE, [*near, sporty], [family])["assignments"]
     assert assignment["volunteers"] == ["v-sporty"]
+
+
+def test_ties_fall_the_same_way_when_numbered_ids_gain_a_digit() -> None:
+    """The portal numbers people as r<number> and v<number> in the order they were created.
+    Among equally good answers the engine picks by id, as numbers: renumbering everyone
+    across a power of ten (r995 ... r1004) picks the same people, in creation order."""
+
+    def chosen(first_number: int) -> list[tuple[int, int]]:
+        ids = range(first_number, first_number + 10)
+        referrals = [referral(f"r{n}", 59.91, 10.75, "0301") for n in ids]
+        volunteers = [volunteer(f"v{n}", 59.91, 10.75, "0301") for n in list(ids)[:4]]
+        result = run(volunteers, referrals)
+        return sorted(
+            (
+                int(a["referral"][1:]) - first_number,
+                int(a["pairs"][0]["volunteer"][1:]) - first_number,
+            )
+            for a in result["assignments"]
+        )
+
+    assert len(chosen(1)) == 4
+    assert chosen(995) == chosen(1) == chosen(99_995)
