@@ -3,6 +3,7 @@ import io
 from collections import Counter
 
 import pytest
+import time_machine
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
@@ -26,6 +27,7 @@ from programmes.models import (
 )
 from programmes.validators import minutes_of
 from tests import shared_rows
+from tests.clock import NOON
 from tests.matching.lifecycle_invariants import assert_lifecycle_invariants
 from tests.programmes.factories import ReferralFactory, municipality
 from volunteers.models import VettingRecord, Volunteer
@@ -80,11 +82,16 @@ def fingerprint() -> dict[str, list]:
 
 
 @pytest.mark.slow
-def test_same_seed_builds_the_same_rows_and_another_seed_does_not():
-    seed_demo("--seed", "3")
-    first = fingerprint()
-    seed_demo("--seed", "3", "--reset")
-    again = fingerprint()
+def test_same_seed_builds_the_same_rows_at_any_time_of_day_and_another_seed_does_not():
+    """Both builds on one day (a run passing midnight would build two different days), in
+    the morning and the evening: a year of history is drawn at times of day, counted from
+    the minute of the build, and must not come out otherwise later the same day."""
+    with time_machine.travel(NOON.replace(hour=8), tick=True):
+        seed_demo("--seed", "3")
+        first = fingerprint()
+    with time_machine.travel(NOON.replace(hour=21, minute=30), tick=True):
+        seed_demo("--seed", "3", "--reset")
+        again = fingerprint()
     seed_demo("--seed", "4", "--reset")
     other = fingerprint()
 
