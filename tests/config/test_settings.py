@@ -42,11 +42,13 @@ PRODUCTION = {
 def start_django(**env) -> subprocess.CompletedProcess:
     """Django set up in a new process, outside pytest, with only ``env`` configured (in demo
     mode unless ``env`` says otherwise)."""
-    script = (
-        "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
-    )
+    return run_in_django("from django.conf import settings; print(settings.DEBUG)", **env)
+
+
+def run_in_django(script: str, **env) -> subprocess.CompletedProcess:
+    """``script`` run after Django is set up, as in ``start_django``."""
     return subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
         env={
             **CLEAN_ENV,
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -92,6 +94,22 @@ def test_production_defaults_debug_off():
     result = start_django(**PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_production_hashes_passwords_with_argon2_and_still_accepts_older_hashes():
+    """A password hashed before (PBKDF2) still logs in, and Django is told to hash it again
+    with Argon2, as every new password is."""
+    script = (
+        "from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher,"
+        " make_password; "
+        "old = get_hasher('pbkdf2_sha256').encode('et langt passord', 'saltsaltsalt1234'); "
+        "again = []; "
+        "print(identify_hasher(make_password('et langt passord')).algorithm,"
+        " check_password('et langt passord', old, setter=again.append), again)"
+    )
+    result = run_in_django(script, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["argon2", "True", "['et", "langt", "passord']"]
 
 
 def test_without_kobling_env_nothing_starts_not_even_in_demo_mode():
