@@ -15,7 +15,7 @@ from .tables import NO_GENDER, FloatArray, IntArray, ReferralTable, VolunteerTab
 BoolArray = NDArray[np.bool_]
 PAIRS_PER_BLOCK = 1 << 20
 LARGEST_ACTIVITY_SET = 2
-OWN_TREE_FROM_ROWS = 64  # referrals searching a set of activities
+OWN_TREE_FROM_ROWS = 64  # referrals searching a set of activities before it gets its own tree
 
 
 @dataclass(frozen=True)
@@ -275,9 +275,8 @@ class CandidateIndex:
         """The tree of those who do all these activities; for a few rows and no such tree
         yet, that of those who do the first (the filter on what is shared does the rest),
         as building a tree costs more than a few wider searches."""
-        if len(activities) == 1 or activities in self._doers:
-            return self.doers(activities)
-        if np.count_nonzero(wishing) < OWN_TREE_FROM_ROWS:
+        few = np.count_nonzero(wishing) < OWN_TREE_FROM_ROWS
+        if len(activities) > 1 and activities not in self._doers and few:
             return self.doers(activities[:1])
         return self.doers(activities)
 
