@@ -207,7 +207,7 @@ def locust_run(scale: int, users: int, seconds: int, tmp: Path, volunteers: str)
     rows = list(csv.DictReader((prefix.parent / f"{prefix.name}_stats.csv").open()))
     pages = [
         PageFigures(
-            row["Name"],
+            _page_label(row["Type"], row["Name"]),
             int(row["Request Count"]),
             int(row["Failure Count"]),
             float(row["50%"]),
@@ -226,6 +226,12 @@ def locust_run(scale: int, users: int, seconds: int, tmp: Path, volunteers: str)
         sorted(pages, key=lambda page: page.name),
         sampler.samples,
     )
+
+
+def _page_label(method: str, name: str) -> str:
+    """A form's page and what sending it costs are two lines: "/accounts/login/" and
+    "/accounts/login/ (sent)"."""
+    return name if method == "GET" else f"{name} (sent)"
 
 
 def machine_now() -> dict[str, str]:

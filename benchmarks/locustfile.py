@@ -28,6 +28,7 @@ import os
 import random
 import re
 import time
+from urllib.parse import urlsplit
 
 import pyotp
 from locust import HttpUser, between, task
@@ -50,6 +51,11 @@ _next_address = (f"10.0.{n // 256}.{n % 256}" for n in itertools.count(1))
 # account -> the 30-second step whose code someone on it sent last
 _steps_used: dict[str, int] = {}
 _next_volunteer = itertools.cycle(VOLUNTEERS)
+
+
+def _page_name(path: str) -> str:
+    """One report line per page, not per row: /referrals/12/ is "/referrals/[id]/"."""
+    return "[id]".join(re.split(r"\d+", path))
 
 
 def _send_secure_cookies_over_http() -> None:
@@ -94,12 +100,22 @@ class _Person(HttpUser):
     def log_in(self) -> None:
         raise NotImplementedError
 
-    def _post_form(self, path: str, data: dict, name: str):
+    def _post_form(self, path: str, data: dict, name: str) -> str:
+        """Send a form as a browser does; returns the path of the page it leads to. The page
+        after the redirect is its own request, under its own name, so the time of sending
+        the form (a password hash, say) and of showing the next page are told apart."""
         page = self.client.get(path, name=name)
         token = CSRF.search(page.text)
         data = {**data, "csrfmiddlewaretoken": token.group(1) if token else ""}
         referer = f"https://{PUBLIC_HOST}{path}" if PUBLIC_HOST else page.url
-        return self.client.post(path, data=data, headers={"Referer": referer}, name=name)
+        sent = self.client.post(
+            path, data=data, headers={"Referer": referer}, name=name, allow_redirects=False
+        )
+        if not sent.is_redirect:
+            return path
+        target = urlsplit(sent.headers["Location"]).path
+        self.client.get(sent.headers["Location"], name=_page_name(target))
+        return target
 
     def _password(self, username: str):
         return self._post_form(
@@ -113,10 +129,10 @@ class _Person(HttpUser):
         for _attempt in range(LOGIN_ATTEMPTS):
             _wait_for_an_unused_code(username)
             code = pyotp.TOTP(TOTP_SECRET).now()
-            answer = self._post_form(
+            landed_on = self._post_form(
                 "/accounts/two-factor/", {"code": code}, "/accounts/two-factor/"
             )
-            if "/accounts/two-factor/" not in answer.url:
+            if landed_on != "/accounts/two-factor/":
                 return
         raise RuntimeError(f"{username}: the second factor was refused {LOGIN_ATTEMPTS} times")
 
