@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet, Window
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -274,16 +274,19 @@ def dashboard(request):
     to_accept = referrals_coordinated_by(user).filter(status=Referral.Status.SUBMITTED)
     expiring = _vetting_expiring_among(volunteers, today)
     attention = check_ins.check_ins_needing_attention(user, today)
+    to_accept_shown, to_accept_count = _first_rows_and_count(to_accept)
+    expiring_shown, expiring_count = _first_rows_and_count(expiring)
+    attention_shown, attention_count = _first_rows_and_count(attention)
     context = {
         "sites": sites,
-        "to_accept": to_accept[:DASHBOARD_LIST_SIZE],
-        "to_accept_count": to_accept.count(),
+        "to_accept": to_accept_shown,
+        "to_accept_count": to_accept_count,
         "volunteers_by_status": _count_by_status(volunteers),
-        "expiring": expiring[:DASHBOARD_LIST_SIZE],
-        "expiring_count": expiring.count(),
+        "expiring": expiring_shown,
+        "expiring_count": expiring_count,
         "warning_days": VETTING_WARNING_DAYS,
-        "needs_attention": _needs_attention(attention[:DASHBOARD_LIST_SIZE], today),
-        "needs_attention_count": attention.count(),
+        "needs_attention": _needs_attention(attention_shown, today),
+        "needs_attention_count": attention_count,
         "runs": match_runs_visible_to(user).select_related("match__referral")[:RECENT_RUNS],
         "today": today,
     }
@@ -308,19 +311,32 @@ def _matches_context(user) -> dict:
     end_requests = end_requests.select_related(
         "volunteer__user", "volunteer__home_postal_code__municipality", "match__referral"
     ).order_by("end_requested_at", "pk")
+    replacing = replacing.select_related(
+        "referral__site__programme", "referral__site__crisis_centre"
+    ).order_by("-created_at", "-pk")
+    open_shown, open_count = _first_rows_and_count(open_matches)
+    replacing_shown, replacing_count = _first_rows_and_count(replacing)
+    requests_shown, requests_count = _first_rows_and_count(end_requests)
     return {
-        "open_matches": open_matches[:DASHBOARD_LIST_SIZE],
-        "open_matches_count": open_matches.count(),
-        "needing_replacement": replacing.select_related("referral__site__programme")
-        .select_related("referral__site__crisis_centre")
-        .order_by("-created_at", "-pk")[:DASHBOARD_LIST_SIZE],
-        "needing_replacement_count": replacing.count(),
+        "open_matches": open_shown,
+        "open_matches_count": open_count,
+        "needing_replacement": replacing_shown,
+        "needing_replacement_count": replacing_count,
         "end_requests": [
             {"place": place, "words": REQUEST_WORDS.get(place.end_request_reason, "")}
-            for place in end_requests[:DASHBOARD_LIST_SIZE]
+            for place in requests_shown
         ],
-        "end_requests_count": end_requests.count(),
+        "end_requests_count": requests_count,
     }
+
+
+def _first_rows_and_count(rows: QuerySet) -> tuple[list, int]:
+    """A dashboard list's first DASHBOARD_LIST_SIZE rows and how many there are in all, in one
+    query: each row carries the count of all of them (``COUNT(*) OVER ()``, taken before the
+    LIMIT)."""
+    assert not rows.query.distinct, "the count would include the rows DISTINCT removes"
+    shown = list(rows.annotate(rows_in_all=Window(Count("pk")))[:DASHBOARD_LIST_SIZE])
+    return shown, shown[0].rows_in_all if shown else 0
 
 
 def _map_context(user) -> dict:

@@ -177,6 +177,9 @@ class VettingRecord(models.Model):
 
     class Meta:
         ordering = ["volunteer", "kind", "-issued_on"]
+        # The coordinators' dashboard and the daily warnings look for the few records that run
+        # out within weeks among all of them.
+        indexes = [models.Index(fields=["expires_on"], name="vetting_expires_on_idx")]
         verbose_name = _("vetting record")
         verbose_name_plural = _("vetting records")
 
