@@ -2,12 +2,14 @@
 role-scoped views of runs, proposals and matches."""
 
 import datetime
+import hashlib
 import statistics
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as UserModel
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -303,6 +305,30 @@ def participant_view_for(match: Match, volunteer) -> dict:
         shared = [code for code in referral.languages if code in volunteer.language_codes]
         view |= {"shared_languages": shared, "availability": referral.availability}
     return view
+
+
+# The dashboard's map and charts count every waiting referral, active volunteer and match of a
+# year for the user's sites: about a fifth of the page's time, and the figures of an overview,
+# so they are counted at most once a minute for each person.
+DASHBOARD_FIGURES_SECONDS = 60
+
+
+def dashboard_figures_for(user: UserModel, today: datetime.date) -> dict:
+    """``dashboard_map_for`` and ``matches_per_month_for``, and when they were counted
+    (``as_of``): kept for DASHBOARD_FIGURES_SECONDS under the user, the day and the sites they
+    see, so a person who gains or loses a site gets new figures at once."""
+    sites = sorted(row["pk"] for row in site_ids_visible_to(user))
+    seen = hashlib.sha256(f"{is_admin(user)}:{sites}".encode()).hexdigest()[:16]
+    key = f"dashboard-figures:{user.pk}:{today.isoformat()}:{seen}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = {
+            "map": dashboard_map_for(user),
+            "months": matches_per_month_for(user, today),
+            "as_of": timezone.now(),
+        }
+        cache.set(key, figures, DASHBOARD_FIGURES_SECONDS)
+    return figures
 
 
 def dashboard_map_for(user: User) -> dict:

@@ -36,10 +36,9 @@ from matching.forms import (
 from matching.models import CheckIn, Match, MatchRun, MatchVolunteer, Proposal, UnmatchedReferral
 from matching.selectors import (
     agreements_visible_to,
-    dashboard_map_for,
+    dashboard_figures_for,
     match_runs_visible_to,
     matches_managed_by,
-    matches_per_month_for,
     participant_view_for,
     proposals_visible_to,
 )
@@ -291,7 +290,9 @@ def dashboard(request):
         "today": today,
     }
     context |= _matches_context(user)
-    context |= _map_context(user) | _charts_context(user, today)
+    figures = dashboard_figures_for(user, today)
+    context |= _map_context(figures["map"]) | _charts_context(figures["months"])
+    context["figures_as_of"] = figures["as_of"]
     shown = [context[key] for key in ("to_accept", "needs_attention", "open_matches")]
     referrals_log_read(user, referral_ids_of(*shown), "portal")
     return render(request, "matching/dashboard.html", context)
@@ -339,8 +340,7 @@ def _first_rows_and_count(rows: QuerySet) -> tuple[list, int]:
     return shown, shown[0].rows_in_all if shown else 0
 
 
-def _map_context(user) -> dict:
-    data = dashboard_map_for(user)
+def _map_context(data: dict) -> dict:
     places = data["places"]
     counts = [(p["lat"], p["lon"], p["waiting"], p["volunteers"]) for p in places]
     frame = charts.frame_around(data["catchment"])
@@ -372,8 +372,7 @@ TREND_CHARTS = [
 ]
 
 
-def _charts_context(user, today) -> dict:
-    months = matches_per_month_for(user, today)
+def _charts_context(months: list[dict]) -> dict:
     labels = [row["month"] for row in months]
     drawn = [
         spec | {"chart": charts.bar_chart([row[spec["column"]] for row in months], labels)}

@@ -80,6 +80,13 @@ def world_rows(django_db_setup, django_db_blocker):
         yield rows
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: what is kept there is keyed by ids (a person's
+    dashboard figures, throttle counts) that the next test's rows reuse."""
+    cache.clear()
+
+
 @pytest.fixture
 def world(world_rows, db):
     """The small world of tests/world.py, for the API, back-office, login and access-log tests:

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
@@ -465,6 +466,7 @@ def test_the_dashboard_asks_the_same_number_of_queries_for_ten_times_the_entries
     for match in matches:
         due(match, days_ago=3)
     desk.get("/coordinator/")
+    cache.clear()  # the map and charts are counted at both sizes, not taken from the cache
     with CaptureQueriesContext(connection) as few:
         assert len(desk.get("/coordinator/").context["needs_attention"]) == 2
 
@@ -477,6 +479,7 @@ def test_the_dashboard_asks_the_same_number_of_queries_for_ten_times_the_entries
         answer(due(match, months=3), volunteer, wants_contact=True, note=f"Notat {i}")
     assert len(attention(coordinator)) == 22
 
+    cache.clear()
     with CaptureQueriesContext(connection) as many:
         shown = desk.get("/coordinator/").context["needs_attention"]
         assert len(shown) == min(22, DASHBOARD_LIST_SIZE)
