@@ -40,6 +40,9 @@ OWNER, APP = "kobling_load_owner", "kobling_load_app"
 PUBLIC_HOST = "kobling.example.no"
 PORT = 8431
 BEGIN, END = "<!-- BEGIN LOAD -->", "<!-- END LOAD -->"
+# The service's own defaults (config/settings.py: WEB_WORKERS, WEB_THREADS).
+DEFAULT_WORKERS, DEFAULT_THREADS = 2, 4
+DEFAULT_WEB = f"its defaults, {DEFAULT_WORKERS} processes x {DEFAULT_THREADS} threads"
 
 
 @dataclass
@@ -205,6 +208,20 @@ def locust_run(scale: int, users: int, seconds: int, tmp: Path, volunteers: str)
         print(f"  failed: {failure['Method']} {failure['Name']} x{failure['Occurrences']}: "
               f"{failure['Error'][:300]}", flush=True)  # fmt: skip
     rows = list(csv.DictReader((prefix.parent / f"{prefix.name}_stats.csv").open()))
+    total = next(row for row in rows if row["Name"] == "Aggregated")
+    return LoadRun(
+        scale,
+        users,
+        seconds,
+        float(total["Requests/s"]),
+        int(total["Failure Count"]),
+        pages_from_stats(rows),
+        sampler.samples,
+    )
+
+
+def pages_from_stats(rows: list[dict[str, str]]) -> list[PageFigures]:
+    """One line per page and method from Locust's ``--csv`` statistics, by name."""
     pages = [
         PageFigures(
             _page_label(row["Type"], row["Name"]),
@@ -216,16 +233,7 @@ def locust_run(scale: int, users: int, seconds: int, tmp: Path, volunteers: str)
         for row in rows
         if row["Name"] != "Aggregated"
     ]
-    total = next(row for row in rows if row["Name"] == "Aggregated")
-    return LoadRun(
-        scale,
-        users,
-        seconds,
-        float(total["Requests/s"]),
-        int(total["Failure Count"]),
-        sorted(pages, key=lambda page: page.name),
-        sampler.samples,
-    )
+    return sorted(pages, key=lambda page: page.name)
 
 
 def _page_label(method: str, name: str) -> str:
@@ -257,7 +265,7 @@ def markdown(runs: list[LoadRun], label: str, machine: dict[str, str]) -> str:
         f"### {label}",
         "",
         f"{machine['date']}, commit `{machine['commit']}`, {machine['host']} ({machine['cpu']}). "
-        "gunicorn from `scripts/serve web` with its defaults (2 processes x 4 threads), "
+        f"gunicorn from `scripts/serve web` ({machine.get('web', DEFAULT_WEB)}), "
         "PostgreSQL 15 and Redis on the same machine, and Locust too, so all share the same "
         f"cores. {runs[0].seconds} s per run; one more person every second until all are in, "
         "each logging in once (staff with two factors), then 1-5 s between pages.",
@@ -304,6 +312,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label", default="Latest run", help="heading of the table")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--write-docs", action="store_true", help="into docs/benchmarks.md")
+    parser.add_argument("--workers", type=int, help="gunicorn processes (WEB_WORKERS)")
+    parser.add_argument("--threads", type=int, help="threads per process (WEB_THREADS)")
     parser.add_argument(
         "--from-json", type=Path, help="measure nothing: the tables of a run saved with --json"
     )
@@ -320,10 +330,15 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("Locust is not installed: .venv/bin/pip install -e '.[load]'")
     roles_ensure()
     machine = machine_now()
+    if args.workers or args.threads:
+        workers, threads = args.workers or DEFAULT_WORKERS, args.threads or DEFAULT_THREADS
+        machine["web"] = f"WEB_WORKERS={workers} processes x WEB_THREADS={threads} threads"
     runs = []
     with tempfile.TemporaryDirectory(prefix="kobling-load-") as tmp_name:
         tmp = Path(tmp_name)
         env = base_env(tmp)
+        env |= {"WEB_WORKERS": str(args.workers)} if args.workers else {}
+        env |= {"WEB_THREADS": str(args.threads)} if args.threads else {}
         for scale in [int(s) for s in args.scales.split(",")]:
             volunteers = database_prepare(scale, env)
             for users in [int(u) for u in args.users.split(",")]:
