@@ -10,6 +10,7 @@ worker_class = "gthread"
 workers = settings.WEB_WORKERS
 threads = settings.WEB_THREADS
 proc_name = "kobling-web"
+
 # Match runs and e-mails happen in the Celery worker, so a request this slow is a fault; the
 # process is replaced rather than left hanging.
 timeout = 60
@@ -51,3 +52,10 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }
+
+
+def post_worker_init(worker) -> None:
+    """Each process readies its URLs, translations and templates before its first request."""
+    from core.warm_up import warm_up
+
+    warm_up()
