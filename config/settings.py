@@ -286,10 +286,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Argon2 for every password set or changed: memory-hard, and at Django's settings about half
 # the CPU of PBKDF2's million rounds (0.25 s against 0.39-0.54 s here), which a login spends
-# while others wait. Hashes made before still verify, and are made again with Argon2 at the
-# next login.
+# while others wait; in one lane, on one core (accounts/hashers.py). Hashes made before still
+# verify, and are made again at the next login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.OneLaneArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]

@@ -97,19 +97,22 @@ def test_production_defaults_debug_off():
 
 
 def test_production_hashes_passwords_with_argon2_and_still_accepts_older_hashes():
-    """A password hashed before (PBKDF2) still logs in, and Django is told to hash it again
-    with Argon2, as every new password is."""
+    """A password hashed before (PBKDF2, or Argon2 in Django's eight lanes) still logs in,
+    and Django is told to hash it again with Argon2 in one lane, as every new password is."""
     script = (
-        "from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher,"
-        " make_password; "
-        "old = get_hasher('pbkdf2_sha256').encode('et langt passord', 'saltsaltsalt1234'); "
+        "from django.contrib.auth.hashers import Argon2PasswordHasher, check_password,"
+        " get_hasher, make_password; "
         "again = []; "
-        "print(identify_hasher(make_password('et langt passord')).algorithm,"
-        " check_password('et langt passord', old, setter=again.append), again)"
+        "pbkdf2 = get_hasher('pbkdf2_sha256').encode('et langt passord', 'saltsaltsalt1234'); "
+        "eight = Argon2PasswordHasher().encode('et langt passord', 'saltsaltsalt1234'); "
+        "new = make_password('et langt passord'); "
+        "print(new.split('$')[3], check_password('et langt passord', new),"
+        " check_password('et langt passord', pbkdf2, setter=again.append),"
+        " check_password('et langt passord', eight, setter=again.append), len(again))"
     )
     result = run_in_django(script, **PRODUCTION)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["argon2", "True", "['et", "langt", "passord']"]
+    assert result.stdout.split() == ["m=102400,t=2,p=1", "True", "True", "True", "2"]
 
 
 def test_without_kobling_env_nothing_starts_not_even_in_demo_mode():
