@@ -1,7 +1,9 @@
 """A Redis cache that degrades instead of failing (settings, "Cache").
 
-The cache holds only what may be lost: the API's throttle counts. When Redis cannot be reached,
-each process counts in its own memory instead, so pages and the API keep answering and the
+The cache holds only what may be lost: the API's throttle counts, the limits' counts
+(core/counts.py) and the dashboard's map and chart figures, which are counted again when they
+are missing (matching/selectors.py). When Redis cannot be reached, each process keeps them in
+its own memory instead, so pages and the API keep answering and the
 limits still hold, per process, until Redis is back. After a failure Redis is left alone for
 ``RETRY_AFTER`` seconds, so an outage costs one short connection timeout now and then rather
 than one on every call. The outage and the recovery are logged once each.
