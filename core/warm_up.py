@@ -6,6 +6,7 @@ deploy, or every ``max_requests``) does not wait for it."""
 
 import logging
 from pathlib import Path
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -32,7 +33,8 @@ def warm_up() -> None:
 
 def project_template_names() -> list[str]:
     """Every template under the project's own template folders (not the installed packages')."""
-    folders = [*settings.TEMPLATES[0]["DIRS"], *get_app_template_dirs("templates")]
+    configured = cast(list[dict[str, Any]], settings.TEMPLATES)[0]["DIRS"]
+    folders = [*configured, *get_app_template_dirs("templates")]
     ours = [Path(folder) for folder in folders if Path(folder).is_relative_to(settings.BASE_DIR)]
     ours = [folder for folder in ours if ".venv" not in folder.parts]
     return sorted(
