@@ -3,6 +3,7 @@ address come from the environment, read in config/settings.py: WEB_WORKERS, WEB_
 WEB_BIND."""
 
 from config import settings
+from core.warm_up import warm_up
 
 wsgi_app = "config.wsgi:application"
 bind = settings.WEB_BIND
@@ -56,6 +57,4 @@ logconfig_dict = {
 
 def post_worker_init(worker) -> None:
     """Each process readies its URLs, translations and templates before its first request."""
-    from core.warm_up import warm_up
-
     warm_up()
