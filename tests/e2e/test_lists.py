@@ -6,6 +6,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.casework.test_lists import TODAY, bulk_vetting, bulk_volunteers
 from tests.e2e.test_accessibility import scan
@@ -45,11 +46,12 @@ def test_filter_volunteers_by_language_and_vetting_due_page_and_export(
     page.select_option("#id_language", "so")
     page.check("#id_vetting_due")
     page.click(f"form[role=search] button:text('{words['show']}')")
-    assert page.locator("tbody tr").count() == 50
+    # The click returns once the next page starts to arrive; expect() waits for its rows.
+    expect(page.locator("tbody tr")).to_have_count(50)
 
     page.click(f"text={words['next']}")
-    assert words["found"] in page.inner_text("#list-count")
-    assert page.locator("tbody tr").count() == 5
+    expect(page.locator("#list-count")).to_contain_text(words["found"])
+    expect(page.locator("tbody tr")).to_have_count(5)
     assert page.input_value("#id_language") == "so" and page.is_checked("#id_vetting_due")
 
     with page.expect_download() as download:

@@ -82,6 +82,7 @@ def test_a_stranger_becomes_a_volunteer_who_is_proposed(
     assert site.crisis_centre.name not in phone.content()
     # Sent empty, every problem is in the summary, and nothing is saved.
     phone.click("#send-application")
+    phone.wait_for_selector("#error-summary a")
     assert phone.locator("#error-summary a").count() >= 6
     assert not phone.evaluate(PAGE_SCROLLS_SIDEWAYS), phone.evaluate(WIDER_THAN_THE_SCREEN)
     fill_application(phone, first="Ingrid", email="ingrid@example.no")
