@@ -53,6 +53,7 @@ def test_open_the_report_change_the_period_and_read_the_table(open_as, geodata, 
     assert str(site) in page.locator("#report-referrals tbody").inner_text()
 
     page.click("a[href$='format=print']")
+    page.wait_for_url(re.compile(r"format=print$"))
     assert page.locator("#report-referrals").is_visible()
     assert violations(page) == []
 
