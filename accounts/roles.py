@@ -20,7 +20,13 @@ from django.db import models
 from django.db.models import QuerySet
 
 from programmes.models import ProgrammeSite
-from programmes.selectors import User, is_admin, site_ids_coordinated_by, sites_visible_to
+from programmes.selectors import (
+    User,
+    forget_site_ids,
+    is_admin,
+    site_ids_coordinated_by,
+    sites_visible_to,
+)
 
 
 class Role(models.TextChoices):
@@ -63,9 +69,11 @@ def _holds(user, role: Role) -> bool:
 
 
 def forget_roles(user) -> None:
-    """Ask the database again next time (after the user's memberships changed)."""
+    """Ask the database again next time (after the user's memberships changed), for the roles
+    and for the sites."""
     if hasattr(user, _ROLES_KNOWN):
         delattr(user, _ROLES_KNOWN)
+    forget_site_ids(user)
 
 
 def user_has_role(user: User, *roles: Role) -> bool:

@@ -24,7 +24,7 @@ from matching.models import (
     Proposal,
     RejectedPair,
 )
-from programmes.models import Municipality, Referral
+from programmes.models import Municipality, ProgrammeSite, Referral
 from programmes.selectors import (
     User,
     is_admin,
@@ -32,7 +32,6 @@ from programmes.selectors import (
     site_ids_coordinated_by,
     site_ids_staffed_by,
     site_ids_visible_to,
-    sites_with_coordinator,
 )
 from volunteers.models import Volunteer
 from volunteers.selectors import volunteers_eligible_for, volunteers_visible_to
@@ -192,8 +191,8 @@ def match_runs_visible_to(user: User) -> QuerySet[MatchRun]:
     if not user.is_authenticated:
         return runs.none()
     # A run's own rows are counts; its proposals and unmatched referrals are scoped again.
-    coordinated = sites_with_coordinator(user)
-    site_ids = coordinated.values("pk")
+    site_ids = site_ids_coordinated_by(user)
+    coordinated = ProgrammeSite.objects.filter(pk__in=site_ids)
     centres = coordinated.values("crisis_centre")
     return runs.filter(
         Q(started_by=user)
@@ -317,7 +316,7 @@ def dashboard_figures_for(user: UserModel, today: datetime.date) -> dict:
     """``dashboard_map_for`` and ``matches_per_month_for``, and when they were counted
     (``as_of``): kept for DASHBOARD_FIGURES_SECONDS under the user, the day and the sites they
     see, so a person who gains or loses a site gets new figures at once."""
-    sites = sorted(row["pk"] for row in site_ids_visible_to(user))
+    sites = site_ids_visible_to(user)
     seen = hashlib.sha256(f"{is_admin(user)}:{sites}".encode()).hexdigest()[:16]
     key = f"dashboard-figures:{user.pk}:{today.isoformat()}:{seen}"
     figures = cache.get(key)

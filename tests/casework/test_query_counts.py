@@ -32,11 +32,12 @@ from matching.models import (
 )
 from matching.views import DASHBOARD_LIST_SIZE, RUN_PAGE_SIZE
 from programmes.models import Referral
+from programmes.selectors import site_ids_coordinated_by, site_ids_visible_to
 from tests.auth import login_verified
 from tests.casework.test_lists import bulk_referrals, bulk_volunteers, grow
 from tests.clock import TODAY
 from tests.matching.factories import MatchRunFactory, site_with_people
-from tests.programmes.factories import UserFactory, programme
+from tests.programmes.factories import ReferralFactory, UserFactory, programme
 from volunteers.models import Volunteer
 
 batched = connection.vendor == "sqlite"
@@ -271,6 +272,38 @@ def test_roles_are_asked_of_the_database_once_per_user_object(django_assert_num_
     assert user_roles(coordinator) == {Role.COORDINATOR}
     forget_roles(coordinator)
     assert user_roles(coordinator) == {Role.COORDINATOR, Role.CRISIS_CENTRE_STAFF}
+
+
+def test_the_sites_a_user_works_at_are_asked_of_the_database_once_per_user_object(
+    django_assert_num_queries,
+):
+    oslo, _staff, coordinator = site_with_people()
+    bergen, _bergen_staff, _bergen_coordinator = site_with_people(name="Bergen")
+    with django_assert_num_queries(2):  # the sites seen, the sites coordinated
+        assert site_ids_visible_to(coordinator) == [oslo.pk]
+        assert site_ids_coordinated_by(coordinator) == [oslo.pk]
+        assert site_ids_visible_to(coordinator) == [oslo.pk]
+        assert site_ids_coordinated_by(coordinator) == [oslo.pk]
+
+    bergen.coordinators.add(coordinator)
+    assert site_ids_coordinated_by(coordinator) == [oslo.pk]
+    forget_roles(coordinator)
+    assert site_ids_coordinated_by(coordinator) == sorted([oslo.pk, bergen.pk])
+    assert site_ids_visible_to(coordinator) == sorted([oslo.pk, bergen.pk])
+
+
+def test_a_coordinator_given_a_site_sees_its_referrals_at_the_next_request(client):
+    _oslo, _staff, coordinator = site_with_people()
+    bergen, _bergen_staff, _bergen_coordinator = site_with_people(name="Bergen")
+    ReferralFactory(site=bergen, alias="P-BERGEN1")
+    login_verified(client, coordinator)
+    assert "P-BERGEN1" not in client.get("/referrals/").content.decode()
+
+    bergen.coordinators.add(coordinator)
+    assert "P-BERGEN1" in client.get("/referrals/").content.decode()
+
+    bergen.coordinators.remove(coordinator)
+    assert "P-BERGEN1" not in client.get("/referrals/").content.decode()
 
 
 def test_a_request_asks_who_the_user_is_once(client):
