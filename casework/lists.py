@@ -51,7 +51,7 @@ from programmes.audit import objects_log_read, referral_ids_of, referrals_log_re
 from programmes.languages import language_names, languages_and_levels
 from programmes.models import Programme, ProgrammeSite, Referral, VettingKind
 from programmes.selectors import referrals_visible_to, sites_visible_to
-from volunteers.models import Volunteer
+from volunteers.models import VettingRecord, Volunteer
 from volunteers.selectors import (
     VETTING_WARNING_DAYS,
     vetting_expires_soon,
@@ -336,7 +336,10 @@ class VolunteerList(PortalList):
 
     def page_context(self, objects: list, user) -> dict:
         today = timezone.localdate()
-        prefetch_related_objects(objects, "programmes", "vetting", "activities")
+        # Each volunteer's records in the order of the volunteer page; the model's own order
+        # (by volunteer, so by username) would join every volunteer and user to sort them.
+        vetting = Prefetch("vetting", VettingRecord.objects.order_by("kind", "-issued_on"))
+        prefetch_related_objects(objects, "programmes", vetting, "activities")
         for volunteer in objects:
             volunteer.languages_in_words = languages_and_levels(volunteer.languages)
             volunteer.activities_in_words = activity_names(volunteer.activities.all())
