@@ -5,6 +5,7 @@ from collections import defaultdict
 import numpy as np
 
 from .candidates import CandidateIndex
+from .collector import garbage_collector_paused
 from .errors import SolverFailure
 from .explain import Explainer
 from .instance import Instance, Referral, Volunteer, languages_counted
@@ -17,6 +18,11 @@ from .tables import Codebook, IntArray, build_codebook, referral_table, voluntee
 
 def solve(instance: Instance) -> MatchResult:
     """Propose the lexicographically best matches and explain every unmatched referral."""
+    with garbage_collector_paused():
+        return _solved(instance)
+
+
+def _solved(instance: Instance) -> MatchResult:
     canonical = canonical_order(instance)
     codes = build_codebook(canonical)
     index = candidate_index(canonical, codes)

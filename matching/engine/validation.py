@@ -1,14 +1,13 @@
 """Turn decoded JSON (`parse_instance`) or JSON bytes (`parse_instance_json`) into an
 `Instance`, naming the path of the first bad field."""
 
-import gc
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any, TypedDict, TypeVar
 
+from .collector import garbage_collector_paused
 from .errors import MatchingInputError, one_line
 from .instance import (
     LANGUAGE_LEVELS,
@@ -86,26 +85,12 @@ def parse_instance_json(raw: bytes, source: str = "instance") -> Instance:
     validated by `parse_instance`, so every error reads exactly as before. `source` names the
     input in errors about bytes that are not UTF-8 JSON.
     """
-    with _garbage_collector_paused():
+    with garbage_collector_paused():
         wire = decode(raw)
         instance = None if wire is None else _from_wire(wire)
     if instance is not None:
         return instance
     return parse_instance(_load_json(raw, source))
-
-
-@contextmanager
-def _garbage_collector_paused() -> Iterator[None]:
-    """Hundreds of thousands of new objects, no cycles: collecting while building them only
-    costs time (about half of the fast path at national size)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _load_json(raw: bytes, source: str) -> object:
