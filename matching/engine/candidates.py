@@ -8,7 +8,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from .availability import WeeklyOverlap
-from .geo import chord_for_km, haversine_km, km_for_chord
+from .geo import chord_for_km, haversine_km_prepared, km_for_chord
 from .instance import Rules
 from .tables import NO_GENDER, FloatArray, IntArray, ReferralTable, VolunteerTable, WordArray
 
@@ -118,9 +118,10 @@ class CandidateIndex:
 
     def distances(self, referral: IntArray, volunteer: IntArray) -> FloatArray:
         ref, vol = self.referrals, self.volunteers
-        return haversine_km(
-            ref.lat[referral], ref.lon[referral], vol.lat[volunteer], vol.lon[volunteer]
-        )
+        return haversine_km_prepared(
+            ref.phi[referral], ref.cos_phi[referral], ref.lon[referral],
+            vol.phi[volunteer], vol.cos_phi[volunteer], vol.lon[volunteer],
+        )  # fmt: skip
 
     def check_pairs(
         self, referral: IntArray, volunteer: IntArray, distance: FloatArray | None = None

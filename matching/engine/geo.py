@@ -29,7 +29,21 @@ def haversine_km(
 ) -> FloatArray:
     """Haversine distance in km between paired points (the rule's distance)."""
     phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    return haversine_km_prepared(phi1, np.cos(phi1), lon1, phi2, np.cos(phi2), lon2)
+
+
+def haversine_km_prepared(
+    phi1: FloatArray,
+    cos_phi1: FloatArray,
+    lon1: FloatArray,
+    phi2: FloatArray,
+    cos_phi2: FloatArray,
+    lon2: FloatArray,
+) -> FloatArray:
+    """`haversine_km`, bit for bit, from latitudes in radians and their cosines, which the
+    tables hold per person: a solve measures millions of pairs, and the cosines were most
+    of the time."""
     half_dphi = (phi2 - phi1) / 2.0
     half_dlambda = np.radians(lon2 - lon1) / 2.0
-    a = np.sin(half_dphi) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(half_dlambda) ** 2
+    a = np.sin(half_dphi) ** 2 + cos_phi1 * cos_phi2 * np.sin(half_dlambda) ** 2
     return np.asarray(2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))

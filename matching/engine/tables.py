@@ -32,6 +32,8 @@ class People:
     ids: tuple[str, ...]
     lat: FloatArray
     lon: FloatArray
+    phi: FloatArray  # latitude in radians
+    cos_phi: FloatArray
     xyz: FloatArray
     # Bitsets over the codebook. A volunteer's languages are those spoken at the rules'
     # level or better: the only ones that count as shared.
@@ -50,6 +52,8 @@ class _PeopleColumns(TypedDict):
     ids: tuple[str, ...]
     lat: FloatArray
     lon: FloatArray
+    phi: FloatArray
+    cos_phi: FloatArray
     xyz: FloatArray
     language_words: WordArray
     activity_words: WordArray
@@ -142,12 +146,15 @@ def _people_columns(
 ) -> _PeopleColumns:
     lat = np.array([p.lat for p in people], dtype=np.float64)
     lon = np.array([p.lon for p in people], dtype=np.float64)
+    phi = np.radians(lat)
     starts, ends = padded_intervals([p.availability for p in people])
     by_activities: _Cache[tuple[str, ...], int] = _Cache(lambda key: _mask(key, codes.activities))
     return {
         "ids": tuple(p.id for p in people),
         "lat": lat,
         "lon": lon,
+        "phi": phi,
+        "cos_phi": np.cos(phi),
         "xyz": unit_vectors(lat, lon).reshape(-1, 3),
         "language_words": language_words,
         "activity_words": _words(

@@ -1,5 +1,7 @@
 """Small units: geometry and availability arithmetic."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,10 +14,17 @@ from matching.engine.availability import (
     overlap_minutes,
     padded_intervals,
 )
-from matching.engine.geo import chord_for_km, haversine_km, km_for_chord, unit_vectors
+from matching.engine.geo import (
+    chord_for_km,
+    haversine_km,
+    km_for_chord,
+    unit_vectors,
+)
 from matching.engine.instance import Slot
 from matching.engine.pipeline import candidate_index
 from matching.engine.tables import build_codebook
+
+from .strategies import instances
 
 
 def test_haversine_agrees_with_geopy_great_circle() -> None:
@@ -25,6 +34,25 @@ def test_haversine_agrees_with_geopy_great_circle() -> None:
     expected = great_circle(oslo, bergen, radius=6371.0088).km
     assert float(distance) == pytest.approx(expected, rel=1e-9)
     assert float(distance) == pytest.approx(304.76, abs=0.01)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances(max_referrals=8, max_volunteers=12))
+def test_the_index_measures_every_pair_as_haversine_does_to_the_last_bit(
+    data: dict[str, Any],
+) -> None:
+    """The tables keep each person's latitude in radians and its cosine, computed over all
+    people at once; pairs measured from them must come out exactly as from the degrees."""
+    canonical = canonical_order(parse_instance(data))
+    index = candidate_index(canonical, build_codebook(canonical))
+    rows, columns = np.meshgrid(
+        np.arange(len(canonical.referrals)), np.arange(len(canonical.volunteers)), indexing="ij"
+    )
+    referral, volunteer = rows.ravel(), columns.ravel()
+    lat_r, lon_r = (np.array([getattr(r, f) for r in canonical.referrals]) for f in ("lat", "lon"))
+    lat_v, lon_v = (np.array([getattr(v, f) for v in canonical.volunteers]) for f in ("lat", "lon"))
+    expected = haversine_km(lat_r[referral], lon_r[referral], lat_v[volunteer], lon_v[volunteer])
+    assert index.distances(referral, volunteer).tobytes() == expected.tobytes()
 
 
 def test_chord_round_trip_is_monotone_and_never_short() -> None:
