@@ -10,7 +10,9 @@ Each size gets a new database (``kobling_load_x1``, ``kobling_load_x10``; droppe
 ``scripts/serve release`` as the owner role, geodata and ``seed_demo --scale N`` as in the demo
 (the demo's public logins, so never on a server with real data), then the web processes as the
 service's role. Locust runs on the same machine, so it takes part of the same two cores; the
-load average says how busy the machine was. Needs PostgreSQL with a superuser (LOAD_POSTGRES,
+load average says how busy the machine was. A second table gives each route's time inside the
+service, from its own log line per request: what Locust sees beyond it is waiting for a process,
+a thread or the network. Needs PostgreSQL with a superuser (LOAD_POSTGRES,
 default postgres@127.0.0.1) and Redis (LOAD_REDIS, default 127.0.0.1:6379, databases 12-13,
 flushed).
 """
@@ -20,8 +22,10 @@ import csv
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,6 +67,8 @@ class LoadRun:
     failures: int
     pages: list[PageFigures]
     load_average: list[float] = field(default_factory=list)
+    # Per route, the time inside the service (its log), as opposed to what Locust waited.
+    service: list[PageFigures] = field(default_factory=list)
 
 
 def sh(*args: str, env: dict | None = None, timeout: int = 1800) -> str:
@@ -236,6 +242,40 @@ def pages_from_stats(rows: list[dict[str, str]]) -> list[PageFigures]:
     return sorted(pages, key=lambda page: page.name)
 
 
+# The service's line per request (core/observability.py): "GET coordinator/<int:pk>/ 200 87 ms".
+REQUEST_LINE = re.compile(r"(?P<method>[A-Z]+) (?P<route>\S+) (?P<status>\d{3}) (?P<ms>\d+) ms")
+
+
+def service_times_from_log(log: Path) -> list[PageFigures]:
+    """Per route and method, the service's own time for each request it logged (JSON lines of
+    the ``kobling.request`` logger); failures are answers of 500 and above."""
+    times: dict[str, list[float]] = {}
+    failures: dict[str, int] = {}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        found = isinstance(record, dict) and record.get("logger") == "kobling.request"
+        request = REQUEST_LINE.fullmatch(str(record.get("message", ""))) if found else None
+        if request is None:
+            continue
+        label = _page_label(request["method"], "/" + request["route"].lstrip("/"))
+        times.setdefault(label, []).append(float(request["ms"]))
+        failures[label] = failures.get(label, 0) + (int(request["status"]) >= 500)
+    return [
+        PageFigures(label, len(values), failures[label], *_p50_p95(values))
+        for label, values in sorted(times.items())
+    ]
+
+
+def _p50_p95(values: list[float]) -> tuple[float, float]:
+    if len(values) == 1:
+        return values[0], values[0]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[94]
+
+
 def _page_label(method: str, name: str) -> str:
     """A form's page and what sending it costs are two lines: "/accounts/login/" and
     "/accounts/login/ (sent)"."""
@@ -279,17 +319,32 @@ def markdown(runs: list[LoadRun], label: str, machine: dict[str, str]) -> str:
             f"| {run.scale}x, {run.users} | {run.requests_per_second:.1f} | {run.failures} | "
             f"{sum(samples) / len(samples):.1f} / {max(samples):.1f} |"
         )
-    lines += ["", "p50 / p95 in ms per page:", ""]
     header = " | ".join(f"{run.scale}x, {run.users} users" for run in runs)
-    lines += [f"| page | {header} |", "|---|" + "---:|" * len(runs)]
-    by_run = [{page.name: page for page in run.pages} for run in runs]
-    for name in sorted({name for pages in by_run for name in pages}):
-        cells = [
-            f"{pages[name].p50_ms:.0f} / {pages[name].p95_ms:.0f}" if name in pages else "-"
-            for pages in by_run
+    lines += ["", "p50 / p95 in ms per page:", "", f"| page | {header} |"]
+    lines += _figure_rows([run.pages for run in runs])
+    if any(run.service for run in runs):
+        lines += [
+            "",
+            "Time inside the service, p50 / p95 in ms per route (its own log line per request; "
+            "the rest of what Locust waited was for a process, a thread or the network):",
+            "",
+            f"| route | {header} |",
         ]
-        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+        lines += _figure_rows([run.service for run in runs])
     return "\n".join(lines) + "\n"
+
+
+def _figure_rows(figures_per_run: list[list[PageFigures]]) -> list[str]:
+    """A table's alignment line and a row per name, a column per run ("-" where absent)."""
+    by_run = [{figures.name: figures for figures in run} for run in figures_per_run]
+    rows = ["|---|" + "---:|" * len(by_run)]
+    for name in sorted({name for figures in by_run for name in figures}):
+        cells = [
+            f"{figures[name].p50_ms:.0f} / {figures[name].p95_ms:.0f}" if name in figures else "-"
+            for figures in by_run
+        ]
+        rows.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return rows
 
 
 def docs_section_replace(path: Path, section: str) -> None:
@@ -321,7 +376,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.from_json:
         saved = json.loads(args.from_json.read_text())
         runs = [
-            LoadRun(**{**run, "pages": [PageFigures(**page) for page in run["pages"]]})
+            LoadRun(
+                **{
+                    **run,
+                    "pages": [PageFigures(**page) for page in run["pages"]],
+                    "service": [PageFigures(**page) for page in run.get("service", [])],
+                }
+            )
             for run in saved["runs"]
         ]
         print(markdown(runs, args.label, saved["machine"]))
@@ -348,6 +409,7 @@ def main(argv: list[str] | None = None) -> None:
                     runs.append(locust_run(scale, users, args.seconds, tmp, volunteers))
                 finally:
                     web_stop(web)
+                runs[-1].service = service_times_from_log(tmp / "web.log")
                 print(markdown(runs[-1:], f"{scale}x, {users} users", machine), flush=True)
         shutil.rmtree(tmp / "static", ignore_errors=True)
     section = markdown(runs, args.label, machine)
