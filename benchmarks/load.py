@@ -260,7 +260,9 @@ def service_times_from_log(log: Path) -> list[PageFigures]:
         request = REQUEST_LINE.fullmatch(str(record.get("message", ""))) if found else None
         if request is None:
             continue
-        label = _page_label(request["method"], "/" + request["route"].lstrip("/"))
+        # Router patterns are regular expressions ("^api/v1/matches/$"): shown as paths.
+        route = request["route"].lstrip("^/").removesuffix("$")
+        label = _page_label(request["method"], "/" + route)
         times.setdefault(label, []).append(float(request["ms"]))
         failures[label] = failures.get(label, 0) + (int(request["status"]) >= 500)
     return [

@@ -69,13 +69,14 @@ def test_the_services_own_time_per_route_is_read_from_its_log_lines(client, requ
     for _ in range(3):
         assert client.get("/accounts/login/").status_code == 200
     client.post("/accounts/login/", {"auth-username": "nobody", "auth-password": "wrong"})
+    client.get("/api/v1/referrals/")
     with request_log.open("a", encoding="utf-8") as log:
         log.write("[2026-12-01 07:00:00 +0000] [1] [INFO] a line that is not JSON\n")
         log.write(json.dumps({"logger": "gunicorn.error", "message": "Booting worker"}) + "\n")
 
     service = {figures.name: figures for figures in service_times_from_log(request_log)}
 
-    assert set(service) == {"/accounts/login/", "/accounts/login/ (sent)"}
+    assert set(service) == {"/accounts/login/", "/accounts/login/ (sent)", "/api/v1/referrals/"}
     assert service["/accounts/login/"].requests == 3
     assert service["/accounts/login/ (sent)"].requests == 1
     assert service["/accounts/login/"].failures == 0
