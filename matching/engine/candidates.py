@@ -209,6 +209,20 @@ class CandidateIndex:
             radius[speaking] = np.minimum(radius[speaking], reach)
         return *_concatenate_pairs(pairs), radius
 
+    def nearest_doers(self, rows: IntArray, k: int) -> tuple[IntArray, IntArray, FloatArray]:
+        """Pairs of each row with its k nearest doers of each activity it wishes for (within
+        its limit, whatever they speak), and the radius inside which every volunteer sharing
+        one of its wishes is among them: the smallest over its wishes (its limit if none)."""
+        radius = self.referrals.limit_km[rows].copy()
+        pairs: list[tuple[IntArray, IntArray]] = []
+        for (activity,), wishing in _rows_by_bit_set(self.referrals.activity_words[rows], 1):
+            found_rows, found, reach = self.doers((activity,)).nearest(
+                self.referrals.xyz[rows[wishing]], k, self.referrals.limit_km[rows[wishing]]
+            )
+            pairs.append((rows[wishing][found_rows], found))
+            radius[wishing] = np.minimum(radius[wishing], reach)
+        return *_concatenate_pairs(pairs), radius
+
     def within(self, rows: IntArray, radius_km: FloatArray) -> tuple[IntArray, IntArray]:
         """Pairs of rows with every speaker of their languages within the given radius."""
         pairs: list[tuple[IntArray, IntArray]] = []

@@ -50,9 +50,17 @@ class EdgePool:
         return np.asarray(np.where(self.fully_explored, 0.0, bound))
 
     def explore_nearest(self, rows: IntArray, k: int) -> None:
+        """The k nearest speakers of each row's languages; where activities count, also the k
+        nearest doers of each wished activity, so that pairs earning an activity bonus are
+        known farther out from the start (fewer referrals then lean on their phantom)."""
         referral, volunteer, radius = self.index.nearest(rows, k)
         self._add(self.index.feasible_edges(referral, volunteer))
-        self.reach_km[rows] = np.maximum(self.reach_km[rows], radius[:, np.newaxis])
+        reach = np.repeat(radius[:, np.newaxis], self.reach_km.shape[1], axis=1)
+        if reach.shape[1] > 1:
+            referral, volunteer, sharing = self.index.nearest_doers(rows, k)
+            self._add(self.index.feasible_edges(referral, volunteer))
+            reach[:, 1:] = np.maximum(radius, sharing)[:, np.newaxis]
+        self.reach_km[rows] = np.maximum(self.reach_km[rows], reach)
 
     def explore_within(self, rows: IntArray, radius_km: FloatArray) -> None:
         """Widen rows to the given radius per tier (shape rows x tiers; a column per row

@@ -89,6 +89,27 @@ def test_widening_knows_every_feasible_pair_within_its_tiers_reach_and_nothing_e
         assert len(known) == pool.referral.size  # each pair once
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(widenings(), st.integers(1, 4))
+def test_the_nearest_search_knows_every_feasible_pair_within_its_tiers_reach(
+    case: tuple[dict[str, Any], list[list[list[float]]]], k: int
+) -> None:
+    """The first search (k nearest speakers, and k nearest doers of each wished activity)
+    keeps the same promise, then a widening after it too."""
+    data, rounds = case
+    pool = _pool(data)
+    rows = np.arange(len(pool.index.referrals), dtype=np.int64)
+    pool.explore_nearest(rows, k)
+    feasible, inside = _feasible_within_reach(pool)
+    known = _known_keys(pool)
+    assert inside <= known
+    assert known <= feasible
+    assert np.all(np.diff(pool.reach_km, axis=1) >= 0)  # never decreasing along the tiers
+    pool.explore_within(rows, np.array(rounds[0], dtype=np.float64))
+    feasible, inside = _feasible_within_reach(pool)
+    assert inside <= _known_keys(pool) <= feasible
+
+
 def test_activity_sets_across_words_find_each_sharing_pair_once() -> None:
     """With more than 64 activities a pair's shared ones span two words; the searches by one
     and by two activities each find it once (from its lowest-numbered shared activities)."""
