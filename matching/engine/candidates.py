@@ -198,29 +198,31 @@ class CandidateIndex:
         Only speakers can pass the language rule, so searching per language is exact and
         keeps referrals with a rare language from scanning a whole city.
         """
-        radius = self.referrals.limit_km[rows].copy()
-        pairs: list[tuple[IntArray, IntArray]] = []
-        for bit, speaking in self._rows_by_language(rows):
-            speakers = self.speakers(bit)
-            found_rows, found, reach = speakers.nearest(
-                self.referrals.xyz[rows[speaking]], k, self.referrals.limit_km[rows[speaking]]
-            )
-            pairs.append((rows[speaking][found_rows], found))
-            radius[speaking] = np.minimum(radius[speaking], reach)
-        return *_concatenate_pairs(pairs), radius
+        searches = [
+            (self.speakers(bit), speaking) for bit, speaking in self._rows_by_language(rows)
+        ]
+        return self._nearest_in(searches, rows, k)
 
     def nearest_doers(self, rows: IntArray, k: int) -> tuple[IntArray, IntArray, FloatArray]:
         """Pairs of each row with its k nearest doers of each activity it wishes for (within
         its limit, whatever they speak), and the radius inside which every volunteer sharing
         one of its wishes is among them: the smallest over its wishes (its limit if none)."""
+        wishes = _rows_by_bit_set(self.referrals.activity_words[rows], 1)
+        return self._nearest_in([(self.doers(set_), wishing) for set_, wishing in wishes], rows, k)
+
+    def _nearest_in(
+        self, searches: list[tuple["Speakers", BoolArray]], rows: IntArray, k: int
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """For each (tree, rows searching it), the k nearest members of every such row; per
+        row, the smallest radius inside which its searches found every member."""
         radius = self.referrals.limit_km[rows].copy()
         pairs: list[tuple[IntArray, IntArray]] = []
-        for (activity,), wishing in _rows_by_bit_set(self.referrals.activity_words[rows], 1):
-            found_rows, found, reach = self.doers((activity,)).nearest(
-                self.referrals.xyz[rows[wishing]], k, self.referrals.limit_km[rows[wishing]]
+        for members, searching in searches:
+            found_rows, found, reach = members.nearest(
+                self.referrals.xyz[rows[searching]], k, self.referrals.limit_km[rows[searching]]
             )
-            pairs.append((rows[wishing][found_rows], found))
-            radius[wishing] = np.minimum(radius[wishing], reach)
+            pairs.append((rows[searching][found_rows], found))
+            radius[searching] = np.minimum(radius[searching], reach)
         return *_concatenate_pairs(pairs), radius
 
     def within(self, rows: IntArray, radius_km: FloatArray) -> tuple[IntArray, IntArray]:
