@@ -33,6 +33,9 @@ INFINITY = 1e30  # HiGHS treats magnitudes >= 1e20 as infinite
 
 
 INTEGRALITY_TOLERANCE = 1e-6
+# Where asked for (solver.py says when), a component MILP with this many columns solves its
+# root LP by interior point.
+INTERIOR_POINT_FROM_COLUMNS = 20_000
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class RestrictedModel:
         relaxed: Solution,
         absolute_gap: float | None = None,
         incumbent: "Solution | None" = None,
+        interior_point_root: bool = False,
     ) -> Solution:
         """Exact MILP optimum over the same model, one connected component at a time.
 
@@ -145,6 +149,8 @@ class RestrictedModel:
         model would have to close every component's gap at once. `absolute_gap`, if given,
         is HiGHS's `mip_abs_gap` per component (else zero gap, up to HiGHS's 1e-6).
         `incumbent`, a solution of the model before columns joined, starts each MILP.
+        With `interior_point_root`, a component of at least INTERIOR_POINT_FROM_COLUMNS
+        columns solves its root LP by interior point.
         """
         self._update(objective, fixings, y_upper)
         model = _ModelArrays(self.highs.getLp())
@@ -163,7 +169,7 @@ class RestrictedModel:
             rows = row_groups.members(label)
             component_start = None if start is None else start[columns]
             values[columns] = self._solve_component(
-                model, columns, rows, absolute_gap, component_start
+                model, columns, rows, absolute_gap, component_start, interior_point_root
             )
         zero = np.zeros(self.n_referrals)
         return self._solution(
@@ -214,6 +220,7 @@ class RestrictedModel:
         rows: IntArray,
         absolute_gap: float | None,
         start: FloatArray | None,
+        interior_point_root: bool,
     ) -> FloatArray:
         sub = model.matrix[:, columns][rows, :].tocsr()
         sub.sort_indices()
@@ -234,9 +241,7 @@ class RestrictedModel:
             "addRows(component)",
         )  # fmt: skip
         self._check(milp.setOptionValue("mip_rel_gap", 0.0), "mip_rel_gap")
-        # Presolve finds little to remove in a matching model but costs a restart of the
-        # root LP: without it the MILPs of the scarce benchmark took half the time.
-        self._check(milp.setOptionValue("presolve", "off"), "presolve")
+        self._choose_lp_solver(milp, interior_point_root and n >= INTERIOR_POINT_FROM_COLUMNS)
         if absolute_gap is not None:
             self._check(milp.setOptionValue("mip_abs_gap", absolute_gap), "mip_abs_gap")
         self._set_integrality(milp, self._integer_columns(columns))
@@ -440,6 +445,15 @@ class RestrictedModel:
                 "costs",
             )
         self.costs = costs
+
+    def _choose_lp_solver(self, milp: highspy.Highs, interior_point: bool) -> None:
+        """Interior point for the root LP, with presolve; or dual simplex without presolve."""
+        if interior_point:
+            self._check(milp.setOptionValue("mip_lp_solver", "ipm"), "mip_lp_solver")
+            return
+        # Presolve finds little to remove in a matching model but costs a restart of the
+        # root LP: without it the MILPs of the scarce benchmark took half the time.
+        self._check(milp.setOptionValue("presolve", "off"), "presolve")
 
     @staticmethod
     def _check(status: highspy.HighsStatus, action: str) -> None:

@@ -200,8 +200,18 @@ def _solve_integer(
     # A solution scoring better lies at least this far below the incumbent.
     gain = 0.0 if stage is Stage.COST else 1.0 - PHANTOM_PRICE_TOTAL
     absolute_gap = None if stage is Stage.COST else INTEGER_STAGE_MIP_GAP
+    # Stage 1 weighs every referral alike and no edge, so its LPs are highly degenerate: on
+    # the scarce benchmark the proof's MILP over 222,000 columns took 495 s with dual simplex
+    # (its root LP unfinished after 150 s), 18-19 s with interior point for the root. Stages 2 and
+    # 3 tell pairs apart, and there dual simplex was as fast or faster (docs/benchmarks.md).
+    interior = stage is Stage.COUNT
     exact = model.solve_integer(
-        _objective(pool, stage), fixings, _y_upper(pool), relaxed, absolute_gap
+        _objective(pool, stage),
+        fixings,
+        _y_upper(pool),
+        relaxed,
+        absolute_gap,
+        interior_point_root=interior,
     )
     stats.milp_solves += 1
     gap = exact.value - gain - relaxed.value + REDUCED_COST_TOLERANCE
@@ -214,7 +224,13 @@ def _solve_integer(
         return exact
     stats.milp_solves += 1
     proven = model.solve_integer(
-        _objective(pool, stage), fixings, y_upper, relaxed, absolute_gap, incumbent=exact
+        _objective(pool, stage),
+        fixings,
+        y_upper,
+        relaxed,
+        absolute_gap,
+        incumbent=exact,
+        interior_point_root=interior,
     )
     # When the gap is wide (families, scarce volunteers) nearly every known edge enters
     # only to prove the optimum; kept, they would slow every later LP and MILP.

@@ -5,10 +5,12 @@ import json
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.engine import canonical_order, parse_instance
+from matching.engine import lp as engine_lp
 from matching.engine.components import candidate_components
 from matching.engine.pipeline import candidate_index
 from matching.engine.tables import build_codebook
@@ -68,6 +70,18 @@ def test_scarce_families_through_per_component_milps(data: dict[str, Any]) -> No
     """Every relaxation treated as fractional and exploration starting from one candidate:
     each stage solves a MILP per component and holds its optimum per component."""
     with every_stage_through_milps():
+        result = solved(data)
+    assert_feasible(data, result)
+    assert_optimal(data, result)
+
+
+@SCARCE_SETTINGS
+@given(scarce_instances())
+def test_scarce_families_with_interior_point_root_lps(data: dict[str, Any]) -> None:
+    """Large component MILPs of stage 1 solve their root LP by interior point (with
+    presolve): here every one does, and each stage goes through its MILPs."""
+    with pytest.MonkeyPatch.context() as patched, every_stage_through_milps():
+        patched.setattr(engine_lp, "INTERIOR_POINT_FROM_COLUMNS", 0)
         result = solved(data)
     assert_feasible(data, result)
     assert_optimal(data, result)
