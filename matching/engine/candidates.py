@@ -5,11 +5,11 @@ from itertools import chain, combinations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from .availability import WeeklyOverlap
 from .geo import chord_for_km, haversine_km_prepared, km_for_chord
 from .instance import Rules
+from .kdtree import cKDTree
 from .tables import NO_GENDER, FloatArray, IntArray, ReferralTable, VolunteerTable, WordArray
 
 BoolArray = NDArray[np.bool_]
