@@ -106,7 +106,8 @@ def _load_json(raw: bytes, source: str) -> object:
 
 def _from_wire(wire: InstanceWire) -> Instance | None:
     """The instance, or None if the typed input breaks a rule msgspec does not check."""
-    slots, texts, levels = _SlotCache(), _TextSet(), _LevelCache()
+    slots, texts = _SlotCache(), _TextSet()
+    levels = _LevelCache(texts)
     volunteers = tuple([_volunteer_from_wire(v, slots, texts, levels) for v in wire.volunteers])
     referrals = tuple([_referral_from_wire(r, slots, texts) for r in wire.referrals])
     forbidden = tuple([(pair.referral, pair.volunteer) for pair in wire.forbidden_pairs])
@@ -164,7 +165,12 @@ class _TextSet(set[str | None]):
 
 
 class _LevelCache(dict[tuple[str | LanguageWire, ...], tuple[tuple[str, ...], tuple[str, ...]]]):
-    """A volunteer's languages as (codes, levels); lists repeat a lot, so each is split once."""
+    """A volunteer's languages as (codes, levels); lists repeat a lot, so each is split (and
+    its codes put in `texts`) once."""
+
+    def __init__(self, texts: _TextSet) -> None:
+        super().__init__()
+        self.texts = texts
 
     def __missing__(
         self, key: tuple[str | LanguageWire, ...]
@@ -174,6 +180,7 @@ class _LevelCache(dict[tuple[str | LanguageWire, ...], tuple[tuple[str, ...], tu
         levels: tuple[str, ...] = ()
         if stated:
             levels = tuple(UNSTATED_LEVEL if isinstance(item, str) else item.level for item in key)
+        self.texts.update(codes)
         value = self[key] = (codes, levels)
         return value
 
@@ -183,10 +190,11 @@ def _volunteer_from_wire(
 ) -> Volunteer:
     languages, language_levels = levels[v.languages]
     texts.add(v.municipality)
-    texts.update(languages)
-    texts.update(v.excluded_municipalities)
     texts.add(v.gender)
-    texts.update(v.activities)
+    if v.excluded_municipalities:
+        texts.update(v.excluded_municipalities)
+    if v.activities:
+        texts.update(v.activities)
     return _record(
         Volunteer,
         {
