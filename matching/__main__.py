@@ -8,6 +8,7 @@ Exit 0 on success; exit 2 with one line on stderr for unreadable or malformed in
 import argparse
 import gc
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -122,4 +123,8 @@ def _one_line(error: Exception) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    # A one-shot process: leave without freeing the instance and the solver object by object.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)
