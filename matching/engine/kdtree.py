@@ -1,8 +1,8 @@
 """scipy's k-d tree, loaded without the rest of `scipy.spatial`.
 
 `import scipy.spatial` also loads triangulations, distance metrics, rotations, linear algebra
-and special functions, none of which the engine uses: about 0.1 s of the command line's start
-of 0.3 s (docs/benchmarks.md). The tree is scipy's own extension module, loaded here by itself
+and special functions, none of which the engine uses: about 0.05 s of the command line's start
+of 0.31 s (docs/benchmarks.md). The tree is scipy's own extension module, loaded here by itself
 under its own name, so that a later `import scipy.spatial` finds it and uses the same class.
 If scipy is ever laid out otherwise, the public import takes over.
 """
