@@ -279,6 +279,21 @@ def test_ties_go_to_the_nearer_volunteer_then_by_id() -> None:
     assert again == first
 
 
+def test_ties_by_id_put_shorter_ids_first_as_numbered_in_sequence() -> None:
+    """v9 before v13, as the portal numbers them (found by the reference property test,
+    whose plain string order had v13 first)."""
+    volunteers = [volunteer(vid, north_of(NES, 10.4)) for vid in ("v13", "v9")]
+    data = {"rules": RULES | {"max_distance_km": 10}, "volunteers": volunteers,
+            "referrals": [referral("r0", NES)]}  # fmt: skip
+    unmatched = only(waiting(volunteers, [referral("r0", NES)], rules=data["rules"]))
+    assert [m.volunteer for m in unmatched.near_misses] == ["v9", "v13"]
+    result = result_to_dict(solve(parse_instance(data)))
+    assert reference_near_misses(data, result, data["referrals"][0]) == [
+        ("v9", "distance"),
+        ("v13", "distance"),
+    ]
+
+
 # The JSON shape (CLI and result_to_dict).
 
 
@@ -325,7 +340,8 @@ def reference_near_misses(
     limit = limit_km(data, ref)
     needed = math.ceil(data["rules"]["min_overlap_hours"] * 60 - 1e-9)
     found = []
-    for vol in data["volunteers"]:
+    # Ties fall by id as the engine orders people: shorter ids first (v9 before v13).
+    for vol in sorted(data["volunteers"], key=lambda vol: (len(vol["id"]), vol["id"])):
         within, language, enough, gender, safe = rule_results(data, ref, vol)
         if not (language and safe) or load.get(vol["id"], 0) >= vol.get("capacity", 1):
             continue
@@ -341,7 +357,8 @@ def reference_near_misses(
             found.append((1, (needed - overlap) / needed, distance, vol["id"], "availability"))
         elif failed == ["gender"]:
             found.append((2, 0.0, distance, vol["id"], "gender"))
-    return [(vid, rule) for *_, vid, rule in sorted(found)[:NEAR_MISS_LIMIT]]
+    found.sort(key=lambda miss: miss[:3])  # stable: equal misses stay in id order
+    return [(vid, rule) for *_, vid, rule in found[:NEAR_MISS_LIMIT]]
 
 
 def reference_distance(ref: dict[str, Any], vol: dict[str, Any]) -> float:
