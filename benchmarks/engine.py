@@ -124,6 +124,9 @@ class Size:
     double_capacity_share: float
     counties: tuple[str, ...] = ()
     baseline: str = ""
+    # People with language levels and activities (issue 17). Without them the generator draws
+    # exactly what it drew when issue 16 was filed, so that instance can be made again.
+    leisure: bool = True
 
 
 SIZES = {
@@ -135,6 +138,8 @@ SIZES = {
         Size("national", 5_000, 50_000, 0.10, 0.15),
         Size("national-stress", 20_000, 200_000, 0.10, 0.15),
         Size("scarce-families", 5_000, 3_000, 0.10, 0.15),
+        # The 5,000 x 3,000 instance of issue 16's target, as the generator made it then.
+        Size("scarce-families-as-filed", 5_000, 3_000, 0.10, 0.15, leisure=False),
         Size("scarce-20k", 20_000, 12_000, 0.10, 0.15),
         # Fritidsvenn's shape: every referral a family needing two volunteers, in one county.
         Size("fritidsvenn-county", 500, 300, 1.0, 0.15, counties=("46",)),
@@ -179,7 +184,7 @@ def generate(size: Size, seed: int) -> dict[str, Any]:
     places = load_municipalities(size.counties)
     volunteers = [_volunteer(i, rng, places, size) for i in range(size.volunteers)]
     referrals = [_referral(i, rng, places, size) for i in range(size.referrals)]
-    rules = RULES | LEISURE_RULES
+    rules = RULES | LEISURE_RULES if size.leisure else dict(RULES)
     return {"rules": rules, "volunteers": volunteers, "referrals": referrals}
 
 
@@ -232,13 +237,17 @@ def _volunteer(
     languages = ["nb"] + [code for code, p in VOLUNTEER_EXTRA_LANGUAGES.items() if rng.random() < p]
     if rng.random() < (0.35 if places.sami[where] else 0.002):
         languages.append("se")
-    return {
+    person: dict[str, Any] = {
         "id": f"v{i:06d}",
         "lat": lat,
         "lon": lon,
         "municipality": places.number[where],
-        "languages": _with_levels(rng, languages),
-        "activities": _activities(rng, int(rng.integers(1, 5))),
+        "languages": languages,
+    }
+    if size.leisure:
+        person["languages"] = _with_levels(rng, languages)
+        person["activities"] = _activities(rng, int(rng.integers(1, 5)))
+    return person | {
         "gender": "female" if rng.random() < 0.65 else "male",
         "availability": _slots(rng),
         "capacity": 2 if rng.random() < size.double_capacity_share else 1,
@@ -257,22 +266,28 @@ def _referral(
     if languages != ["nb"] and rng.random() < 0.45:
         languages.append("nb" if rng.random() < 0.7 else "en")
     gender_roll = rng.random()
-    family = rng.random() < size.family_share
-    wished = int(rng.integers(1, 4)) if family else int(rng.integers(0, 3))
-    return {
+    if size.leisure:
+        family = rng.random() < size.family_share
+        wished = int(rng.integers(1, 4)) if family else int(rng.integers(0, 3))
+    availability = _slots(rng)
+    if not size.leisure:  # where the generator of issue 16's day drew it
+        family = rng.random() < size.family_share
+    referral = {
         "id": f"r{i:06d}",
         "lat": lat,
         "lon": lon,
         "municipality": places.number[where],
         "languages": languages,
-        "availability": _slots(rng),
+        "availability": availability,
         "volunteers_needed": 2 if family else 1,
         "volunteer_gender": _wanted_gender(gender_roll),
         "excluded_municipalities": _exclusions(rng, places, where, 0.03),
         "max_distance_km": 15.0 if rng.random() < 0.05 else None,
         "waiting_days": int(rng.exponential(45.0)),
-        "activities": _activities(rng, wished),
     }
+    if size.leisure:
+        referral["activities"] = _activities(rng, wished)
+    return referral
 
 
 def _with_levels(rng: np.random.Generator, codes: list[str]) -> list[Any]:
@@ -498,10 +513,10 @@ def run_timing_worker(size: Size, out_dir: str, options: Options) -> None:
     engines: list[tuple[str, ModuleType, bytes]] = [("after", matching.engine, text)]
     if options.before_dir:
         before = revision.import_engine(Path(options.before_dir))
-        if _reads_leisure_fields(before):
+        plain = Path(out_dir, f"{size.name}.plain.json").read_bytes()
+        if _reads_leisure_fields(before) or plain == text:
             engines.append(("before", before, text))
         else:  # both on the instance without activities and levels, and "after" on the full
-            plain = Path(out_dir, f"{size.name}.plain.json").read_bytes()
             engines += [("after_plain", matching.engine, plain), ("before", before, plain)]
     for _, engine, _ in engines:
         _read_and_solve(engine, json.dumps(WARM_UP_INSTANCE).encode())

@@ -395,8 +395,10 @@ def _ratio_row(
 
 
 def _scarce_row(sizes: dict[str, Any]) -> str:
-    name = "solve before / after, scarce-families (5,000 x 3,000)"
-    report = sizes.get("scarce-families")
+    """Issue 16 set its target on the instance of its day (`scarce-families-as-filed`); the
+    generator's instance of the same name is harder since people have levels and activities."""
+    name = "solve before / after, scarce-families as issue 16 measured it (5,000 x 3,000)"
+    report = sizes.get("scarce-families-as-filed")
     if report is None or "before" not in report:
         return _row([name, "not measured", ">= 10x", "-"])
     speed_up = _speed_up(report, report.get("after_plain"))
