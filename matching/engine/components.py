@@ -14,8 +14,6 @@ from scipy.sparse.csgraph import connected_components
 from .candidates import CandidateIndex
 from .tables import IntArray
 
-REFERRALS_PER_BLOCK = 256
-
 
 @dataclass(frozen=True)
 class Components:
@@ -54,16 +52,4 @@ def candidate_components(index: CandidateIndex) -> Components:
     """Components of the full candidate graph: every feasible pair within each referral's
     distance limit. Cost grows with the pairs in reach; fine for one region or a scarce
     national instance, heavy for 20,000 referrals among 200,000 volunteers."""
-    n_referrals, n_volunteers = len(index.referrals), len(index.volunteers)
-    referrals, volunteers = [], []
-    for start in range(0, n_referrals, REFERRALS_PER_BLOCK):
-        rows = np.arange(start, min(start + REFERRALS_PER_BLOCK, n_referrals), dtype=np.int64)
-        edges = index.feasible_edges(*index.within(rows, index.referrals.limit_km[rows]))
-        referrals.append(edges.referral)
-        volunteers.append(edges.volunteer)
-    empty = np.zeros(0, dtype=np.int64)
-    return label_components(
-        n_referrals,
-        n_volunteers,
-        (np.concatenate([empty, *referrals]), np.concatenate([empty, *volunteers])),
-    )
+    return label_components(len(index.referrals), len(index.volunteers), index.all_feasible_pairs())

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from .candidates import BoolArray, CandidateIndex, Edges
+from .candidates import BoolArray
 from .components import label_components
 from .errors import MatchingInputError
 from .instance import Instance, Volunteer
@@ -129,15 +129,15 @@ class _Baseline:
         waiting = np.ones(shape[0], dtype=np.bool_)
         waiting[self.held] = False
         self.matched = frozenset(canonical.referrals[row].id for row in np.flatnonzero(~waiting))
-        edges = _all_edges(index)
-        self.usable = _incidence(edges.referral, edges.volunteer, shape)
+        referral, volunteer = index.all_feasible_pairs()
+        self.usable = _incidence(referral, volunteer, shape)
         self.holding = _incidence(self.held, self.holder, shape)
         self.usable_outside_m = self.usable - self.usable.multiply(self.holding)
         self.capacity = index.volunteers.capacity
         short = index.referrals.needed - self.usable.getnnz(axis=1)
         self.one_short = waiting & (short == 1)  # the hypothetical may complete it
         self.open = self._opened_by(waiting & (short <= 0))
-        self.label = label_components(shape[0], shape[1], (edges.referral, edges.volunteer))
+        self.label = label_components(shape[0], shape[1], (referral, volunteer))
         self._opened: dict[int, BoolArray] = {}
 
     def answer(self, volunteer: Volunteer, reached_rows: IntArray) -> WhatIfAnswer:
@@ -198,11 +198,6 @@ def _matched_ids(instance: Instance) -> set[str]:
     selection = select_matches(candidate_index(canonical, build_codebook(canonical)))
     rows = np.unique(selection.pool.referral[selection.chosen])
     return {canonical.referrals[row].id for row in rows.tolist()}
-
-
-def _all_edges(index: CandidateIndex) -> Edges:
-    rows = np.arange(len(index.referrals), dtype=np.int64)
-    return index.feasible_edges(*index.within(rows, index.referrals.limit_km))
 
 
 def _incidence(referral: IntArray, volunteer: IntArray, shape: tuple[int, int]) -> csr_matrix:
