@@ -14,8 +14,8 @@ from .tables import NO_GENDER, FloatArray, IntArray, ReferralTable, VolunteerTab
 
 BoolArray = NDArray[np.bool_]
 PAIRS_PER_BLOCK = 1 << 20
-# Referrals searched together for every feasible pair in reach: a block of the capital's
-# referrals meets a few million pairs before the rules thin them out.
+# Referrals searched together for every feasible pair in reach: at national size (5,000 x
+# 50,000) a block meets 0.8-0.9 million pairs in reach, of 15.4 million in all.
 REFERRALS_PER_BLOCK = 256
 LARGEST_ACTIVITY_SET = 2
 OWN_TREE_FROM_ROWS = 64  # referrals searching a set of activities before it gets its own tree

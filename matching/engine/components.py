@@ -11,7 +11,6 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .candidates import CandidateIndex
 from .tables import IntArray
 
 
@@ -46,10 +45,3 @@ def label_components(
     count, labels = connected_components(graph, directed=False)
     labels = labels.astype(np.int64)
     return Components(labels[:n_referrals], labels[n_referrals:], int(count))
-
-
-def candidate_components(index: CandidateIndex) -> Components:
-    """Components of the full candidate graph: every feasible pair within each referral's
-    distance limit. Cost grows with the pairs in reach; fine for one region or a scarce
-    national instance, heavy for 20,000 referrals among 200,000 volunteers."""
-    return label_components(len(index.referrals), len(index.volunteers), index.all_feasible_pairs())

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from matching.engine import canonical_order, parse_instance
 from matching.engine import lp as engine_lp
-from matching.engine.components import candidate_components
+from matching.engine.components import label_components
 from matching.engine.pipeline import candidate_index
 from matching.engine.tables import build_codebook
 
@@ -99,9 +99,16 @@ def test_scarce_output_is_independent_of_input_order(data: dict[str, Any], rng: 
 
 @settings(max_examples=30, deadline=None)
 @given(scarce_instances())
-def test_candidate_components_are_those_of_the_feasible_pairs(data: dict[str, Any]) -> None:
+def test_the_components_of_every_feasible_pair_are_those_the_rules_give(
+    data: dict[str, Any],
+) -> None:
+    """What-if re-solves one component of the full candidate graph at a time: its pairs
+    (`all_feasible_pairs`) and their components against the rules checked pair by pair."""
     canonical = canonical_order(parse_instance(data))
-    components = candidate_components(candidate_index(canonical, build_codebook(canonical)))
+    index = candidate_index(canonical, build_codebook(canonical))
+    components = label_components(
+        len(canonical.referrals), len(canonical.volunteers), index.all_feasible_pairs()
+    )
     by_id = {person["id"]: person for person in data["referrals"] + data["volunteers"]}
     refs = [by_id[r.id] for r in canonical.referrals]
     vols = [by_id[v.id] for v in canonical.volunteers]
