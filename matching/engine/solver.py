@@ -3,6 +3,12 @@
 Stages, each optimal over ALL feasible edges before the next starts:
   1. most referrals matched, 2. largest waiting-day sum, 3. least total cost.
 Each stage holds the earlier optima as constraints on y (see lp.py for the model).
+Stages 1 and 2 are usually solved as one (Stage.MATCHED_THEN_WAITING): each referral scores
+M + its waiting days, with M above every referral's waiting days together, so that one more
+referral matched outweighs any waiting days and the best score is the best count with, among
+those, the largest waiting-day sum. Its LPs are far less degenerate than stage 1's alone and
+one MILP proof does for two: on four of five scarce instances the whole solve took 1.6-2.6x
+less time, on one 1.34x more (docs/benchmarks.md, 2026-12-01, seventh stop).
 
 Why the answer is optimal. For each referral the pool knows every feasible edge closer
 than `explored_km`; the restricted model has some of those edges as columns plus one
@@ -34,7 +40,7 @@ of solutions as one row over all referrals - but leaves the model separable, so 
 is solved one component at a time (lp.py).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
@@ -57,12 +63,19 @@ INITIAL_COLUMN_SPARE = 2
 # 1 - PHANTOM_PRICE_TOTAL - GAP > 0. LP bounds of families often end in 1/2, so the gap must
 # exceed 1/2 for branch and bound to stop as soon as it finds the optimum.
 PHANTOM_PRICE_TOTAL = 0.2
-INTEGER_STAGE_MIP_GAP = 1.0 - PHANTOM_PRICE_TOTAL - 1e-6
+# The margin of 0.2 (above 1 - PHANTOM_PRICE_TOTAL - gap) leaves room for HiGHS's
+# tolerances: lp.MAX_ROUNDING_SLACK, and dual feasibility (1e-7 per column used).
+INTEGER_STAGE_MIP_GAP = 1.0 - PHANTOM_PRICE_TOTAL - 0.2
+# Stages 1 and 2 are solved as one while each referral's score M + waiting days stays below
+# this (waiting days of up to 1,000 for 16,000 referrals do), so that scores stay exact in
+# floating point and far from HiGHS's limits; beyond, the stages are solved one by one.
+MAX_COMBINED_SCORE_WEIGHT = 2.0**24
 
 
 class Stage(Enum):
     COUNT = "count"
     WAITING = "waiting"
+    MATCHED_THEN_WAITING = "matched then waiting"
     COST = "cost"
 
 
@@ -73,6 +86,7 @@ class SolveStats:
     explorations: int = 0
     columns: int = 0
     known_edges: int = 0
+    stages: list["Stage"] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -94,14 +108,11 @@ def select_matches(index: CandidateIndex) -> Selection:
     model = RestrictedModel(pool)
     fixings: list[Fixing] = []
     solution: Solution | None = None
-    for stage in (Stage.COUNT, Stage.WAITING, Stage.COST):
-        if stage is Stage.WAITING and _waiting_is_implied(index, fixings):
-            continue
+    for stage in _stages(index):
+        stats.stages.append(stage)
         solution = _solve_stage(pool, stage, fixings, stats, model)
-        if stage is not Stage.COST:
-            fixings += _fixings_per_component(
-                pool, _referral_weight(index, stage), fixings, solution
-            )
+        for weight in _optima_held_after(index, stage):
+            fixings += _fixings_per_component(pool, weight, fixings, solution)
     assert solution is not None
     stats.columns, stats.known_edges = solution.columns.size, int(pool.referral.size)
     return Selection(pool, solution.chosen, stats)
@@ -133,11 +144,33 @@ def _rank_in_group(sorted_groups: IntArray) -> IntArray:
     return np.arange(sorted_groups.size) - start
 
 
-def _waiting_is_implied(index: CandidateIndex, fixings: list[Fixing]) -> bool:
-    """All equal waiting days, or nobody left unmatched, make stage 2 a no-op."""
+def _stages(index: CandidateIndex) -> tuple[Stage, ...]:
+    """All equal waiting days make stage 2 a no-op; else it is solved with stage 1 where
+    the combined score stays small enough to be exact."""
     waiting = index.referrals.waiting_days
-    matched = sum(fixing.value for fixing in fixings)
-    return bool(np.all(waiting == waiting[0]) or matched >= waiting.size)
+    if np.all(waiting == waiting[0]):
+        return (Stage.COUNT, Stage.COST)
+    if _combined_weight(index).max() <= MAX_COMBINED_SCORE_WEIGHT:
+        return (Stage.MATCHED_THEN_WAITING, Stage.COST)
+    return (Stage.COUNT, Stage.WAITING, Stage.COST)
+
+
+def _optima_held_after(index: CandidateIndex, stage: Stage) -> list[FloatArray]:
+    """Referral weights of the optima a stage settles, held by every later stage.
+
+    After the combined stage both are held, each per component: where the stage's solution
+    matched k referrals with e waiting days above the shortest wait, every solution of the
+    best score scores M k + e too (solver docstring), and as 0 <= e < M it matches k there,
+    waiting as long."""
+    count = np.ones(len(index.referrals))
+    waiting = index.referrals.waiting_days.astype(np.float64)
+    held = {
+        Stage.COUNT: [count],
+        Stage.WAITING: [waiting],
+        Stage.MATCHED_THEN_WAITING: [count, waiting],
+        Stage.COST: [],
+    }
+    return held[stage]
 
 
 def _fixings_per_component(
@@ -165,7 +198,17 @@ def _fixings_per_component(
 def _referral_weight(index: CandidateIndex, stage: Stage) -> FloatArray:
     if stage is Stage.COUNT:
         return np.ones(len(index.referrals))
+    if stage is Stage.MATCHED_THEN_WAITING:
+        return _combined_weight(index)
     return index.referrals.waiting_days.astype(np.float64)
+
+
+def _combined_weight(index: CandidateIndex) -> FloatArray:
+    """M + waiting days, less the shortest wait (which every referral has, so the order of
+    scores stays), with M one more than all referrals' waits together."""
+    extra: FloatArray = index.referrals.waiting_days.astype(np.float64)
+    extra -= extra.min()
+    return extra + float(extra.sum() + 1.0)
 
 
 def _solve_stage(
@@ -200,10 +243,11 @@ def _solve_integer(
     # A solution scoring better lies at least this far below the incumbent.
     gain = 0.0 if stage is Stage.COST else 1.0 - PHANTOM_PRICE_TOTAL
     absolute_gap = None if stage is Stage.COST else INTEGER_STAGE_MIP_GAP
-    # Stage 1 weighs every referral alike and no edge, so its LPs are highly degenerate: on
-    # the scarce benchmark the proof's MILP over 222,000 columns took 495 s with dual simplex
-    # (its root LP unfinished after 150 s), 18-19 s with interior point for the root. Stages 2 and
-    # 3 tell pairs apart, and there dual simplex was as fast or faster (docs/benchmarks.md).
+    # Stage 1 alone weighs every referral alike and no edge, so its LPs are highly
+    # degenerate: on the scarce benchmark the proof's MILP over 222,000 columns took 495 s
+    # with dual simplex (its root LP unfinished after 150 s), 18-19 s with interior point for
+    # the root. The other stages tell referrals or pairs apart, and there dual simplex was as
+    # fast or faster (combined stages 1-2: 4.9 s against 20.2 s; docs/benchmarks.md).
     interior = stage is Stage.COUNT
     exact = model.solve_integer(
         _objective(pool, stage),

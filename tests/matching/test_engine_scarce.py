@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from matching.engine import canonical_order, parse_instance
 from matching.engine import lp as engine_lp
+from matching.engine import solver as engine_solver
 from matching.engine.components import label_components
 from matching.engine.pipeline import candidate_index
 from matching.engine.tables import build_codebook
@@ -76,12 +77,60 @@ def test_scarce_families_through_per_component_milps(data: dict[str, Any]) -> No
 
 
 @SCARCE_SETTINGS
-@given(scarce_instances())
-def test_scarce_families_with_interior_point_root_lps(data: dict[str, Any]) -> None:
-    """Large component MILPs of stage 1 solve their root LP by interior point (with
-    presolve): here every one does, and each stage goes through its MILPs."""
+@given(scarce_instances(), st.integers(0, 30))
+def test_scarce_families_with_interior_point_root_lps(data: dict[str, Any], days: int) -> None:
+    """Where every referral has waited as long, stage 1 counts referrals alone, and its large
+    component MILPs solve their root LP by interior point (with presolve): here every one
+    does, and each stage goes through its MILPs."""
+    for referral in data["referrals"]:
+        referral["waiting_days"] = days
     with pytest.MonkeyPatch.context() as patched, every_stage_through_milps():
         patched.setattr(engine_lp, "INTERIOR_POINT_FROM_COLUMNS", 0)
+        result = solved(data)
+    assert_feasible(data, result)
+    assert_optimal(data, result)
+
+
+@SCARCE_SETTINGS
+@given(scarce_instances(), st.lists(st.sampled_from([0, 1, 99_999, 100_000]), min_size=18))
+def test_scarce_families_waiting_long_solve_stages_one_and_two_apart(
+    data: dict[str, Any], waits: list[int]
+) -> None:
+    """Beyond MAX_COMBINED_SCORE_WEIGHT the count and the waiting days are solved one after
+    the other (here from a lower limit, as the instances are small), with waits up to the
+    contract's limit, each stage through its MILPs."""
+    for referral, days in zip(data["referrals"], waits, strict=False):
+        referral["waiting_days"] = days
+    with pytest.MonkeyPatch.context() as patched, every_stage_through_milps():
+        patched.setattr(engine_solver, "MAX_COMBINED_SCORE_WEIGHT", 1.0)
+        result = solved(data)
+    assert_feasible(data, result)
+    assert_optimal(data, result)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scarce_instances())
+def test_scarce_families_solved_again_strictly_integral(data: dict[str, Any]) -> None:
+    """Where HiGHS's incumbent does not round to its value (never, on these), each component
+    MILP is solved again at a strict integrality tolerance: forced here for every one."""
+    with pytest.MonkeyPatch.context() as patched, every_stage_through_milps():
+        patched.setattr(engine_lp, "MAX_ROUNDING_SLACK", -1.0)
+        result = solved(data)
+    assert_feasible(data, result)
+    assert_optimal(data, result)
+
+
+@SCARCE_SETTINGS
+@given(scarce_instances(), st.lists(st.sampled_from([0, 1, 99_999, 100_000]), min_size=18))
+def test_scarce_families_waiting_long_in_one_combined_score(
+    data: dict[str, Any], waits: list[int]
+) -> None:
+    """Waits up to the contract's limit keep the combined score below
+    MAX_COMBINED_SCORE_WEIGHT on instances this size: one stage for count and waiting days,
+    through its MILPs, still reaches the reference's lexicographic optimum."""
+    for referral, days in zip(data["referrals"], waits, strict=False):
+        referral["waiting_days"] = days
+    with every_stage_through_milps():
         result = solved(data)
     assert_feasible(data, result)
     assert_optimal(data, result)
@@ -142,3 +191,50 @@ def _union_find_labels(n_ref: int, n_vol: int, edges: list[tuple[int, int]]) -> 
 
 def _same_partition(first: list[int], second: list[int]) -> bool:
     return len(set(first)) == len(set(second)) == len(set(zip(first, second, strict=True)))
+
+
+@pytest.mark.parametrize(
+    ("waits", "stages"),
+    [
+        ([7] * 12, ["COUNT", "COST"]),
+        ([0, 30] * 6, ["MATCHED_THEN_WAITING", "COST"]),
+        # 12 x 100,000 days: M alone is 1.2 million, below 2^24 (16.8 million).
+        ([100_000] * 11 + [0], ["MATCHED_THEN_WAITING", "COST"]),
+    ],
+)
+def test_stages_one_and_two_are_combined_unless_waits_are_all_equal(
+    waits: list[int], stages: list[str]
+) -> None:
+    assert [stage.name for stage in _solved_stages(waits)] == stages
+
+
+def test_stages_one_and_two_are_apart_when_the_combined_score_would_be_too_large() -> None:
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(engine_solver, "MAX_COMBINED_SCORE_WEIGHT", 1_200_000.0)
+        stages = _solved_stages([100_000] * 11 + [0])
+    assert [stage.name for stage in stages] == ["COUNT", "WAITING", "COST"]
+
+
+def _solved_stages(waits: list[int]) -> list[engine_solver.Stage]:
+    """The stages solved for referrals waiting so long, three to each of four volunteers."""
+    evening = [{"day": 0, "start": "17:00", "end": "21:00"}]
+    place = {"lat": 59.91, "lon": 10.75, "municipality": "0301", "availability": evening}
+    data = {
+        "rules": {
+            "max_distance_km": 40.0,
+            "min_overlap_hours": 1.0,
+            "overlap_target_hours": 2.0,
+            "km_per_overlap_hour": 0.0,
+        },
+        "volunteers": [
+            {"id": f"v{n}", **place, "languages": ["nb"], "gender": "female", "capacity": 1}
+            for n in range(4)
+        ],
+        "referrals": [
+            {"id": f"r{n}", **place, "languages": ["nb"], "waiting_days": days}
+            for n, days in enumerate(waits)
+        ],
+    }
+    canonical = canonical_order(parse_instance(data))
+    index = candidate_index(canonical, build_codebook(canonical))
+    return engine_solver.select_matches(index).stats.stages
