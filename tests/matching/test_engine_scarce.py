@@ -25,6 +25,8 @@ CLUSTER_CENTRES = ((59.91, 10.75), (60.39, 5.32), (63.43, 10.40))
 SCARCE_SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# Up to the contract's limit (wire.MAX_WAITING_DAYS), for each referral of an instance.
+LONG_WAITS = st.lists(st.sampled_from([0, 1, 99_999, 100_000]), min_size=18, max_size=18)
 
 
 @st.composite
@@ -70,10 +72,7 @@ def test_scarce_families_reach_the_reference_optimum(data: dict[str, Any]) -> No
 def test_scarce_families_through_per_component_milps(data: dict[str, Any]) -> None:
     """Every relaxation treated as fractional and exploration starting from one candidate:
     each stage solves a MILP per component and holds its optimum per component."""
-    with every_stage_through_milps():
-        result = solved(data)
-    assert_feasible(data, result)
-    assert_optimal(data, result)
+    _assert_optimal_through_milps(data)
 
 
 @SCARCE_SETTINGS
@@ -82,30 +81,34 @@ def test_scarce_families_with_interior_point_root_lps(data: dict[str, Any], days
     """Where every referral has waited as long, stage 1 counts referrals alone, and its large
     component MILPs solve their root LP by interior point (with presolve): here every one
     does, and each stage goes through its MILPs."""
-    for referral in data["referrals"]:
-        referral["waiting_days"] = days
-    with pytest.MonkeyPatch.context() as patched, every_stage_through_milps():
-        patched.setattr(engine_lp, "INTERIOR_POINT_FROM_COLUMNS", 0)
-        result = solved(data)
-    assert_feasible(data, result)
-    assert_optimal(data, result)
+    _assert_optimal_through_milps(
+        _waiting(data, [days] * len(data["referrals"])),
+        (engine_lp, "INTERIOR_POINT_FROM_COLUMNS", 0),
+    )
 
 
 @SCARCE_SETTINGS
-@given(scarce_instances(), st.lists(st.sampled_from([0, 1, 99_999, 100_000]), min_size=18))
+@given(scarce_instances(), LONG_WAITS)
 def test_scarce_families_waiting_long_solve_stages_one_and_two_apart(
     data: dict[str, Any], waits: list[int]
 ) -> None:
     """Beyond MAX_COMBINED_SCORE_WEIGHT the count and the waiting days are solved one after
     the other (here from a lower limit, as the instances are small), with waits up to the
     contract's limit, each stage through its MILPs."""
-    for referral, days in zip(data["referrals"], waits, strict=False):
-        referral["waiting_days"] = days
-    with pytest.MonkeyPatch.context() as patched, every_stage_through_milps():
-        patched.setattr(engine_solver, "MAX_COMBINED_SCORE_WEIGHT", 1.0)
-        result = solved(data)
-    assert_feasible(data, result)
-    assert_optimal(data, result)
+    _assert_optimal_through_milps(
+        _waiting(data, waits), (engine_solver, "MAX_COMBINED_SCORE_WEIGHT", 1.0)
+    )
+
+
+@SCARCE_SETTINGS
+@given(scarce_instances(), LONG_WAITS)
+def test_scarce_families_waiting_long_in_one_combined_score(
+    data: dict[str, Any], waits: list[int]
+) -> None:
+    """Waits up to the contract's limit keep the combined score below
+    MAX_COMBINED_SCORE_WEIGHT on instances this size: one stage for count and waiting days,
+    through its MILPs, still reaches the reference's lexicographic optimum."""
+    _assert_optimal_through_milps(_waiting(data, waits))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -113,27 +116,22 @@ def test_scarce_families_waiting_long_solve_stages_one_and_two_apart(
 def test_scarce_families_solved_again_strictly_integral(data: dict[str, Any]) -> None:
     """Where HiGHS's incumbent does not round to its value (never, on these), each component
     MILP is solved again at a strict integrality tolerance: forced here for every one."""
+    _assert_optimal_through_milps(data, (engine_lp, "MAX_ROUNDING_SLACK", -1.0))
+
+
+def _assert_optimal_through_milps(data: dict[str, Any], *patches: tuple[Any, str, float]) -> None:
     with pytest.MonkeyPatch.context() as patched, every_stage_through_milps():
-        patched.setattr(engine_lp, "MAX_ROUNDING_SLACK", -1.0)
+        for module, name, value in patches:
+            patched.setattr(module, name, value)
         result = solved(data)
     assert_feasible(data, result)
     assert_optimal(data, result)
 
 
-@SCARCE_SETTINGS
-@given(scarce_instances(), st.lists(st.sampled_from([0, 1, 99_999, 100_000]), min_size=18))
-def test_scarce_families_waiting_long_in_one_combined_score(
-    data: dict[str, Any], waits: list[int]
-) -> None:
-    """Waits up to the contract's limit keep the combined score below
-    MAX_COMBINED_SCORE_WEIGHT on instances this size: one stage for count and waiting days,
-    through its MILPs, still reaches the reference's lexicographic optimum."""
+def _waiting(data: dict[str, Any], waits: list[int]) -> dict[str, Any]:
     for referral, days in zip(data["referrals"], waits, strict=False):
         referral["waiting_days"] = days
-    with every_stage_through_milps():
-        result = solved(data)
-    assert_feasible(data, result)
-    assert_optimal(data, result)
+    return data
 
 
 @settings(max_examples=20, deadline=None)
