@@ -196,7 +196,7 @@ def _same_partition(first: list[int], second: list[int]) -> bool:
     [
         ([7] * 12, ["COUNT", "COST"]),
         ([0, 30] * 6, ["MATCHED_THEN_WAITING", "COST"]),
-        # 12 x 100,000 days: M alone is 1.2 million, below 2^24 (16.8 million).
+        # The largest score, M + 100,000 days, is 1.2 million, below 2^24 (16.8 million).
         ([100_000] * 11 + [0], ["MATCHED_THEN_WAITING", "COST"]),
     ],
 )
