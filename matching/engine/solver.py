@@ -86,7 +86,7 @@ class SolveStats:
     explorations: int = 0
     columns: int = 0
     known_edges: int = 0
-    stages: list["Stage"] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -162,15 +162,13 @@ def _optima_held_after(index: CandidateIndex, stage: Stage) -> list[FloatArray]:
     matched k referrals with e waiting days above the shortest wait, every solution of the
     best score scores M k + e too (solver docstring), and as 0 <= e < M it matches k there,
     waiting as long."""
-    count = np.ones(len(index.referrals))
-    waiting = index.referrals.waiting_days.astype(np.float64)
     held = {
-        Stage.COUNT: [count],
-        Stage.WAITING: [waiting],
-        Stage.MATCHED_THEN_WAITING: [count, waiting],
-        Stage.COST: [],
+        Stage.COUNT: (Stage.COUNT,),
+        Stage.WAITING: (Stage.WAITING,),
+        Stage.MATCHED_THEN_WAITING: (Stage.COUNT, Stage.WAITING),
+        Stage.COST: (),
     }
-    return held[stage]
+    return [_referral_weight(index, settled) for settled in held[stage]]
 
 
 def _fixings_per_component(
