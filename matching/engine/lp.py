@@ -10,11 +10,13 @@ explored), then x (one per column edge, in the order they entered). Rows:
   pair e=(r,v): x_rv - y_r                         <= 0   (only where needed_r > 1)
   fixing k:     coef_k . y_S_k                     >= value_k   (earlier optima held, one
                                                                 row per component S_k)
+  cut c:        x over R_c x V_c - y of some of R_c <= bound_c  (cuts.py; a column joining
+                                                                later gets its entries)
 Phantoms carry no volunteer rows, so the model relaxes the full graph; a solution that
 leaves every phantom at zero is feasible for the full graph. The pair rows are valid for
 binary solutions and cut off LP optima that serve a family with one volunteer at y = 1/2,
 which keeps most relaxations integral. An edge outside the model may take a zero dual on
-its own pair row, so pricing it needs only the referral and volunteer duals.
+its own pair row, so pricing it needs only the referral, volunteer and cut duals.
 """
 
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from scipy.sparse import csc_matrix
 
 from .candidates import BoolArray
 from .components import label_components
+from .cuts import OddCut
 from .errors import SolverFailure
 from .pool import EdgePool
 from .tables import FloatArray, IntArray
@@ -78,6 +81,7 @@ class Solution:
     referral_duals: FloatArray  # zero for MILP solutions
     volunteer_duals: FloatArray  # per volunteer of the instance, zero where no row
     y_reduced_costs: FloatArray  # per referral; zero for MILP solutions
+    cut_duals: FloatArray  # per cut of the model; zero for MILP solutions
 
     @property
     def integral(self) -> bool:
@@ -122,6 +126,8 @@ class RestrictedModel:
         self.n_rows = 0
         self.n_fixings = 0
         self.costs = np.zeros(0)  # as last passed to HiGHS, in column order
+        self.cuts: list[OddCut] = []
+        self.cut_rows = np.zeros(0, dtype=np.int64)
         needed = pool.index.referrals.needed.astype(np.float64)
         self.upper = np.concatenate((np.ones(self.n_referrals), needed))  # y, phantoms
         self._add_referral_rows_and_columns()
@@ -141,7 +147,12 @@ class RestrictedModel:
         value = float(self.highs.getInfo().objective_function_value)
         y_reduced = np.asarray(solution.col_dual, dtype=np.float64)[: self.n_referrals]
         return self._solution(
-            value, values, row_duals[: self.n_referrals], volunteer_duals, y_reduced
+            value,
+            values,
+            row_duals[: self.n_referrals],
+            volunteer_duals,
+            y_reduced,
+            row_duals[self.cut_rows],
         )
 
     def solve_integer(
@@ -188,7 +199,12 @@ class RestrictedModel:
             )
         zero = np.zeros(self.n_referrals)
         return self._solution(
-            float(model.cost @ values), values, zero, np.zeros(self.pool.n_volunteers), zero
+            float(model.cost @ values),
+            values,
+            zero,
+            np.zeros(self.pool.n_volunteers),
+            zero,
+            np.zeros(len(self.cuts)),
         )
 
     def drop_columns(self, edges: IntArray) -> None:
@@ -212,7 +228,8 @@ class RestrictedModel:
             self.n_referrals,
             pool.n_volunteers,
             (pool.referral[self.columns], pool.volunteer[self.columns]),
-            [fixing.referrals for fixing in fixings],
+            [fixing.referrals for fixing in fixings]
+            + [np.flatnonzero(cut.referrals) for cut in self.cuts],
         )
         by_referral = components.referral
         labels = np.concatenate(
@@ -349,6 +366,7 @@ class RestrictedModel:
         referral_duals: FloatArray,
         volunteer_duals: FloatArray,
         y_reduced_costs: FloatArray,
+        cut_duals: FloatArray,
     ) -> Solution:
         n = self.n_referrals
         return Solution(
@@ -360,6 +378,7 @@ class RestrictedModel:
             referral_duals=referral_duals,
             volunteer_duals=volunteer_duals,
             y_reduced_costs=y_reduced_costs,
+            cut_duals=cut_duals,
         )
 
     def _add_referral_rows_and_columns(self) -> None:
@@ -387,20 +406,56 @@ class RestrictedModel:
         self._add_volunteer_rows(np.unique(pool.volunteer[entering]))
         first_column = 2 * self.n_referrals + self.columns.size
         m = entering.size
-        rows = np.column_stack(
-            (pool.referral[entering], self.volunteer_row[pool.volunteer[entering]])
-        ).ravel()
-        starts = np.arange(0, 2 * m, 2, dtype=np.int32)
+        starts, rows = self._column_entries(entering)
         self._check(
             self.highs.addCols(
-                m, np.zeros(m), np.zeros(m), np.ones(m), 2 * m, starts, rows.astype(np.int32),
-                np.ones(2 * m),
+                m, np.zeros(m), np.zeros(m), np.ones(m), rows.size, starts, rows,
+                np.ones(rows.size),
             ),
             "addCols(x)",
         )  # fmt: skip
         self.columns = np.concatenate((self.columns, entering))
         self.in_model[entering] = True
         self._add_family_rows(entering, first_column + np.arange(m))
+
+    def _column_entries(self, edges: IntArray) -> tuple[IntArray, IntArray]:
+        """Column starts and row indices (each entry 1) of these pool edges: the referral
+        row, the volunteer row, and every cut whose referrals and volunteers they join."""
+        pool = self.pool
+        referral, volunteer = pool.referral[edges], pool.volunteer[edges]
+        column = [np.arange(edges.size), np.arange(edges.size)]
+        row = [referral, self.volunteer_row[volunteer]]
+        for cut, cut_row in zip(self.cuts, self.cut_rows.tolist(), strict=True):
+            inside = np.flatnonzero(cut.edge_coefficients(referral, volunteer))
+            column.append(inside)
+            row.append(np.full(inside.size, cut_row))
+        columns, rows = np.concatenate(column), np.concatenate(row)
+        order = np.lexsort((rows, columns))
+        starts = np.searchsorted(columns[order], np.arange(edges.size))
+        return starts.astype(np.int32), rows[order].astype(np.int32)
+
+    def add_cuts(self, cuts: list[OddCut]) -> None:
+        """One row per cut over y and the columns it covers. Its referrals are linked into
+        one component (`_column_components`), so the MILP stays separable."""
+        pool = self.pool
+        column_referral = pool.referral[self.columns]
+        column_volunteer = pool.volunteer[self.columns]
+        entries, values = [], []
+        for cut in cuts:
+            x_positions = 2 * self.n_referrals + np.flatnonzero(
+                cut.edge_coefficients(column_referral, column_volunteer)
+            )
+            y_positions = np.flatnonzero(cut.y_coefficient)
+            entries.append(np.concatenate((y_positions, x_positions)))
+            values.append(
+                np.concatenate((cut.y_coefficient[y_positions], np.ones(x_positions.size)))
+            )
+        first_row = self.n_rows
+        self._add_rows(
+            np.full(len(cuts), -INFINITY), np.array([cut.bound for cut in cuts]), entries, values
+        )
+        self.cuts += cuts
+        self.cut_rows = np.concatenate((self.cut_rows, first_row + np.arange(len(cuts))))
 
     def _add_volunteer_rows(self, volunteers: IntArray) -> None:
         fresh = volunteers[self.volunteer_row[volunteers] < 0]

@@ -93,8 +93,17 @@ def pair_cost(data: dict[str, Any], ref: dict[str, Any], vol: dict[str, Any]) ->
     return f.distance_km - bonus - rules.get("km_per_shared_activity", 0.0) * activities
 
 
-def reference_objective(data: dict[str, Any]) -> tuple[int, int, float]:
-    """(matched, waiting days, total cost) of a lexicographic optimum, by a staged MILP."""
+@dataclass(frozen=True)
+class ReferenceModel:
+    """Every feasible pair as a binary x (edges, as (referral, volunteer) positions in the
+    JSON), then a binary y per referral; its rows: each referral gets all the volunteers it
+    needs or none, no volunteer beyond capacity."""
+
+    edges: list[tuple[int, int]]
+    rows: list[LinearConstraint]
+
+
+def reference_model(data: dict[str, Any]) -> ReferenceModel:
     refs, vols = data["referrals"], data["volunteers"]
     edges = [
         (i, j)
@@ -102,8 +111,6 @@ def reference_objective(data: dict[str, Any]) -> tuple[int, int, float]:
         for j, v in enumerate(vols)
         if all(rule_results(data, r, v))
     ]
-    if not edges:
-        return (0, 0, 0.0)
     n_e, n_r = len(edges), len(refs)
     a_ref = np.zeros((n_r, n_e + n_r))
     a_vol = np.zeros((len(vols), n_e + n_r))
@@ -113,12 +120,29 @@ def reference_objective(data: dict[str, Any]) -> tuple[int, int, float]:
     for i, r in enumerate(refs):
         a_ref[i, n_e + i] = -r.get("volunteers_needed", 1)
     caps = np.array([v.get("capacity", 1) for v in vols], dtype=float)
+    rows = [LinearConstraint(a_ref, 0, 0), LinearConstraint(a_vol, -np.inf, caps)]
+    return ReferenceModel(edges, rows)
+
+
+def reference_maximum(model: ReferenceModel, objective: np.ndarray) -> float:
+    """The largest value of objective (over edges, then referrals) any solution reaches."""
+    return -_minimise(-objective, list(model.rows))
+
+
+def reference_objective(data: dict[str, Any]) -> tuple[int, int, float]:
+    """(matched, waiting days, total cost) of a lexicographic optimum, by a staged MILP."""
+    refs, vols = data["referrals"], data["volunteers"]
+    model = reference_model(data)
+    edges = model.edges
+    if not edges:
+        return (0, 0, 0.0)
+    n_e, n_r = len(edges), len(refs)
     waiting = np.array([r.get("waiting_days", 0) for r in refs], dtype=float)
     costs = np.array([pair_cost(data, refs[i], vols[j]) for i, j in edges])
     count_obj = np.concatenate((np.zeros(n_e), -np.ones(n_r)))
     wait_obj = np.concatenate((np.zeros(n_e), -waiting))
     cost_obj = np.concatenate((costs, np.zeros(n_r)))
-    constraints = [LinearConstraint(a_ref, 0, 0), LinearConstraint(a_vol, -np.inf, caps)]
+    constraints = list(model.rows)
     count = -_minimise(count_obj, constraints)
     constraints.append(LinearConstraint(-count_obj.reshape(1, -1), round(count), np.inf))
     wait = -_minimise(wait_obj, constraints)
