@@ -67,8 +67,8 @@ SPARE_CANDIDATES = 4
 INITIAL_COLUMN_SPARE = 2
 # Rounds of cuts per stage before its MILP. On the scarce benchmark one round per stage left
 # both LPs integral (no MILP: 39 s to 10 s); on a harder seed, 20 rounds narrowed the gaps
-# without closing them and the MILPs did the rest (121 s to 80 s), while 200 rounds cost more
-# in LPs than they saved (169 s).
+# without closing them and the MILPs did the rest (121 s to 80 s); 200 rounds in all cost more
+# in LPs than they saved (169 s, another solve running beside it).
 MAX_CUT_ROUNDS = 20
 # In stages 1-2 the model's objective is minus an integer score plus the phantoms' price,
 # whose total stays below PHANTOM_PRICE_TOTAL. An incumbent within GAP of the bound then
