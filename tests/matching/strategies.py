@@ -8,6 +8,14 @@ LANGUAGES = ("nb", "en", "ar", "se")
 LEVELS = ("native", "fluent", "conversational", "basic")
 ACTIVITIES = ("football", "swimming", "music", "climbing")
 MUNICIPALITIES = ("0301", "3201", "3203")
+# Rules for instances where everyone lives in one town: any pair within reach, one shared
+# evening hour enough, no distance bonus for more hours.
+ONE_TOWN_RULES = {
+    "max_distance_km": 40.0,
+    "min_overlap_hours": 1.0,
+    "overlap_target_hours": 2.0,
+    "km_per_overlap_hour": 0.0,
+}
 
 
 @st.composite

@@ -18,6 +18,7 @@ from matching.engine.tables import build_codebook
 
 from .engine_checks import assert_optimal, solved
 from .engine_reference import assert_feasible, reference_maximum, reference_model
+from .strategies import ONE_TOWN_RULES
 from .test_engine_scarce import SCARCE_SETTINGS, scarce_instances
 
 EVENING = [{"day": 0, "start": "17:00", "end": "21:00"}]
@@ -41,12 +42,7 @@ def crowded_instances(draw: st.DrawFn) -> dict[str, Any]:
         }
 
     return {
-        "rules": {
-            "max_distance_km": 40.0,
-            "min_overlap_hours": 1.0,
-            "overlap_target_hours": 2.0,
-            "km_per_overlap_hour": 0.0,
-        },
+        "rules": ONE_TOWN_RULES,
         "volunteers": [
             {**person("v", n), "gender": "female", "capacity": draw(st.sampled_from([1, 1, 2]))}
             for n in range(draw(st.integers(2, 6)))
@@ -138,12 +134,7 @@ def _reference_objective(
 
 def _instance(volunteers: int, needs: list[int]) -> dict[str, Any]:
     return {
-        "rules": {
-            "max_distance_km": 40.0,
-            "min_overlap_hours": 1.0,
-            "overlap_target_hours": 2.0,
-            "km_per_overlap_hour": 0.0,
-        },
+        "rules": ONE_TOWN_RULES,
         "volunteers": [
             {"id": f"v{n}", **OSLO, "languages": ["nb"], "gender": "female", "capacity": 1}
             for n in range(volunteers)

@@ -18,7 +18,7 @@ from matching.engine.tables import build_codebook
 
 from .engine_checks import assert_optimal, every_stage_through_milps, solved
 from .engine_reference import assert_feasible, rule_results
-from .strategies import codes_of, referrals, rules, volunteers
+from .strategies import ONE_TOWN_RULES, codes_of, referrals, rules, volunteers
 
 # Centres far enough apart (> 40 km) that no pair across two clusters is feasible.
 CLUSTER_CENTRES = ((59.91, 10.75), (60.39, 5.32), (63.43, 10.40))
@@ -218,12 +218,7 @@ def _solved_stages(waits: list[int]) -> list[engine_solver.Stage]:
     evening = [{"day": 0, "start": "17:00", "end": "21:00"}]
     place = {"lat": 59.91, "lon": 10.75, "municipality": "0301", "availability": evening}
     data = {
-        "rules": {
-            "max_distance_km": 40.0,
-            "min_overlap_hours": 1.0,
-            "overlap_target_hours": 2.0,
-            "km_per_overlap_hour": 0.0,
-        },
+        "rules": ONE_TOWN_RULES,
         "volunteers": [
             {"id": f"v{n}", **place, "languages": ["nb"], "gender": "female", "capacity": 1}
             for n in range(4)
