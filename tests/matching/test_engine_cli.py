@@ -141,3 +141,25 @@ def test_malformed_stdin_exits_2_with_the_same_line(raw: bytes, message: str) ->
 )
 def test_encoder_writes_what_json_dumps_writes(document: dict[str, Any]) -> None:
     assert encode(document) == as_dumped(document).encode("utf-8")
+
+
+def test_a_solve_runs_without_numpy_modules_the_command_defers(tmp_path: Path) -> None:
+    """numpy.f2py and numpy.testing load only if used (matching/__main__.py): not by a solve,
+    and then as themselves."""
+    path = write(tmp_path, VALID)
+    code = (
+        "import contextlib, io, json, sys\n"
+        "import matching.__main__ as command\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    status = command.main(['solve', {path!r}])\n"
+        "inner = ('numpy.f2py.crackfortran', 'numpy.testing._private.utils')\n"
+        "loaded = [name in sys.modules for name in inner]\n"
+        "import numpy\n"
+        "numpy.testing.assert_equal([1, 2], [1, 2])\n"
+        "print(json.dumps([status, loaded, [name in sys.modules for name in inner]]))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout) == [0, [False, False], [False, True]]
