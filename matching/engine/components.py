@@ -50,9 +50,10 @@ def lowest_node_of_component(n: int, first: IntArray, second: IntArray) -> IntAr
     """For each of the nodes 0..n-1, the lowest node joined to it by the undirected edges
     (first[i], second[i]).
 
-    Each round hooks the higher of an edge's two roots under the lower, then halves every
-    path to its root until each node points at its root. A root is only ever hooked under
-    a lower node of its own component, so the last root standing is the component's lowest.
+    Each round hooks the higher of an edge's two roots under the lower, then points every
+    node at its parent's parent until each points at its root. A root is only ever hooked
+    under a lower node of its own component, so the last root standing is the component's
+    lowest.
     """
     parent = np.arange(n, dtype=np.int64)
     while True:

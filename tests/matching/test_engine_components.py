@@ -59,7 +59,7 @@ def test_components_and_their_numbers_are_scipys(
 
 def test_a_long_chain_is_one_component() -> None:
     """Node i joined to i + 1: the first round hooks each node under the next lower, a tree
-    5,000 deep that the halving must flatten."""
+    5,000 deep that the pointer jumping must flatten."""
     n = 5_000
     first = np.arange(n - 2, -1, -1, dtype=np.int64)
     lowest = lowest_node_of_component(n, first, first + 1)
