@@ -4,9 +4,17 @@ another's tasks or counts. Loaded with -p (pyproject.toml), before pytest-django
 settings, which take these URLs from the environment; the Celery workers the tests start inherit
 them. Nothing else needs it: pytest-django gives each worker its own test database
 (test_<name>_gw0, …), live servers take a free port and tmp_path is per worker.
+
+The one Redis database no worker owns, the last, is shared: a test that empties it holds
+``one_process_at_a_time`` while it uses it.
 """
 
+import contextlib
+import fcntl
 import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -39,3 +47,16 @@ def worker_redis_url(url: str, worker_number: int) -> str:
             f"{url}; Redis has {REDIS_DATABASES}: run fewer workers (scripts/test uses at most 4)."
         )
     return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@contextlib.contextmanager
+def one_process_at_a_time(name: str) -> Iterator[None]:
+    """Wait until no other test process on this machine (another xdist worker, another run)
+    holds the lock ``name``, and hold it meanwhile. The system drops it if the process dies."""
+    path = Path(tempfile.gettempdir()) / f"kobling-tests-{name}.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

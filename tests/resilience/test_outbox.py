@@ -22,6 +22,7 @@ from outbox.models import OutboxTask
 from outbox.services import outbox_flush, task_send_after_commit
 from programmes.notifications import email_after_commit
 from tests.matching.factories import site_with_people
+from tests.parallel import REDIS_DATABASES, one_process_at_a_time
 from tests.programmes.factories import UserFactory
 from tests.resilience.faults import broker_unreachable, connect_celery
 
@@ -38,21 +39,24 @@ def waiting_tasks(count: int) -> list[OutboxTask]:
 @pytest.fixture
 def private_broker():
     """The configured broker, on a Redis database of its own, emptied: counting its messages
-    counts what was handed over."""
+    counts what was handed over. The database is the one no pytest-xdist worker owns
+    (tests/parallel.py), so these tests take turns on it across workers: one emptying it while
+    another counts lost that one's messages."""
     if not settings.CELERY_BROKER_URL:
         pytest.skip("needs a Celery broker: set CELERY_BROKER_URL=redis://… (CI=true does)")
     from core.celery_app import app
 
-    url = settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/15"
+    url = settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + f"/{REDIS_DATABASES - 1}"
     queue = redis.Redis.from_url(url)
-    queue.flushdb()
-    was = app.conf.get("broker_write_url"), app.conf.task_always_eager
-    connect_celery(url, eager=False)
-    names = [declared.name for declared in settings.CELERY_TASK_QUEUES]
-    # Messages waiting in every queue the tasks are routed to (settings: CELERY_TASK_ROUTES).
-    yield lambda: sum(queue.llen(name) for name in names)
-    connect_celery(*was)
-    queue.flushdb()
+    with one_process_at_a_time("private-broker"):
+        queue.flushdb()
+        was = app.conf.get("broker_write_url"), app.conf.task_always_eager
+        connect_celery(url, eager=False)
+        names = [declared.name for declared in settings.CELERY_TASK_QUEUES]
+        # Messages waiting in every queue the tasks are routed to (settings: CELERY_TASK_ROUTES).
+        yield lambda: sum(queue.llen(name) for name in names)
+        connect_celery(*was)
+        queue.flushdb()
 
 
 @pytest.mark.django_db
