@@ -5,8 +5,9 @@ settings, which take these URLs from the environment; the Celery workers the tes
 them. Nothing else needs it: pytest-django gives each worker its own test database
 (test_<name>_gw0, …), live servers take a free port and tmp_path is per worker.
 
-The one Redis database no worker owns, the last, is shared: a test that empties it holds
-``one_process_at_a_time`` while it uses it.
+The one Redis database no worker owns, the last, is shared by the tests that need a broker
+of their own to empty and count: ``shared_redis_database`` lends it to one test process at a
+time.
 """
 
 import contextlib
@@ -21,6 +22,7 @@ import pytest
 
 REDIS_URLS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL")
 REDIS_DATABASES = 16
+SHARED_REDIS_DATABASE = REDIS_DATABASES - 1
 # Set once this process's URLs are its worker's own: a pytest a test starts inherits both.
 ISOLATED_FOR = "KOBLING_TEST_ISOLATED_FOR"
 
@@ -50,13 +52,14 @@ def worker_redis_url(url: str, worker_number: int) -> str:
 
 
 @contextlib.contextmanager
-def one_process_at_a_time(name: str) -> Iterator[None]:
-    """Wait until no other test process on this machine (another xdist worker, another run)
-    holds the lock ``name``, and hold it meanwhile. The system drops it if the process dies."""
-    path = Path(tempfile.gettempdir()) / f"kobling-tests-{name}.lock"
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def shared_redis_database(url: str) -> Iterator[str]:
+    """``url`` moved to the shared database, once no other test process on this machine
+    (another xdist worker, another run) has it; this process has it until the block ends, or
+    until it dies. Emptying it, or counting its messages, then disturbs nobody."""
+    path = Path(tempfile.gettempdir()) / f"kobling-tests-redis-{SHARED_REDIS_DATABASE}.lock"
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            yield urlunsplit(urlsplit(url)._replace(path=f"/{SHARED_REDIS_DATABASE}", query=""))
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -27,6 +27,7 @@ tests/deploy/smoke_world.py; the test reads the database only to know when to ac
 what the workers did.
 """
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -65,14 +66,12 @@ from tests.deploy.serving import (
     wait_until,
 )
 from tests.deploy.visitor import Page, Visitor
+from tests.parallel import shared_redis_database
 from tests.rabbitmq import rabbitmq_or_skip
 from tests.worker import mails
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 
-# tests/parallel.py gives the serial run Redis databases 0-2 and each pytest-xdist worker three
-# more (at most four workers: 3-14): 15 is no one else's.
-REDIS_BROKER_DATABASE = 15
 QUEUES = ("matching", "email", "default")
 DAILY_TASK = "referrals_flag_long_waits"
 STALE_MINUTES = 1
@@ -190,18 +189,19 @@ def release(postgres: Postgres, tmp_path_factory) -> Iterator[Release]:
 # Brokers
 
 
-def redis_url(database: int) -> str:
-    parts = urlsplit(str(settings.CACHE_URL))
-    return urlunsplit(parts._replace(path=f"/{database}", query=""))
-
-
 @pytest.fixture(params=["redis", "rabbitmq"])
 def broker(request) -> Iterator[str]:
-    """The broker's URL, with no message left in Kobling's queues before or after."""
-    url = redis_url(REDIS_BROKER_DATABASE) if request.param == "redis" else rabbitmq_or_skip()
-    queues_empty(url)
-    yield url
-    queues_empty(url)
+    """The broker's URL, with no message left in Kobling's queues before or after. Redis is
+    the database no pytest-xdist worker owns, which other test processes leave alone meanwhile
+    (tests/parallel.py)."""
+    if request.param == "redis":
+        lent = shared_redis_database(str(settings.CACHE_URL))
+    else:
+        lent = contextlib.nullcontext(rabbitmq_or_skip())
+    with lent as url:
+        queues_empty(url)
+        yield url
+        queues_empty(url)
 
 
 def queues_empty(url: str) -> None:

@@ -22,7 +22,7 @@ from outbox.models import OutboxTask
 from outbox.services import outbox_flush, task_send_after_commit
 from programmes.notifications import email_after_commit
 from tests.matching.factories import site_with_people
-from tests.parallel import REDIS_DATABASES, one_process_at_a_time
+from tests.parallel import shared_redis_database
 from tests.programmes.factories import UserFactory
 from tests.resilience.faults import broker_unreachable, connect_celery
 
@@ -38,17 +38,16 @@ def waiting_tasks(count: int) -> list[OutboxTask]:
 
 @pytest.fixture
 def private_broker():
-    """The configured broker, on a Redis database of its own, emptied: counting its messages
-    counts what was handed over. The database is the one no pytest-xdist worker owns
-    (tests/parallel.py), so these tests take turns on it across workers: one emptying it while
-    another counts lost that one's messages."""
+    """The configured broker, on the Redis database no pytest-xdist worker owns, emptied:
+    counting its messages counts what was handed over. Other test processes wait for it
+    meanwhile (tests/parallel.py): one emptying it while another counted lost that one's
+    messages."""
     if not settings.CELERY_BROKER_URL:
         pytest.skip("needs a Celery broker: set CELERY_BROKER_URL=redis://… (CI=true does)")
     from core.celery_app import app
 
-    url = settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + f"/{REDIS_DATABASES - 1}"
-    queue = redis.Redis.from_url(url)
-    with one_process_at_a_time("private-broker"):
+    with shared_redis_database(settings.CELERY_BROKER_URL) as url:
+        queue = redis.Redis.from_url(url)
         queue.flushdb()
         was = app.conf.get("broker_write_url"), app.conf.task_always_eager
         connect_celery(url, eager=False)
