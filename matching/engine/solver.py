@@ -101,7 +101,7 @@ class SolveStats:
     known_edges: int = 0
     stages: list[Stage] = field(default_factory=list)
     cuts: int = 0
-    cut_rounds: int = 0
+    cut_rounds: int = 0  # over all stages; MAX_CUT_ROUNDS limits each stage's
 
 
 @dataclass(frozen=True)
