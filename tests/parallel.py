@@ -57,9 +57,10 @@ def shared_redis_database(url: str) -> Iterator[str]:
     (another xdist worker, another run) has it; this process has it until the block ends, or
     until it dies. Emptying it, or counting its messages, then disturbs nobody."""
     path = Path(tempfile.gettempdir()) / f"kobling-tests-redis-{SHARED_REDIS_DATABASE}.lock"
-    with path.open("a") as lock:
+    # Opened for reading: another user's lock file (in a shared /tmp) locks as well.
+    lock = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield urlunsplit(urlsplit(url)._replace(path=f"/{SHARED_REDIS_DATABASE}", query=""))
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+        yield urlunsplit(urlsplit(url)._replace(path=f"/{SHARED_REDIS_DATABASE}", query=""))
+    finally:
+        os.close(lock)
