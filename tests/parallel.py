@@ -43,10 +43,11 @@ def worker_redis_url(url: str, worker_number: int) -> str:
     """The URL's database moved past the serial run's and every lower-numbered worker's."""
     parts = urlsplit(url)
     database = int(parts.path.strip("/") or 0) + len(REDIS_URLS) * (worker_number + 1)
-    if database >= REDIS_DATABASES:
+    if database >= SHARED_REDIS_DATABASE:
         raise pytest.UsageError(
             f"pytest-xdist worker gw{worker_number} would need Redis database {database} for "
-            f"{url}; Redis has {REDIS_DATABASES}: run fewer workers (scripts/test uses at most 4)."
+            f"{url}; workers have databases up to {SHARED_REDIS_DATABASE - 1} (the last is "
+            "shared): run fewer workers (scripts/test uses at most 4)."
         )
     return urlunsplit(parts._replace(path=f"/{database}"))
 
