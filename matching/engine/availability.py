@@ -1,5 +1,6 @@
 """Weekly availability as merged minute intervals, and vectorised pairwise overlap."""
 
+from collections.abc import Sequence
 from itertools import chain
 from operator import attrgetter
 
@@ -22,7 +23,7 @@ def merged_intervals(slots: tuple[Slot, ...]) -> list[tuple[int, int]]:
     return merged
 
 
-def padded_intervals(people_slots: list[tuple[Slot, ...]]) -> tuple[IntArray, IntArray]:
+def padded_intervals(people_slots: Sequence[tuple[Slot, ...]]) -> tuple[IntArray, IntArray]:
     """Each person's merged intervals as starts and ends of shape (n, widest), padded with
     empty [0, 0) intervals; vectorised, as national instances hold 10^5 people."""
     owner, starts, ends = _flat_slots(people_slots)
@@ -49,7 +50,7 @@ def padded_intervals(people_slots: list[tuple[Slot, ...]]) -> tuple[IntArray, In
     return padded_starts, padded_ends
 
 
-def _flat_slots(people_slots: list[tuple[Slot, ...]]) -> tuple[IntArray, IntArray, IntArray]:
+def _flat_slots(people_slots: Sequence[tuple[Slot, ...]]) -> tuple[IntArray, IntArray, IntArray]:
     counts = np.fromiter(map(len, people_slots), dtype=np.int64, count=len(people_slots))
     owner = np.repeat(np.arange(len(people_slots), dtype=np.int64), counts)
     n_slots = int(counts.sum())

@@ -16,6 +16,7 @@ from .candidates import CandidateIndex, PairChecks
 from .geo import haversine_km
 from .instance import Referral, Volunteer
 from .near_misses import needed_minutes
+from .people import Records
 from .result import FactValue, NearMiss, Unmatched
 from .tables import Codebook, IntArray
 
@@ -35,7 +36,7 @@ class Explainer:
     def __init__(
         self,
         index: CandidateIndex,
-        people: tuple[tuple[Referral, ...], tuple[Volunteer, ...]],
+        people: tuple[Records[Referral], Records[Volunteer]],
         codes: Codebook,
         load: IntArray,
     ) -> None:
@@ -152,7 +153,8 @@ class Explainer:
 
     def _gender_miss(self, row: int, checks: PairChecks, passing: np.ndarray) -> tuple[str, Facts]:
         wanted = self.referrals[row].volunteer_gender
-        genders = sorted({str(self.volunteers[int(v)].gender) for v in checks.volunteer[passing]})
+        gender = self.volunteers.column("gender")
+        genders = sorted({str(gender[v]) for v in checks.volunteer[passing].tolist()})
         candidates = int(passing.sum())
         return (
             f"{candidates} candidate(s) pass distance, language and time "
@@ -219,7 +221,8 @@ class Explainer:
         return float(distance), self._municipality_of(volunteer)
 
     def _municipality_of(self, volunteer: int) -> str:
-        return self.volunteers[volunteer].municipality
+        municipality: str = self.volunteers.column("municipality")[volunteer]
+        return municipality
 
     def _limit(self, row: int) -> str:
         return f"{self.index.referrals.limit_km[row]:g}"

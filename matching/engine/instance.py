@@ -1,5 +1,6 @@
 """Plain, validated input records. Times are minutes since Monday 00:00."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 MINUTES_PER_DAY = 24 * 60
@@ -36,6 +37,10 @@ class Rules:
     # most `max_shared_activities` of them (0 and 0: activities do not count).
     km_per_shared_activity: float = 0.0
     max_shared_activities: int = 0
+
+    def distance_limit_km(self, referral_limit_km: float | None) -> float:
+        """A referral's own limit where it has one, else the rules'."""
+        return self.max_distance_km if referral_limit_km is None else referral_limit_km
 
 
 @dataclass(frozen=True)
@@ -74,15 +79,12 @@ class Referral:
 @dataclass(frozen=True)
 class Instance:
     rules: Rules
-    volunteers: tuple[Volunteer, ...]
-    referrals: tuple[Referral, ...]
+    # Tuples of records, or the same records kept as columns (people.Records), which the
+    # JSON reader makes and `canonical_order` returns; the two compare equal.
+    volunteers: Sequence[Volunteer]
+    referrals: Sequence[Referral]
     # (referral id, volunteer id) pairs a coordinator rejected: never proposed again.
     forbidden_pairs: tuple[tuple[str, str], ...] = ()
-
-    def distance_limit_km(self, referral: Referral) -> float:
-        if referral.max_distance_km is None:
-            return self.rules.max_distance_km
-        return referral.max_distance_km
 
 
 def languages_by_level(
@@ -97,8 +99,3 @@ def languages_by_level(
         code for code, level in zip(languages, levels, strict=True) if _LEVEL_RANK[level] <= floor
     )
     return counted, tuple(code for code in languages if code not in counted)
-
-
-def languages_counted(volunteer: Volunteer, min_level: str) -> tuple[str, ...]:
-    """The volunteer's languages that count as shared under the rules' `min_level`."""
-    return languages_by_level(volunteer.languages, volunteer.language_levels, min_level)[0]

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TypedDict, TypeVar
 
 import numpy as np
@@ -10,6 +11,7 @@ from numpy.typing import NDArray
 from .availability import padded_intervals
 from .geo import unit_vectors
 from .instance import Instance, Referral, Volunteer, languages_by_level
+from .people import Records
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -79,13 +81,16 @@ class ReferralTable(People):
 
 
 def build_codebook(instance: Instance) -> Codebook:
-    people: list[Volunteer | Referral] = [*instance.volunteers, *instance.referrals]
-    languages = sorted({code for person in people for code in person.languages})
-    activities = sorted({code for person in people for code in person.activities})
+    volunteers = Records.of(Volunteer, instance.volunteers)
+    referrals = Records.of(Referral, instance.referrals)
+    both = (volunteers, referrals)
+    languages = sorted(_items_of(people.column("languages") for people in both))
+    activities = sorted(_items_of(people.column("activities") for people in both))
     municipalities = sorted(
-        {p.municipality for p in people} | {m for p in people for m in p.excluded_municipalities}
+        set(chain.from_iterable(people.column("municipality") for people in both))
+        | _items_of(people.column("excluded_municipalities") for people in both)
     )
-    genders = sorted({v.gender for v in instance.volunteers if v.gender is not None})
+    genders = sorted(set(volunteers.column("gender")) - {None})
     return Codebook(
         languages={code: bit for bit, code in enumerate(languages)},
         municipalities={code: index for index, code in enumerate(municipalities)},
@@ -94,8 +99,13 @@ def build_codebook(instance: Instance) -> Codebook:
     )
 
 
+def _items_of(columns: Iterable[tuple[tuple[str, ...], ...]]) -> set[str]:
+    """Every code in columns of code tuples."""
+    return set(chain.from_iterable(chain.from_iterable(columns)))
+
+
 def volunteer_table(
-    volunteers: tuple[Volunteer, ...], codes: Codebook, min_language_level: str
+    volunteers: Sequence[Volunteer], codes: Codebook, min_language_level: str
 ) -> VolunteerTable:
     """Each volunteer's languages are filtered by level here, once: the candidate search, its
     KD-trees per language and every rule check then see only the languages that count."""
@@ -104,35 +114,39 @@ def volunteer_table(
         counted, below = languages_by_level(*key, min_language_level)
         return _mask(counted, codes.languages), _mask(below, codes.languages)
 
+    people = Records.of(Volunteer, volunteers)
     by_levels = _Cache(split)
-    masks = [by_levels[v.languages, v.language_levels] for v in volunteers]
+    spoken = zip(people.column("languages"), people.column("language_levels"), strict=True)
+    masks = list(map(by_levels.__getitem__, spoken))
+    gender_codes: _Cache[str | None, int] = _Cache(lambda gender: _gender_code(gender, codes, -2))
     n_languages = len(codes.languages)
     return VolunteerTable(
-        **_people_columns(volunteers, codes, _words([m[0] for m in masks], n_languages)),
-        gender=np.array([_gender_code(v.gender, codes, -2) for v in volunteers], dtype=np.int64),
-        capacity=np.array([v.capacity for v in volunteers], dtype=np.int64),
+        **_people_columns(people, codes, _words([m[0] for m in masks], n_languages)),
+        gender=_codes(people.column("gender"), gender_codes),
+        capacity=np.array(people.column("capacity"), dtype=np.int64),
         below_level_words=_words([m[1] for m in masks], n_languages),
     )
 
 
 def referral_table(
-    referrals: tuple[Referral, ...], instance: Instance, codes: Codebook
+    referrals: Sequence[Referral], instance: Instance, codes: Codebook
 ) -> ReferralTable:
-    wanted = [_gender_code(r.volunteer_gender, codes, -3) for r in referrals]
+    people = Records.of(Referral, referrals)
+
+    def wanted(gender: str | None) -> int:
+        return NO_GENDER if gender is None else _gender_code(gender, codes, -3)
+
     by_languages: _Cache[tuple[str, ...], int] = _Cache(lambda key: _mask(key, codes.languages))
-    languages = _words([by_languages[r.languages] for r in referrals], len(codes.languages))
+    languages = _words(
+        list(map(by_languages.__getitem__, people.column("languages"))), len(codes.languages)
+    )
+    limit_km = instance.rules.distance_limit_km
     return ReferralTable(
-        **_people_columns(referrals, codes, languages),
-        needed=np.array([r.volunteers_needed for r in referrals], dtype=np.int64),
-        waiting_days=np.array([r.waiting_days for r in referrals], dtype=np.int64),
-        wanted_gender=np.array(
-            [
-                NO_GENDER if r.volunteer_gender is None else code
-                for r, code in zip(referrals, wanted, strict=True)
-            ],
-            dtype=np.int64,
-        ),
-        limit_km=np.array([instance.distance_limit_km(r) for r in referrals], dtype=np.float64),
+        **_people_columns(people, codes, languages),
+        needed=np.array(people.column("volunteers_needed"), dtype=np.int64),
+        waiting_days=np.array(people.column("waiting_days"), dtype=np.int64),
+        wanted_gender=_codes(people.column("volunteer_gender"), _Cache(wanted)),
+        limit_km=np.array(list(map(limit_km, people.column("max_distance_km"))), dtype=np.float64),
     )
 
 
@@ -141,16 +155,21 @@ def _gender_code(gender: str | None, codes: Codebook, unknown: int) -> int:
     return codes.genders.get(gender, unknown) if gender is not None else unknown
 
 
+def _codes(values: Sequence[K], code_of: "_Cache[K, int]") -> IntArray:
+    return np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
+
+
 def _people_columns(
-    people: Sequence[Volunteer | Referral], codes: Codebook, language_words: WordArray
+    people: Records[Volunteer] | Records[Referral], codes: Codebook, language_words: WordArray
 ) -> _PeopleColumns:
-    lat = np.array([p.lat for p in people], dtype=np.float64)
-    lon = np.array([p.lon for p in people], dtype=np.float64)
+    lat = np.array(people.column("lat"), dtype=np.float64)
+    lon = np.array(people.column("lon"), dtype=np.float64)
     phi = np.radians(lat)
-    starts, ends = padded_intervals([p.availability for p in people])
+    starts, ends = padded_intervals(people.column("availability"))
     by_activities: _Cache[tuple[str, ...], int] = _Cache(lambda key: _mask(key, codes.activities))
+    municipality = people.column("municipality")
     return {
-        "ids": tuple(p.id for p in people),
+        "ids": people.column("id"),
         "lat": lat,
         "lon": lon,
         "phi": phi,
@@ -158,14 +177,17 @@ def _people_columns(
         "xyz": unit_vectors(lat, lon).reshape(-1, 3),
         "language_words": language_words,
         "activity_words": _words(
-            [by_activities[p.activities] for p in people], len(codes.activities)
+            list(map(by_activities.__getitem__, people.column("activities"))),
+            len(codes.activities),
         ),
-        "municipality": np.array(
-            [codes.municipalities[p.municipality] for p in people], dtype=np.int64
+        "municipality": np.fromiter(
+            map(codes.municipalities.__getitem__, municipality),
+            dtype=np.int64,
+            count=len(municipality),
         ),
         "slot_starts": starts,
         "slot_ends": ends,
-        "excluded_keys": _excluded_keys(people, codes),
+        "excluded_keys": _excluded_keys(people.column("excluded_municipalities"), codes),
     }
 
 
@@ -198,11 +220,12 @@ def _words(masks: list[int], n_bits: int) -> WordArray:
     return np.column_stack(columns).reshape(len(masks), n_words)
 
 
-def _excluded_keys(people: Sequence[Volunteer | Referral], codes: Codebook) -> IntArray:
+def _excluded_keys(excluded: tuple[tuple[str, ...], ...], codes: Codebook) -> IntArray:
     width = len(codes.municipalities)
     keys = [
         row * width + codes.municipalities[code]
-        for row, person in enumerate(people)
-        for code in person.excluded_municipalities
+        for row, municipalities in enumerate(excluded)
+        if municipalities
+        for code in municipalities
     ]
     return np.unique(np.array(keys, dtype=np.int64))

@@ -5,6 +5,8 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import fields
+from itertools import chain
 from typing import Any, TypedDict, TypeVar
 
 from .collector import garbage_collector_paused
@@ -18,6 +20,7 @@ from .instance import (
     Slot,
     Volunteer,
 )
+from .people import Records
 from .wire import (
     MAX_WAITING_DAYS,
     InstanceWire,
@@ -108,13 +111,12 @@ def _from_wire(wire: InstanceWire) -> Instance | None:
     """The instance, or None if the typed input breaks a rule msgspec does not check."""
     slots, texts = _SlotCache(), _TextSet()
     levels = _LevelCache(texts)
-    volunteers = tuple([_volunteer_from_wire(v, slots, texts, levels) for v in wire.volunteers])
-    referrals = tuple([_referral_from_wire(r, slots, texts) for r in wire.referrals])
+    volunteers = _volunteers_from_wire(wire.volunteers, slots, levels)
+    referrals = _referrals_from_wire(wire.referrals, slots)
     forbidden = tuple([(pair.referral, pair.volunteer) for pair in wire.forbidden_pairs])
-    volunteer_ids = [v.id for v in wire.volunteers]
-    referral_ids = [r.id for r in wire.referrals]
-    for pair in forbidden:
-        texts.update(pair)
+    volunteer_ids, referral_ids = volunteers.column("id"), referrals.column("id")
+    texts.update(_texts_of(volunteers, "gender"), _texts_of(referrals, "volunteer_gender"))
+    texts.update(chain.from_iterable(referrals.column("languages")), *forbidden)
     if (
         slots.rejected
         or not texts.all_non_empty()
@@ -157,8 +159,16 @@ class _SlotCache(dict[SlotWire, Slot | None]):
         return slot
 
 
+def _texts_of(people: Records[Volunteer] | Records[Referral], gender: str) -> set[str | None]:
+    """The people's municipalities, exclusions, activities and gender (or wished gender)."""
+    lists = ("excluded_municipalities", "activities")
+    listed = chain.from_iterable(chain.from_iterable(map(people.column, lists)))
+    return {*people.column("municipality"), *people.column(gender), *listed}
+
+
 class _TextSet(set[str | None]):
-    """Every text field but the ids (unique, so checked apart); None for absent optionals."""
+    """Every text field but the ids (unique, so checked apart); None for absent optionals.
+    The volunteers' language codes join as `_LevelCache` meets their lists."""
 
     def all_non_empty(self) -> bool:
         return all(text.strip() for text in self if text is not None)
@@ -185,68 +195,62 @@ class _LevelCache(dict[tuple[str | LanguageWire, ...], tuple[tuple[str, ...], tu
         return value
 
 
-def _volunteer_from_wire(
-    v: VolunteerWire, slots: _SlotCache, texts: _TextSet, levels: _LevelCache
-) -> Volunteer:
-    languages, language_levels = levels[v.languages]
-    texts.add(v.municipality)
-    texts.add(v.gender)
-    if v.excluded_municipalities:
-        texts.update(v.excluded_municipalities)
-    if v.activities:
-        texts.update(v.activities)
-    return _record(
-        Volunteer,
-        {
-            "id": v.id,
-            "lat": v.lat,
-            "lon": v.lon,
-            "municipality": v.municipality,
-            "languages": languages,
-            "availability": tuple(map(slots.__getitem__, v.availability)),
-            "gender": v.gender,
-            "capacity": v.capacity,
-            "excluded_municipalities": v.excluded_municipalities,
-            "language_levels": language_levels,
-            "activities": v.activities,
-        },
-    )
+def _volunteers_from_wire(
+    wires: list[VolunteerWire], slots: _SlotCache, levels: _LevelCache
+) -> Records[Volunteer]:
+    """One pass over the decoded volunteers, each read into a row of `Volunteer`'s fields."""
+    split, slot = levels.__getitem__, slots.__getitem__
+    rows = []
+    for v in wires:
+        languages, language_levels = split(v.languages)
+        rows.append(
+            (
+                v.id,
+                v.lat,
+                v.lon,
+                v.municipality,
+                languages,
+                tuple(map(slot, v.availability)),
+                v.gender,
+                v.capacity,
+                v.excluded_municipalities,
+                language_levels,
+                v.activities,
+            )
+        )
+    return _as_columns(Volunteer, rows)
 
 
-def _referral_from_wire(r: ReferralWire, slots: _SlotCache, texts: _TextSet) -> Referral:
-    texts.add(r.municipality)
-    texts.update(r.languages)
-    texts.update(r.excluded_municipalities)
-    texts.add(r.volunteer_gender)
-    texts.update(r.activities)
-    return _record(
-        Referral,
-        {
-            "id": r.id,
-            "lat": r.lat,
-            "lon": r.lon,
-            "municipality": r.municipality,
-            "languages": r.languages,
-            "availability": tuple(map(slots.__getitem__, r.availability)),
-            "volunteers_needed": r.volunteers_needed,
-            "volunteer_gender": r.volunteer_gender,
-            "excluded_municipalities": r.excluded_municipalities,
-            "max_distance_km": r.max_distance_km,
-            "waiting_days": r.waiting_days,
-            "activities": r.activities,
-        },
-    )
+def _referrals_from_wire(wires: list[ReferralWire], slots: _SlotCache) -> Records[Referral]:
+    slot = slots.__getitem__
+    rows = []
+    for r in wires:
+        rows.append(
+            (
+                r.id,
+                r.lat,
+                r.lon,
+                r.municipality,
+                r.languages,
+                tuple(map(slot, r.availability)),
+                r.volunteers_needed,
+                r.volunteer_gender,
+                r.excluded_municipalities,
+                r.max_distance_km,
+                r.waiting_days,
+                r.activities,
+            )
+        )
+    return _as_columns(Referral, rows)
 
 
-def _record(cls: type[R], fields: dict[str, Any]) -> R:
-    """A frozen dataclass instance without its `__init__`, which costs one `object.__setattr__`
-    per field; `fields` must name every field, in order (tests compare with `parse_instance`)."""
-    record = cls.__new__(cls)
-    object.__setattr__(record, "__dict__", fields)
-    return record
+def _as_columns(kind: type[R], rows: list[tuple[Any, ...]]) -> Records[R]:
+    """Rows in the order of `kind`'s fields (tests compare with `parse_instance`)."""
+    n_fields = len(fields(kind))  # type: ignore[arg-type]
+    return Records(kind, list(zip(*rows, strict=True)) if rows else [()] * n_fields)
 
 
-def _unique(ids: list[str]) -> bool:
+def _unique(ids: tuple[str, ...]) -> bool:
     return len(set(ids)) == len(ids)
 
 

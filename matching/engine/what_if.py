@@ -32,6 +32,7 @@ from .candidates import BoolArray
 from .components import label_components
 from .errors import MatchingInputError
 from .instance import Instance, Volunteer
+from .people import ids_of
 from .pipeline import candidate_index, canonical_order
 from .solver import select_matches
 from .tables import IntArray, build_codebook
@@ -102,7 +103,7 @@ def answer_to_dict(answer: WhatIfAnswer) -> dict[str, object]:
 
 
 def _reject_known_ids(instance: Instance, hypotheticals: Sequence[Volunteer]) -> None:
-    known = {v.id for v in instance.volunteers}
+    known = set(ids_of(instance.volunteers))
     for index, volunteer in enumerate(hypotheticals):
         if volunteer.id in known:
             raise MatchingInputError(
@@ -128,7 +129,9 @@ class _Baseline:
         shape = (len(canonical.referrals), len(canonical.volunteers))
         waiting = np.ones(shape[0], dtype=np.bool_)
         waiting[self.held] = False
-        self.matched = frozenset(canonical.referrals[row].id for row in np.flatnonzero(~waiting))
+        self.matched = frozenset(
+            index.referrals.ids[row] for row in np.flatnonzero(~waiting).tolist()
+        )
         referral, volunteer = index.all_feasible_pairs()
         self.usable = _incidence(referral, volunteer, shape)
         self.holding = _incidence(self.held, self.holder, shape)
