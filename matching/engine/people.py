@@ -3,7 +3,7 @@
 The engine reads people field by field (tables.py) and needs whole records only for the few
 it explains or pairs. Reading JSON straight into columns, and sorting columns rather than
 records, saves making and walking one record per person: at national size (50,000
-volunteers) about a third of the time from bytes to tables (docs/benchmarks.md).
+volunteers) more than a third of the time from bytes to tables (docs/benchmarks.md).
 """
 
 from collections.abc import Iterator, Sequence
@@ -15,7 +15,8 @@ R = TypeVar("R")
 
 
 class Records(Sequence[R], Generic[R]):
-    """A sequence of frozen dataclass records of one kind, stored as columns.
+    """A sequence of frozen dataclass records of one kind (of two or more fields), stored as
+    columns.
 
     It equals, hashes and prints as the tuple of the same records, so an instance read into
     columns equals one read into records.
@@ -37,8 +38,6 @@ class Records(Sequence[R], Generic[R]):
             return records
         names = [field.name for field in fields(kind)]  # type: ignore[arg-type]
         rows = list(map(attrgetter(*names), records))
-        if len(names) == 1:
-            return cls(kind, [rows])
         return cls(kind, list(zip(*rows, strict=True)) if rows else [()] * len(names))
 
     def column(self, name: str) -> tuple[Any, ...]:

@@ -223,24 +223,23 @@ def _volunteers_from_wire(
 
 def _referrals_from_wire(wires: list[ReferralWire], slots: _SlotCache) -> Records[Referral]:
     slot = slots.__getitem__
-    rows = []
-    for r in wires:
-        rows.append(
-            (
-                r.id,
-                r.lat,
-                r.lon,
-                r.municipality,
-                r.languages,
-                tuple(map(slot, r.availability)),
-                r.volunteers_needed,
-                r.volunteer_gender,
-                r.excluded_municipalities,
-                r.max_distance_km,
-                r.waiting_days,
-                r.activities,
-            )
+    rows = [
+        (
+            r.id,
+            r.lat,
+            r.lon,
+            r.municipality,
+            r.languages,
+            tuple(map(slot, r.availability)),
+            r.volunteers_needed,
+            r.volunteer_gender,
+            r.excluded_municipalities,
+            r.max_distance_km,
+            r.waiting_days,
+            r.activities,
         )
+        for r in wires
+    ]
     return _as_columns(Referral, rows)
 
 
