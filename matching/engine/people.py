@@ -37,8 +37,13 @@ class Records(Sequence[R], Generic[R]):
         if isinstance(records, Records):
             return records
         names = [field.name for field in fields(kind)]  # type: ignore[arg-type]
-        rows = list(map(attrgetter(*names), records))
-        return cls(kind, list(zip(*rows, strict=True)) if rows else [()] * len(names))
+        return cls.from_rows(kind, list(map(attrgetter(*names), records)))
+
+    @classmethod
+    def from_rows(cls, kind: type[R], rows: list[tuple[Any, ...]]) -> "Records[R]":
+        """Rows holding `kind`'s fields in their order."""
+        n_fields = len(fields(kind))  # type: ignore[arg-type]
+        return cls(kind, list(zip(*rows, strict=True)) if rows else [()] * n_fields)
 
     def column(self, name: str) -> tuple[Any, ...]:
         column: tuple[Any, ...] = self.columns[self.names.index(name)]

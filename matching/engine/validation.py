@@ -5,9 +5,8 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import fields
 from itertools import chain
-from typing import Any, TypedDict, TypeVar
+from typing import TypedDict, TypeVar
 
 from .collector import garbage_collector_paused
 from .errors import MatchingInputError, one_line
@@ -32,7 +31,6 @@ from .wire import (
 )
 
 T = TypeVar("T")
-R = TypeVar("R")
 _TIME = re.compile(r"^(\d{2}):(\d{2})$")
 _RULE_FIELDS = (
     "max_distance_km",
@@ -218,7 +216,7 @@ def _volunteers_from_wire(
                 v.activities,
             )
         )
-    return _as_columns(Volunteer, rows)
+    return Records.from_rows(Volunteer, rows)
 
 
 def _referrals_from_wire(wires: list[ReferralWire], slots: _SlotCache) -> Records[Referral]:
@@ -240,13 +238,7 @@ def _referrals_from_wire(wires: list[ReferralWire], slots: _SlotCache) -> Record
         )
         for r in wires
     ]
-    return _as_columns(Referral, rows)
-
-
-def _as_columns(kind: type[R], rows: list[tuple[Any, ...]]) -> Records[R]:
-    """Rows in the order of `kind`'s fields (tests compare with `parse_instance`)."""
-    n_fields = len(fields(kind))  # type: ignore[arg-type]
-    return Records(kind, list(zip(*rows, strict=True)) if rows else [()] * n_fields)
+    return Records.from_rows(Referral, rows)
 
 
 def _unique(ids: tuple[str, ...]) -> bool:
