@@ -31,17 +31,33 @@ def test_a_re_solve_after_only_new_columns_is_primal_and_reaches_the_fresh_optim
     assert warm.value == pytest.approx(fresh.value, abs=1e-6)
 
 
-@pytest.mark.parametrize("change", ["a referral held unmatched", "a cut", "no new column"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a referral held unmatched",
+        "a cut",
+        "the stage's optimum held",
+        "the next stage's costs",
+        "columns dropped",
+        "no new column",
+    ],
+)
 def test_a_re_solve_after_any_other_change_is_dual(change: str) -> None:
     pool, model = _started()
     model.solve_relaxation(*_stage_inputs(pool))
-    _join_more_columns(pool)
     objective, fixings, y_upper = _stage_inputs(pool)
+    if change == "columns dropped":
+        model.drop_columns(model.columns[:3])
+    _join_more_columns(pool)
     if change == "a referral held unmatched":
         y_upper[0] = 0.0
     elif change == "a cut":
         model.add_cuts([_cut_on_the_first_volunteer(pool)])
-    else:
+    elif change == "the stage's optimum held":
+        fixings = [engine_lp.Fixing(np.arange(3), np.ones(3), 0.0)]
+    elif change == "the next stage's costs":
+        objective = engine_solver._objective(pool, engine_solver.Stage.COST)
+    elif change == "no new column":
         model.solve_relaxation(objective, fixings, y_upper)
     model.solve_relaxation(objective, fixings, y_upper)
     assert _strategy(model) == engine_lp.DUAL_SIMPLEX
