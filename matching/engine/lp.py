@@ -147,7 +147,8 @@ class RestrictedModel:
         primal feasible, while the new columns' negative reduced costs leave it far from dual
         feasible. On scarce-20k such re-solves over about 255,000 columns took 0.7-0.9 s each by
         primal simplex against 28-39 s by dual simplex (docs/benchmarks.md, eleventh stop).
-        Otherwise (bounds tightened, cuts or fixings added, costs changed) by dual simplex."""
+        Otherwise (bounds tightened, cuts or fixings added, costs changed, columns dropped) by
+        dual simplex."""
         columns_before = self.columns.size
         self._update(objective, fixings, y_upper)
         only_columns_joined = self.last_basis_primal_feasible and self.columns.size > columns_before
@@ -547,10 +548,10 @@ class RestrictedModel:
             (objective.referral, objective.phantom, objective.edge[self.columns])
         )
         known = self.costs.size
-        changed = np.flatnonzero(costs[:known] != self.costs)
-        if changed.size:
+        changed_known = np.flatnonzero(costs[:known] != self.costs)
+        if changed_known.size:
             self.last_basis_primal_feasible = False
-        changed = np.concatenate((changed, np.arange(known, costs.size)))
+        changed = np.concatenate((changed_known, np.arange(known, costs.size)))
         if changed.size:
             self._check(
                 self.highs.changeColsCost(changed.size, changed.astype(np.int32), costs[changed]),
