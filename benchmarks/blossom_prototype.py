@@ -3,12 +3,14 @@ of the LP's optimal face (docs/benchmarks.md, twelfth stop).
 
     .venv/bin/python -m benchmarks.blossom_prototype INSTANCE.json [--radius 40]
 
-It solves INSTANCE with the engine, replacing only the engine's search for odd-capacity cuts:
+It solves INSTANCE with the engine, replacing only its search for odd-capacity cuts (and
+counting its MILPs):
 each round solves a copy of the restricted LP by interior point without crossover (a point
 near the centre of the optimal face), and looks for violated blossoms around the referrals
-the simplex vertex leaves fractional. It prints each round and the objective, to compare
-with `python -m matching solve`. The engine's private functions are replaced at run time, so
-this file follows the engine only as long as their names and signatures do.
+the simplex vertex leaves fractional. It prints each round, the objective (to compare with
+`python -m matching solve`) and how many MILPs ran. The engine's private functions are
+replaced at run time, so this file follows the engine only as long as their names and
+signatures do.
 
 Stages 1-2 with families are a capacitated b-matching: a family is a vertex taking exactly 2
 with a loop worth 1 - y, a single takes at most 1, a volunteer at most its capacity, every
@@ -30,7 +32,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
-from matching.engine import result_to_dict, solve, solver
+from matching.engine import lp, result_to_dict, solve, solver
 from matching.engine.validation import parse_instance_json
 
 EPS = 1e-6
@@ -267,10 +269,18 @@ def main() -> None:
         model.add_cuts(cuts)
         return True
 
+    milps = []
+    solve_integer = lp.RestrictedModel.solve_integer
+
+    def counted(model: Any, *args: Any, **kwargs: Any) -> Any:
+        milps.append(model.columns.size)
+        return solve_integer(model, *args, **kwargs)
+
     solver._add_violated_cuts = central_cuts
+    lp.RestrictedModel.solve_integer = counted  # type: ignore[method-assign]
     instance = parse_instance_json(arguments.instance.read_bytes(), str(arguments.instance))
     summary = result_to_dict(solve(instance))["summary"]
-    print(f"[{time.perf_counter() - started:.1f} s] done: {summary}")
+    print(f"[{time.perf_counter() - started:.1f} s] done: {summary}; MILPs run: {len(milps)}")
 
 
 if __name__ == "__main__":
